@@ -1,0 +1,5 @@
+#include "api/api.h"
+
+const struct route auth_routes[] = {
+	{0},
+};

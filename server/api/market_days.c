@@ -1,0 +1,5 @@
+#include "api/api.h"
+
+const struct route market_days_routes[] = {
+	{0},
+};

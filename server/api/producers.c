@@ -1,0 +1,5 @@
+#include "api/api.h"
+
+const struct route producers_routes[] = {
+	{0},
+};

@@ -1,0 +1,25 @@
+#include "api/api.h"
+
+/* One table collects the resources' tables (tmux's cmd_table). */
+const struct route *const route_tables[] = {
+	service_routes,
+	auth_routes,
+	users_routes,
+	regions_routes,
+	producers_routes,
+	products_routes,
+	venues_routes,
+	market_days_routes,
+	stalls_routes,
+	sales_routes,
+	NULL,
+};
+
+bool
+db_ok(struct request *r, enum db_status s)
+{
+	if (s == DB_OK)
+		return true;
+	reply_error(r, E_INTERNAL, NULL, NULL);
+	return false;
+}

@@ -1,0 +1,5 @@
+#include "api/api.h"
+
+const struct route stalls_routes[] = {
+	{0},
+};

@@ -1,0 +1,5 @@
+#include "api/api.h"
+
+const struct route venues_routes[] = {
+	{0},
+};

@@ -1,0 +1,289 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef int (*parse_fn)(struct config *, size_t off, const char *value, char **err);
+
+struct option_def {
+	const char *key;   /* flag --key, file key, env MARKETD_KEY */
+	parse_fn parse;
+	size_t off;        /* where in struct config */
+	const char *def;   /* default, parsed like any other value */
+	const char *help;
+};
+
+static int
+parse_string(struct config *c, size_t off, const char *v, char **err)
+{
+	char **slot = (char **)((char *)c + off);
+	if (*v == '\0') {
+		*err = xstrdup("must not be empty");
+		return -1;
+	}
+	free(*slot);
+	*slot = xstrdup(v);
+	return 0;
+}
+
+static int
+parse_int_range(const char *v, long lo, long hi, int *out, char **err)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		*err = xasprintf("must be an integer from %ld to %ld", lo, hi);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+parse_threads(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1, 64, (int *)((char *)c + off), err);
+}
+
+static int
+parse_seconds(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1, 365 * 86400, (int *)((char *)c + off), err);
+}
+
+static int
+parse_count(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1, 1000000, (int *)((char *)c + off), err);
+}
+
+static int
+parse_listen(struct config *c, size_t off, const char *v, char **err)
+{
+	const char *colon = strrchr(v, ':');
+	int port;
+	if (colon == NULL || colon == v) {
+		*err = xstrdup("must be ADDRESS:PORT, such as 127.0.0.1:8443");
+		return -1;
+	}
+	if (parse_int_range(colon + 1, 0, 65535, &port, err) < 0) {
+		free(*err);
+		*err = xstrdup("port must be a number from 0 to 65535");
+		return -1;
+	}
+	const char *host = v;
+	size_t len = (size_t)(colon - v);
+	if (host[0] == '[' && len >= 2 && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
+	free(c->listen_host);
+	c->listen_host = xstrndup(host, len);
+	c->listen_port = port;
+	return 0;
+}
+
+static int
+parse_synchronous(struct config *c, size_t off, const char *v, char **err)
+{
+	if (strcmp(v, "full") != 0 && strcmp(v, "normal") != 0 &&
+	    strcmp(v, "extra") != 0) {
+		*err = xstrdup("must be full, extra or normal");
+		return -1;
+	}
+	return parse_string(c, off, v, err);
+}
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct option_def options[] = {
+	{"listen", parse_listen, 0, "127.0.0.1:8443", "ADDR:PORT to serve HTTPS on"},
+	{"db", parse_string, OFF(db_path), "market.db", "SQLite database file"},
+	{"cert", parse_string, OFF(cert_path), "certs/localhost.crt", "PEM certificate chain"},
+	{"key", parse_string, OFF(key_path), "certs/localhost.key", "PEM private key"},
+	{"threads", parse_threads, OFF(threads), "2", "worker threads (1..64)"},
+	{"payment-secret", parse_string, OFF(payment_secret), NULL, "HMAC secret of payment callbacks"},
+	{"synchronous", parse_synchronous, OFF(synchronous), "full", "SQLite synchronous mode"},
+	{"token-ttl", parse_seconds, OFF(token_ttl), "43200", "seconds a login token lives"},
+	{"timeout", parse_seconds, OFF(timeout), "30", "seconds an idle or slow connection may stay"},
+	{"login-window", parse_seconds, OFF(login_window), "900", "seconds of the failed-login window"},
+	{"login-max-failures", parse_count, OFF(login_max_failures), "5", "failed logins before 429"},
+};
+
+static const struct option_def *
+find_option(const char *key, size_t len)
+{
+	for (size_t i = 0; i < nitems(options); i++) {
+		const char *k = options[i].key;
+		if (strlen(k) != len)
+			continue;
+		/* Accept "payment_secret" for "payment-secret" in files. */
+		size_t j;
+		for (j = 0; j < len; j++) {
+			char a = key[j] == '_' ? '-' : key[j];
+			if (a != k[j])
+				break;
+		}
+		if (j == len)
+			return &options[i];
+	}
+	return NULL;
+}
+
+static int
+apply(struct config *c, const struct option_def *o, const char *value,
+    const char *origin, char **err)
+{
+	char *why = NULL;
+	if (o->parse(c, o->off, value, &why) == 0)
+		return 0;
+	*err = xasprintf("%s: bad value for %s: %s", origin, o->key, why);
+	free(why);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+load_file(struct config *c, const char *path, char **err)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		*err = xasprintf("cannot read config file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[4096];
+	int lineno = 0, rc = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			*err = xasprintf("%s:%d: expected key = value", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(s), *value = trim(eq + 1);
+		const struct option_def *o = find_option(key, strlen(key));
+		if (o == NULL || strcmp(key, "config") == 0) {
+			*err = xasprintf("%s:%d: unknown setting %s", path, lineno, key);
+			rc = -1;
+			break;
+		}
+		char *origin = xasprintf("%s:%d", path, lineno);
+		rc = apply(c, o, value, origin, err);
+		free(origin);
+	}
+	fclose(f);
+	return rc;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: marketd [--config FILE] [--OPTION VALUE ...]\n\noptions:\n");
+	for (size_t i = 0; i < nitems(options); i++)
+		fprintf(stderr, "  --%-20s %s (default %s)\n", options[i].key,
+		    options[i].help, options[i].def ? options[i].def : "unset");
+	fprintf(stderr, "\nEach option may also come from the environment as "
+	    "MARKETD_<OPTION> (upper case, '_' for '-')\nor from the config file "
+	    "as 'option = value'.\n");
+}
+
+int
+config_load(struct config *c, int argc, char **argv, char **err)
+{
+	memset(c, 0, sizeof(*c));
+	*err = NULL;
+	for (size_t i = 0; i < nitems(options); i++)
+		if (options[i].def != NULL &&
+		    apply(c, &options[i], options[i].def, "default", err) < 0)
+			return -1;
+
+	/* First pass over argv: validate its shape and find --config. */
+	const char *config_path = getenv("MARKETD_CONFIG");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage();
+			return 1;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			*err = xasprintf("unexpected argument %s (try --help)", a);
+			return -1;
+		}
+		const char *name = a + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		bool is_config = len == 6 && strncmp(name, "config", 6) == 0;
+		if (!is_config && find_option(name, len) == NULL) {
+			*err = xasprintf("unknown option %.*s (try --help)", (int)len + 2, a);
+			return -1;
+		}
+		const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (value == NULL) {
+			*err = xasprintf("option %s needs a value", a);
+			return -1;
+		}
+		if (is_config)
+			config_path = value;
+	}
+
+	if (config_path != NULL && load_file(c, config_path, err) < 0)
+		return -1;
+
+	for (size_t i = 0; i < nitems(options); i++) {
+		char env[64] = "MARKETD_";
+		size_t n = strlen(env);
+		for (const char *k = options[i].key; *k && n < sizeof(env) - 1; k++)
+			env[n++] = *k == '-' ? '_' : (char)toupper((unsigned char)*k);
+		env[n] = '\0';
+		const char *v = getenv(env);
+		if (v != NULL && apply(c, &options[i], v, env, err) < 0)
+			return -1;
+	}
+
+	for (int i = 1; i < argc; i++) {
+		const char *name = argv[i] + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const char *value = eq ? eq + 1 : argv[++i];
+		if (len == 6 && strncmp(name, "config", 6) == 0)
+			continue;
+		char *origin = xasprintf("--%.*s", (int)len, name);
+		int rc = apply(c, find_option(name, len), value, origin, err);
+		free(origin);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	free(c->listen_host);
+	free(c->db_path);
+	free(c->cert_path);
+	free(c->key_path);
+	free(c->payment_secret);
+	free(c->synchronous);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,37 @@
+/*
+ * marketd's settings. Each comes, in increasing precedence, from its
+ * default, the config file (--config FILE, "key = value" lines), the
+ * environment (MARKETD_<KEY>) and the command line (--key value).
+ */
+#ifndef MARKET_CONFIG_H
+#define MARKET_CONFIG_H
+
+#include <stdint.h>
+
+struct config {
+	char *listen_host;      /* "127.0.0.1" */
+	int listen_port;        /* 8443 */
+	char *db_path;          /* "market.db" */
+	char *cert_path;        /* "certs/localhost.crt" */
+	char *key_path;         /* "certs/localhost.key" */
+	int threads;            /* worker threads, 1..64 */
+	char *payment_secret;   /* NULL when not configured */
+	char *synchronous;      /* SQLite synchronous: "full" or "normal" */
+	int token_ttl;          /* seconds a login token lives */
+	int timeout;            /* seconds of silence before a connection is closed */
+	int login_window;       /* seconds of the failed-login window */
+	int login_max_failures; /* failures in the window before 429 */
+};
+
+/*
+ * Fills cfg from defaults, file, environment and argv. On a bad option,
+ * value or unreadable file, writes one line to *err (caller frees) and
+ * returns -1; the caller exits with status 2. Returns 1 when --help was
+ * asked for (usage already printed), 0 otherwise.
+ */
+int config_load(struct config *cfg, int argc, char **argv, char **err);
+
+/* Frees the strings inside cfg (not cfg itself). */
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,287 @@
+#include "db/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+#include "log.h"
+#include "util.h"
+
+#define STMT_SLOTS 256 /* power of two, more than the statements we have */
+
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct db {
+	sqlite3 *h;
+	struct stmt_slot slots[STMT_SLOTS];
+};
+
+sqlite3 *
+db_handle(struct db *db)
+{
+	return db->h;
+}
+
+static int
+migration_number(const char *name)
+{
+	return atoi(name);
+}
+
+int
+db_schema_version_known(void)
+{
+	int v = 0;
+	for (const struct embedded_file *m = embedded_migrations; m->name; m++)
+		v = migration_number(m->name);
+	return v;
+}
+
+int
+db_schema_version(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "PRAGMA user_version");
+	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return v;
+}
+
+enum db_status
+db_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warn("db: %s", msg ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+static int
+migrate(struct db *db, char **err)
+{
+	int have = db_schema_version(db), known = db_schema_version_known();
+	if (have > known) {
+		*err = xasprintf("database schema version %d is newer than this "
+		    "marketd knows (%d): use a newer marketd", have, known);
+		return -1;
+	}
+	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
+		int n = migration_number(m->name);
+		if (n <= have)
+			continue;
+		char *sql = xasprintf("BEGIN IMMEDIATE;\n%s\n;PRAGMA user_version = %d;\nCOMMIT;",
+		    m->data, n);
+		char *msg = NULL;
+		int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			*err = xasprintf("migration %s failed: %s", m->name,
+			    msg ? msg : sqlite3_errmsg(db->h));
+			sqlite3_free(msg);
+			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		log_info("database migrated to %s", m->name);
+	}
+	return 0;
+}
+
+struct db *
+db_open(const char *path, const char *synchronous, char **err)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	*err = NULL;
+	int rc = sqlite3_open_v2(path, &db->h,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("cannot open database %s: %s", path,
+		    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	/* Writers wait for each other rather than fail. */
+	sqlite3_busy_timeout(db->h, 10000);
+	char *pragmas = xasprintf(
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = %s;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA trusted_schema = OFF;"
+	    "PRAGMA temp_store = MEMORY;", synchronous);
+	char *msg = NULL;
+	rc = sqlite3_exec(db->h, pragmas, NULL, NULL, &msg);
+	free(pragmas);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("cannot use database %s: %s", path,
+		    msg ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		goto fail;
+	}
+	/* journal_mode=WAL silently stays "delete" on some file systems. */
+	sqlite3_stmt *st = NULL;
+	sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL);
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+		sqlite3_finalize(st);
+		*err = xasprintf("database %s: cannot switch to WAL mode", path);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	if (migrate(db, err) < 0)
+		goto fail;
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	for (size_t i = 0; i < STMT_SLOTS; i++)
+		sqlite3_finalize(db->slots[i].st);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+sqlite3_stmt *
+db_stmt(struct db *db, const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	for (size_t n = 0; n < STMT_SLOTS; n++) {
+		struct stmt_slot *s = &db->slots[(h + n) & (STMT_SLOTS - 1)];
+		if (s->sql == sql) {
+			sqlite3_reset(s->st);
+			sqlite3_clear_bindings(s->st);
+			return s->st;
+		}
+		if (s->sql == NULL) {
+			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			    &s->st, NULL) != SQLITE_OK) {
+				log_warn("db: cannot prepare %s: %s", sql, sqlite3_errmsg(db->h));
+				abort();
+			}
+			s->sql = sql;
+			return s->st;
+		}
+	}
+	log_warn("db: statement cache full");
+	abort();
+}
+
+void
+db_reset_all(struct db *db)
+{
+	for (size_t i = 0; i < STMT_SLOTS; i++)
+		if (db->slots[i].st != NULL)
+			sqlite3_reset(db->slots[i].st);
+}
+
+enum db_status
+db_begin_read(struct db *db)
+{
+	return db_exec_stmt(db, db_stmt(db, "BEGIN DEFERRED"));
+}
+
+enum db_status
+db_begin_write(struct db *db)
+{
+	return db_exec_stmt(db, db_stmt(db, "BEGIN IMMEDIATE"));
+}
+
+enum db_status
+db_commit(struct db *db)
+{
+	enum db_status s = db_exec_stmt(db, db_stmt(db, "COMMIT"));
+	if (s != DB_OK)
+		db_rollback(db);
+	return s;
+}
+
+void
+db_rollback(struct db *db)
+{
+	db_reset_all(db);
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static enum db_status
+classify(struct db *db, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+	case SQLITE_OK:
+		return DB_OK;
+	case SQLITE_CONSTRAINT:
+		return DB_CONSTRAINT;
+	default:
+		log_warn("db: %s", sqlite3_errmsg(db->h));
+		return DB_ERROR;
+	}
+}
+
+enum db_status
+db_step_one(struct db *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	/* A query, or an INSERT/UPDATE ... RETURNING, that gave no row. */
+	if (rc == SQLITE_DONE && sqlite3_column_count(st) > 0)
+		return DB_NOT_FOUND;
+	return classify(db, rc);
+}
+
+enum db_status
+db_exec_stmt(struct db *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	enum db_status s = classify(db, rc);
+	sqlite3_reset(st);
+	return s;
+}
+
+int64_t
+db_last_insert_id(struct db *db)
+{
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+int
+db_changes(struct db *db)
+{
+	return sqlite3_changes(db->h);
+}
+
+void
+db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+const char *
+db_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+enum db_status
+db_ping(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM sqlite_schema");
+	enum db_status s = db_step_one(db, st);
+	sqlite3_reset(st);
+	return s;
+}

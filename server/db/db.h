@@ -1,0 +1,82 @@
+/*
+ * The database: one SQLite connection per thread, opened with the pragmas
+ * that make an acknowledged write durable (WAL, synchronous=FULL by
+ * default, foreign keys on), migrated at open, with a cache of prepared
+ * statements. Only server/store/ uses this header: handlers never see SQL.
+ */
+#ifndef MARKET_DB_H
+#define MARKET_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct db;
+
+enum db_status {
+	DB_OK = 0,
+	DB_NOT_FOUND,     /* no such row */
+	DB_CONSTRAINT,    /* a UNIQUE, CHECK or FOREIGN KEY clash */
+	DB_ERROR,         /* anything else; already logged */
+};
+
+/*
+ * Opens (creating if needed) and migrates the database at path.
+ * synchronous is "full", "extra" or "normal". On failure returns NULL and
+ * sets *err to one line for the user (caller frees).
+ */
+struct db *db_open(const char *path, const char *synchronous, char **err);
+/* Finalizes cached statements and closes. Accepts NULL. */
+void db_close(struct db *db);
+
+/* The highest migration this binary knows. */
+int db_schema_version_known(void);
+/* The version recorded in the database. */
+int db_schema_version(struct db *db);
+
+/*
+ * The cached prepared statement for sql. sql must be a string literal
+ * (the cache is keyed by its address). The statement is reset and its
+ * bindings cleared: bind, step, and leave it; the next db_stmt() call
+ * for the same sql resets it again. Never NULL: a statement that does
+ * not prepare is a bug and aborts with the SQLite message.
+ */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+/* Resets every cached statement (releases read locks). */
+void db_reset_all(struct db *db);
+
+/*
+ * Transactions. db_begin_write() takes the write lock at once (BEGIN
+ * IMMEDIATE) so concurrent writers queue instead of failing midway.
+ * db_commit() returns DB_OK or DB_ERROR; db_rollback() never fails.
+ */
+enum db_status db_begin_read(struct db *db);
+enum db_status db_begin_write(struct db *db);
+enum db_status db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Step a statement that changes rows or returns at most one row:
+ * DB_OK (a row is ready, or done), DB_NOT_FOUND (no row), DB_CONSTRAINT. */
+enum db_status db_step_one(struct db *db, sqlite3_stmt *st);
+/* Step a statement that returns no rows. */
+enum db_status db_exec_stmt(struct db *db, sqlite3_stmt *st);
+
+int64_t db_last_insert_id(struct db *db);
+int db_changes(struct db *db);
+
+/* Runs SQL text with no bound values (pragmas, migrations, checks). */
+enum db_status db_exec(struct db *db, const char *sql);
+
+/* DB_OK when the database answers a query. */
+enum db_status db_ping(struct db *db);
+
+/* The underlying handle, for the store layer's bulk work (backup, check). */
+sqlite3 *db_handle(struct db *db);
+
+/* Binding helpers: bind text or NULL when s is NULL. */
+void db_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Column text or NULL. The pointer lives until the next step/reset. */
+const char *db_col_text(sqlite3_stmt *st, int i);
+
+#endif

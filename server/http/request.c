@@ -1,0 +1,280 @@
+#include "http/request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "util.h"
+
+static const struct {
+	enum role role;
+	const char *name;
+} role_names[] = {
+	{ROLE_BUYER, "buyer"},
+	{ROLE_OPERATOR, "operator"},
+	{ROLE_COORDINATOR, "coordinator"},
+	{ROLE_ADMIN, "admin"},
+};
+
+enum role
+role_from_name(const char *name)
+{
+	for (size_t i = 0; i < nitems(role_names); i++)
+		if (strcmp(role_names[i].name, name) == 0)
+			return role_names[i].role;
+	return 0;
+}
+
+const char *
+role_name(enum role role)
+{
+	for (size_t i = 0; i < nitems(role_names); i++)
+		if (role_names[i].role == role)
+			return role_names[i].name;
+	return "anonymous";
+}
+
+bool
+replied(const struct request *r)
+{
+	return r->status != 0;
+}
+
+static bool
+claim_reply(struct request *r, int status)
+{
+	if (replied(r)) {
+		log_warn("bug: second reply (%d after %d) to %s", status, r->status,
+		    r->path ? r->path : "?");
+		return false;
+	}
+	r->status = status;
+	return true;
+}
+
+void
+reply_json(struct request *r, int status, json_t *body)
+{
+	if (!claim_reply(r, status)) {
+		json_decref(body);
+		return;
+	}
+	r->reply_body = body;
+}
+
+void
+reply_empty(struct request *r, int status)
+{
+	claim_reply(r, status);
+}
+
+void
+reply_raw(struct request *r, int status, const char *content_type,
+    struct evbuffer *buf)
+{
+	if (!claim_reply(r, status))
+		return;
+	r->reply_raw = evbuffer_new();
+	evbuffer_add_buffer(r->reply_raw, buf);
+	r->reply_type = content_type;
+}
+
+void
+reply_error(struct request *r, enum api_error e, const char *field,
+    const char *fmt, ...)
+{
+	char detail[512];
+	if (fmt != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
+	const struct api_error_def *d = api_error_def(e);
+	if (!claim_reply(r, d->status))
+		return;
+	r->reply_body = problem_new(e, field, fmt ? detail : NULL);
+}
+
+void
+reply_header(struct request *r, const char *key, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), key, value);
+}
+
+const char *
+req_header(struct request *r, const char *key)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), key);
+}
+
+const char *
+req_query(struct request *r, const char *key)
+{
+	const char *v = evhttp_find_header(&r->query, key);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static bool
+parse_int64(const char *s, int64_t *out)
+{
+	if (*s == '\0')
+		return false;
+	const char *p = s;
+	bool neg = *p == '-';
+	if (neg)
+		p++;
+	if (*p == '\0')
+		return false;
+	int64_t v = 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		int d = *p - '0';
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, neg ? -d : d, &v))
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool
+req_query_int(struct request *r, const char *key, int64_t min, int64_t max,
+    int64_t *out, bool *present)
+{
+	const char *v = req_query(r, key);
+	if (present != NULL)
+		*present = v != NULL;
+	if (v == NULL)
+		return true;
+	int64_t n;
+	if (!parse_int64(v, &n) || n < min || n > max) {
+		reply_error(r, E_VALIDATION, key, "%s must be an integer from %lld to %lld",
+		    key, (long long)min, (long long)max);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+int64_t
+req_param_id(struct request *r, int i)
+{
+	int64_t id;
+	if (i < 0 || i >= REQUEST_MAX_PARAMS || r->params[i] == NULL ||
+	    !parse_int64(r->params[i], &id) || id < 1)
+		return -1;
+	return id;
+}
+
+char *
+cursor_encode(json_t *key)
+{
+	char *json = json_dumps(key, JSON_COMPACT);
+	size_t n = strlen(json);
+	char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
+	int len = EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)json, (int)n);
+	free(json);
+	/* base64url without padding */
+	for (int i = 0; i < len; i++) {
+		if (b64[i] == '+')
+			b64[i] = '-';
+		else if (b64[i] == '/')
+			b64[i] = '_';
+	}
+	while (len > 0 && b64[len - 1] == '=')
+		b64[--len] = '\0';
+	return b64;
+}
+
+json_t *
+cursor_decode(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 1024)
+		return NULL;
+	char *b64 = xmalloc(n + 4);
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '-')
+			c = '+';
+		else if (c == '_')
+			c = '/';
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9'))) {
+			free(b64);
+			return NULL;
+		}
+		b64[i] = c;
+	}
+	while (n % 4 != 0)
+		b64[n++] = '=';
+	b64[n] = '\0';
+	unsigned char *raw = xmalloc(n);
+	int len = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)n);
+	free(b64);
+	json_t *key = NULL;
+	if (len > 0) {
+		/* EVP_DecodeBlock counts the padding as zero bytes. */
+		while (len > 0 && raw[len - 1] == '\0')
+			len--;
+		key = json_loadb((const char *)raw, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+	}
+	free(raw);
+	if (key != NULL && !json_is_array(key)) {
+		json_decref(key);
+		key = NULL;
+	}
+	return key;
+}
+
+bool
+page_parse(struct request *r, struct page *p, size_t key_len)
+{
+	int64_t limit = 50;
+	p->after = NULL;
+	if (!req_query_int(r, "limit", 1, 200, &limit, NULL))
+		return false;
+	p->limit = (int)limit;
+	const char *c = req_query(r, "cursor");
+	if (c == NULL)
+		return true;
+	p->after = cursor_decode(c);
+	if (p->after == NULL || json_array_size(p->after) != key_len) {
+		json_decref(p->after);
+		p->after = NULL;
+		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		return false;
+	}
+	return true;
+}
+
+void
+page_free(struct page *p)
+{
+	json_decref(p->after);
+	p->after = NULL;
+}
+
+void
+page_reply(struct request *r, const struct page *p, json_t *items,
+    json_t *(*key)(json_t *item))
+{
+	json_t *next = json_null();
+	if (json_array_size(items) > (size_t)p->limit) {
+		while (json_array_size(items) > (size_t)p->limit)
+			json_array_remove(items, json_array_size(items) - 1);
+		json_t *k = key(json_array_get(items, json_array_size(items) - 1));
+		char *c = cursor_encode(k);
+		json_decref(k);
+		next = json_string(c);
+		free(c);
+	}
+	reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+}

@@ -1,0 +1,125 @@
+/*
+ * The request context: everything a handler needs, and the one reply it
+ * makes. A handler sets the reply with one of the reply_* calls; the
+ * router sends it after the handler returns, exactly once, and frees the
+ * context. So a handler never sends, and never leaks on an early return.
+ */
+#ifndef MARKET_HTTP_REQUEST_H
+#define MARKET_HTTP_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "http/errors.h"
+
+struct worker;
+struct route;
+
+/* Role bits, used both for a user's role and a route's allowed roles. */
+enum role {
+	ROLE_ANON = 1 << 0, /* no token: only in route masks */
+	ROLE_BUYER = 1 << 1,
+	ROLE_OPERATOR = 1 << 2,
+	ROLE_COORDINATOR = 1 << 3,
+	ROLE_ADMIN = 1 << 4,
+};
+#define ROLES_USER (ROLE_BUYER | ROLE_OPERATOR | ROLE_COORDINATOR | ROLE_ADMIN)
+#define ROLES_ANYONE (ROLE_ANON | ROLES_USER)
+#define ROLES_STAFF (ROLE_COORDINATOR | ROLE_ADMIN)
+
+/* "buyer" → ROLE_BUYER; 0 when unknown. */
+enum role role_from_name(const char *name);
+/* ROLE_BUYER → "buyer". */
+const char *role_name(enum role role);
+
+struct user {
+	int64_t id;             /* 0 when anonymous */
+	enum role role;         /* ROLE_ANON when anonymous */
+	char username[40];
+	char region_code[72];   /* "" unless a region-scoped coordinator */
+};
+
+#define REQUEST_MAX_PARAMS 4
+
+struct request {
+	struct evhttp_request *ev;
+	struct worker *w;
+	struct db *db;                 /* this thread's connection */
+	const struct config *cfg;
+	const struct route *route;
+	enum evhttp_cmd_type method;
+	char *path;                    /* decoded path; owned */
+	char *params[REQUEST_MAX_PARAMS]; /* path parameters in route order; owned */
+	struct evkeyvalq query;        /* decoded query string */
+	json_t *body;                  /* the JSON object, when the route takes one */
+	const char *raw_body;          /* the body bytes (not NUL-terminated) */
+	size_t raw_len;
+	bool ints_as_reals;            /* body had an integer beyond 64 bits and
+	                                  was parsed with integers as reals */
+	struct user user;
+	char remote_addr[64];
+	int64_t now;                   /* seconds since the epoch at arrival */
+
+	/* The reply. Set by reply_*; the first one set wins. */
+	int status;
+	json_t *reply_body;            /* owned */
+	struct evbuffer *reply_raw;    /* owned; for text/calendar, text/csv */
+	const char *reply_type;
+};
+
+/* The reply is body (the reference is stolen) with status. */
+void reply_json(struct request *r, int status, json_t *body);
+/* A reply with no body (204, 304). */
+void reply_empty(struct request *r, int status);
+/* A non-JSON reply; buf's contents are moved out. */
+void reply_raw(struct request *r, int status, const char *content_type,
+    struct evbuffer *buf);
+/* An error reply: a problem object naming field (may be NULL) with a
+ * detail built from fmt (may be NULL). */
+void reply_error(struct request *r, enum api_error e, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* True once a reply is set. */
+bool replied(const struct request *r);
+/* Adds a response header. */
+void reply_header(struct request *r, const char *key, const char *value);
+
+/* The request header key, or NULL. */
+const char *req_header(struct request *r, const char *key);
+/* The query parameter key, or NULL. An empty value counts as absent. */
+const char *req_query(struct request *r, const char *key);
+/* The query parameter key as an integer in min..max; false (error set,
+ * validation_failed naming key) when malformed; *present says whether given. */
+bool req_query_int(struct request *r, const char *key, int64_t min, int64_t max,
+    int64_t *out, bool *present);
+/* Path parameter i as a positive id; -1 when it is not one (reply 404). */
+int64_t req_param_id(struct request *r, int i);
+
+/*
+ * Pagination: ?limit= (1..200, default 50) and ?cursor=. A cursor is the
+ * sort key of the last item of a page, a JSON array, opaque to clients.
+ */
+struct page {
+	int limit;
+	json_t *after;  /* the decoded key, NULL on the first page; owned */
+};
+/* Parses limit and cursor; a cursor must decode to an array of key_len
+ * elements. false (error set) when malformed. */
+bool page_parse(struct request *r, struct page *p, size_t key_len);
+void page_free(struct page *p);
+/*
+ * Replies 200 {"items": items, "next_cursor": ...}. items holds up to
+ * p->limit + 1 elements (the store fetches one more than asked); when it
+ * has more than the limit, the extra is dropped and next_cursor is made
+ * from key(last kept item). items is stolen.
+ */
+void page_reply(struct request *r, const struct page *p, json_t *items,
+    json_t *(*key)(json_t *item));
+/* Cursor encoding, exposed for tests: base64url of the key's JSON. */
+char *cursor_encode(json_t *key);
+json_t *cursor_decode(const char *s);
+
+#endif

@@ -1,0 +1,438 @@
+#include "http/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <openssl/sha.h>
+
+#include "crypto.h"
+#include "db/db.h"
+#include "http/server.h"
+#include "log.h"
+#include "store/catalog.h"
+#include "store/users.h"
+#include "util.h"
+
+#define MAX_BODY (1024 * 1024)
+#define MAX_HEADER_BLOCK (16 * 1024)
+
+static const struct {
+	enum evhttp_cmd_type m;
+	const char *name;
+} methods[] = {
+	{EVHTTP_REQ_GET, "GET"}, {EVHTTP_REQ_POST, "POST"},
+	{EVHTTP_REQ_PUT, "PUT"}, {EVHTTP_REQ_PATCH, "PATCH"},
+	{EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_HEAD, "HEAD"},
+	{EVHTTP_REQ_OPTIONS, "OPTIONS"}, {EVHTTP_REQ_TRACE, "TRACE"},
+	{EVHTTP_REQ_CONNECT, "CONNECT"},
+};
+
+const char *
+method_name(enum evhttp_cmd_type m)
+{
+	for (size_t i = 0; i < nitems(methods); i++)
+		if (methods[i].m == m)
+			return methods[i].name;
+	return "?";
+}
+
+/* Matches path against pattern; on success fills params and returns a
+ * score that is higher the more (and the earlier) segments are literal. */
+static long
+match_pattern(const char *pattern, const char *path, char *params[REQUEST_MAX_PARAMS])
+{
+	long score = 0;
+	int np = 0;
+	const char *p = pattern, *s = path;
+	while (*p == '/' && *s == '/') {
+		p++, s++;
+		const char *pe = strchrnul(p, '/'), *se = strchrnul(s, '/');
+		size_t plen = (size_t)(pe - p), slen = (size_t)(se - s);
+		score <<= 1;
+		if (plen > 1 && p[0] == '{' && p[plen - 1] == '}') {
+			if (slen == 0 || np == REQUEST_MAX_PARAMS)
+				goto nomatch;
+			params[np++] = xstrndup(s, slen);
+		} else if (plen == slen && memcmp(p, s, plen) == 0) {
+			score |= 1;
+		} else {
+			goto nomatch;
+		}
+		p = pe, s = se;
+	}
+	if (*p != '\0' || *s != '\0')
+		goto nomatch;
+	return score;
+nomatch:
+	for (int i = 0; i < np; i++) {
+		free(params[i]);
+		params[i] = NULL;
+	}
+	return -1;
+}
+
+const struct route *
+route_match(enum evhttp_cmd_type method, const char *path,
+    char *params[REQUEST_MAX_PARAMS], unsigned *allow)
+{
+	const struct route *found = NULL;
+	long best = -1;
+	*allow = 0;
+	if (method == EVHTTP_REQ_HEAD)
+		method = EVHTTP_REQ_GET;
+	for (const struct route *const *t = route_tables; *t; t++) {
+		for (const struct route *rt = *t; rt->path; rt++) {
+			char *tmp[REQUEST_MAX_PARAMS] = {0};
+			long score = match_pattern(rt->path, path, tmp);
+			if (score < 0 || score < best) {
+				for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
+					free(tmp[i]);
+				continue;
+			}
+			if (score > best) {
+				/* A more literal pattern wins over what we had. */
+				best = score;
+				*allow = 0;
+				if (found != NULL)
+					for (int i = 0; i < REQUEST_MAX_PARAMS; i++) {
+						free(params[i]);
+						params[i] = NULL;
+					}
+				found = NULL;
+			}
+			*allow |= rt->method;
+			if (rt->method == method && found == NULL) {
+				found = rt;
+				memcpy(params, tmp, sizeof(tmp));
+			} else {
+				for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
+					free(tmp[i]);
+			}
+		}
+	}
+	if (*allow & EVHTTP_REQ_GET)
+		*allow |= EVHTTP_REQ_HEAD;
+	return found;
+}
+
+bool
+json_too_deep(const char *text, size_t len, int max)
+{
+	int depth = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				return true;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return false;
+}
+
+/* Authorization: Bearer <token>. Sets r->user, or an error. */
+static bool
+authenticate(struct request *r)
+{
+	r->user.id = 0;
+	r->user.role = ROLE_ANON;
+	const char *h = req_header(r, "Authorization");
+	if (h == NULL)
+		return true;
+	if (strncasecmp(h, "Bearer ", 7) != 0) {
+		reply_error(r, E_UNAUTHORIZED, NULL, "use Authorization: Bearer <token>");
+		return false;
+	}
+	const char *token = h + 7;
+	while (*token == ' ')
+		token++;
+	unsigned char hash[SHA256_DIGEST_LENGTH];
+	token_hash(token, hash);
+	switch (store_user_by_token(r->db, hash, r->now, &r->user)) {
+	case DB_OK:
+		return true;
+	case DB_NOT_FOUND:
+		reply_error(r, E_UNAUTHORIZED, NULL, "the token is unknown, expired or revoked");
+		return false;
+	default:
+		reply_error(r, E_INTERNAL, NULL, NULL);
+		return false;
+	}
+}
+
+static bool
+content_type_is_json(const char *ct)
+{
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	static const char want[] = "application/json";
+	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+		return false;
+	const char *p = ct + sizeof(want) - 1;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return true;
+	if (*p != ';')
+		return false;
+	p++;
+	while (*p == ' ')
+		p++;
+	if (strncasecmp(p, "charset=", 8) != 0)
+		return false;
+	p += 8;
+	if (*p == '"')
+		p++;
+	return strncasecmp(p, "utf-8", 5) == 0 &&
+	    (p[5] == '\0' || p[5] == '"' || p[5] == ' ' || p[5] == ';');
+}
+
+static bool
+read_body(struct request *r)
+{
+	if (!content_type_is_json(req_header(r, "Content-Type"))) {
+		reply_error(r, E_UNSUPPORTED_MEDIA_TYPE, NULL,
+		    "send the body as application/json");
+		return false;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+	size_t len = evbuffer_get_length(in);
+	if (len > MAX_BODY) {
+		reply_error(r, E_PAYLOAD_TOO_LARGE, NULL, "the body may be at most 1 MiB");
+		return false;
+	}
+	r->raw_body = (const char *)evbuffer_pullup(in, -1);
+	r->raw_len = len;
+	if (len == 0) {
+		reply_error(r, E_BAD_JSON, NULL, "the body is empty");
+		return false;
+	}
+	if (json_too_deep(r->raw_body, len, JSON_MAX_DEPTH)) {
+		reply_error(r, E_BAD_JSON, NULL, "JSON nests deeper than %d levels",
+		    JSON_MAX_DEPTH);
+		return false;
+	}
+	json_error_t err;
+	r->body = json_loadb(r->raw_body, len, JSON_REJECT_DUPLICATES, &err);
+	if (r->body == NULL && json_error_code(&err) == json_error_numeric_overflow) {
+		/* An integer beyond 64 bits is a validation error of its field,
+		 * not bad JSON: read integers as reals so f_int can name it. */
+		r->body = json_loadb(r->raw_body, len,
+		    JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &err);
+		r->ints_as_reals = true;
+	}
+	if (r->body == NULL) {
+		reply_error(r, E_BAD_JSON, NULL, "%s at line %d column %d", err.text,
+		    err.line, err.column);
+		return false;
+	}
+	if (!json_is_object(r->body)) {
+		reply_error(r, E_BAD_JSON, NULL, "the body must be a JSON object");
+		return false;
+	}
+	return true;
+}
+
+/* 403 when a scoped coordinator names something outside its region. */
+static bool
+check_region(struct request *r, const char *region, const char *what)
+{
+	if (region == NULL || strcmp(region, r->user.region_code) == 0)
+		return true;
+	reply_error(r, E_FORBIDDEN, NULL, "%s is outside your region", what);
+	return false;
+}
+
+static bool
+check_scope(struct request *r)
+{
+	unsigned scope = r->route->scope;
+	if (r->user.role != ROLE_COORDINATOR || r->user.region_code[0] == '\0' ||
+	    scope == 0)
+		return true;
+	char region[72];
+	int64_t id;
+	if (scope & (SCOPE_PATH_PRODUCER | SCOPE_PATH_PRODUCT)) {
+		id = req_param_id(r, 0);
+		enum db_status s = id < 0 ? DB_NOT_FOUND :
+		    (scope & SCOPE_PATH_PRODUCER) ?
+		    store_producer_region(r->db, id, region, sizeof(region)) :
+		    store_product_region(r->db, id, region, sizeof(region));
+		if (s == DB_OK && !check_region(r, region, "this resource"))
+			return false;
+	}
+	if (scope & SCOPE_BODY_REGION) {
+		json_t *v = json_object_get(r->body, "region_code");
+		if (json_is_string(v) && !check_region(r, json_string_value(v), "region_code"))
+			return false;
+	}
+	if (scope & SCOPE_BODY_PRODUCER) {
+		json_t *v = json_object_get(r->body, "producer_id");
+		if (json_is_integer(v) &&
+		    store_producer_region(r->db, json_integer_value(v), region,
+		    sizeof(region)) == DB_OK &&
+		    !check_region(r, region, "producer_id"))
+			return false;
+	}
+	if (scope & SCOPE_QUERY_REGION) {
+		if (!check_region(r, req_query(r, "region"), "region"))
+			return false;
+	}
+	return true;
+}
+
+static size_t
+header_block_size(struct evhttp_request *ev)
+{
+	size_t n = strlen(evhttp_request_get_uri(ev)) + 16;
+	struct evkeyvalq *h = evhttp_request_get_input_headers(ev);
+	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
+		n += strlen(kv->key) + strlen(kv->value) + 4;
+	return n;
+}
+
+static void
+set_allow(struct request *r, unsigned allow)
+{
+	char buf[128] = "";
+	for (size_t i = 0; i < nitems(methods); i++)
+		if (allow & methods[i].m) {
+			if (buf[0])
+				strcat(buf, ", ");
+			strcat(buf, methods[i].name);
+		}
+	reply_header(r, "Allow", buf);
+}
+
+static void
+route_and_handle(struct request *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+	if (header_block_size(r->ev) > MAX_HEADER_BLOCK) {
+		reply_error(r, E_HEADERS_TOO_LARGE, NULL, "the header block may be at most 16 KiB");
+		return;
+	}
+	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
+	size_t path_len = 0;
+	r->path = raw_path ? evhttp_uridecode(raw_path, 0, &path_len) : NULL;
+	if (r->path == NULL || strlen(r->path) != path_len) {
+		reply_error(r, E_BAD_REQUEST, NULL, "the request target is malformed");
+		return;
+	}
+	const char *q = evhttp_uri_get_query(uri);
+	if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) {
+		reply_error(r, E_BAD_REQUEST, NULL, "the query string is malformed");
+		return;
+	}
+	unsigned allow;
+	r->route = route_match(r->method, r->path, r->params, &allow);
+	if (r->route == NULL) {
+		if (allow == 0) {
+			reply_error(r, E_NOT_FOUND, NULL, "no such resource");
+		} else {
+			set_allow(r, allow);
+			reply_error(r, E_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here",
+			    method_name(r->method));
+		}
+		return;
+	}
+	if (!authenticate(r))
+		return;
+	if ((r->route->roles & r->user.role) == 0) {
+		if (r->user.id == 0)
+			reply_error(r, E_UNAUTHORIZED, NULL, "log in first");
+		else
+			reply_error(r, E_FORBIDDEN, NULL, "a %s may not do this",
+			    role_name(r->user.role));
+		return;
+	}
+	if (r->route->body && !read_body(r))
+		return;
+	if (!check_scope(r))
+		return;
+	r->route->handler(r);
+	if (!replied(r)) {
+		log_warn("bug: %s %s gave no reply", method_name(r->method), r->route->path);
+		reply_error(r, E_INTERNAL, NULL, NULL);
+	}
+}
+
+static void
+send_reply(struct request *r)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(out, "Strict-Transport-Security", "max-age=63072000");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	if (r->user.id != 0 && evhttp_find_header(out, "Cache-Control") == NULL)
+		evhttp_add_header(out, "Cache-Control", "no-store");
+	if (server_stopping(r->w))
+		evhttp_add_header(out, "Connection", "close");
+	struct evbuffer *body = evbuffer_new();
+	if (r->reply_body != NULL) {
+		bool problem = json_object_get(r->reply_body, "code") != NULL &&
+		    r->status >= 400;
+		evhttp_add_header(out, "Content-Type", problem ?
+		    "application/problem+json" : "application/json; charset=utf-8");
+		char *text = json_dumps(r->reply_body, JSON_COMPACT);
+		evbuffer_add(body, text, strlen(text));
+		free(text);
+	} else if (r->reply_raw != NULL) {
+		evhttp_add_header(out, "Content-Type", r->reply_type);
+		evbuffer_add_buffer(body, r->reply_raw);
+	}
+	const struct api_error_def *d = api_error_def(api_error_for_status(r->status));
+	const char *reason = r->status < 300 ? NULL : r->status == 304 ? "Not Modified" : d->title;
+	evhttp_send_reply(r->ev, r->status, reason, body);
+	evbuffer_free(body);
+}
+
+void
+router_dispatch(struct evhttp_request *ev, void *arg)
+{
+	struct worker *w = arg;
+	struct request r = {
+		.ev = ev,
+		.w = w,
+		.db = worker_db(w),
+		.cfg = worker_config(w),
+		.method = evhttp_request_get_command(ev),
+		.now = now_unix(),
+	};
+	r.query.tqh_first = NULL;
+	r.query.tqh_last = &r.query.tqh_first;
+	struct evhttp_connection *conn = evhttp_request_get_connection(ev);
+	if (conn != NULL) {
+		char *addr;
+		ev_uint16_t port;
+		evhttp_connection_get_peer(conn, &addr, &port);
+		snprintf(r.remote_addr, sizeof(r.remote_addr), "%s", addr ? addr : "");
+	}
+
+	route_and_handle(&r);
+	db_rollback(r.db); /* a no-op unless a handler left a transaction open */
+	send_reply(&r);
+
+	free(r.path);
+	for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
+		free(r.params[i]);
+	evhttp_clear_headers(&r.query);
+	json_decref(r.body);
+	json_decref(r.reply_body);
+	if (r.reply_raw != NULL)
+		evbuffer_free(r.reply_raw);
+}

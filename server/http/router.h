@@ -1,0 +1,64 @@
+/*
+ * The route table and the router. Each resource file in server/api/
+ * exports a const array of routes (ended by an entry whose path is NULL);
+ * server/api/routes.c collects them. The router answers 404, 405, 401,
+ * 403 (roles and region scope), 415, 413 and bad_json itself, so a
+ * handler sees only requests it can serve.
+ */
+#ifndef MARKET_HTTP_ROUTER_H
+#define MARKET_HTTP_ROUTER_H
+
+#include <stdbool.h>
+
+#include <event2/http.h>
+
+#include "http/request.h"
+
+typedef void (*handler_fn)(struct request *r);
+
+/*
+ * Region scope: which inputs name something in a region. For a
+ * coordinator with a region_code, the router answers 403 when any of them
+ * lies in another region. Unknown ids are left to the handler (404 or
+ * validation_failed).
+ */
+enum scope {
+	SCOPE_PATH_PRODUCER = 1 << 0, /* path parameter 0 is a producer id */
+	SCOPE_PATH_PRODUCT = 1 << 1,  /* path parameter 0 is a product id */
+	SCOPE_BODY_REGION = 1 << 2,   /* body "region_code", when present */
+	SCOPE_BODY_PRODUCER = 1 << 3, /* body "producer_id", when present */
+	SCOPE_QUERY_REGION = 1 << 4,  /* query "region", when present */
+};
+
+struct route {
+	enum evhttp_cmd_type method;
+	const char *path;     /* "/api/v1/products/{id}": {name} matches a segment */
+	handler_fn handler;
+	unsigned roles;       /* ROLE_* bits that may call it */
+	bool body;            /* takes a JSON object body */
+	unsigned scope;       /* enum scope bits */
+};
+
+/* All route tables, ended by NULL (server/api/routes.c). */
+extern const struct route *const route_tables[];
+
+/* The evhttp generic callback: arg is the struct worker. */
+void router_dispatch(struct evhttp_request *ev, void *arg);
+
+/* "GET" for EVHTTP_REQ_GET. */
+const char *method_name(enum evhttp_cmd_type m);
+
+/*
+ * Matching, exposed for tests: the route for method and path (params
+ * filled, caller frees them), or NULL with *allow set to the methods the
+ * path has (0 when the path is unknown: 404).
+ */
+const struct route *route_match(enum evhttp_cmd_type method, const char *path,
+    char *params[REQUEST_MAX_PARAMS], unsigned *allow);
+
+/* The deepest JSON nesting the API accepts. */
+#define JSON_MAX_DEPTH 32
+/* True when the JSON text nests arrays and objects deeper than max. */
+bool json_too_deep(const char *text, size_t len, int max);
+
+#endif

@@ -1,0 +1,319 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+
+#include "config.h"
+#include "db/db.h"
+#include "http/errors.h"
+#include "http/router.h"
+#include "log.h"
+#include "tls.h"
+#include "util.h"
+
+#define MAX_BODY (1024 * 1024)
+/* libevent refuses header blocks beyond this itself; the router refuses
+ * those over 16 KiB with a proper 431 before that. */
+#define LIBEVENT_MAX_HEADERS (64 * 1024)
+#define SHUTDOWN_GRACE_MS 250
+
+struct worker {
+	struct server *srv;
+	int index;
+	pthread_t thread;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct db *db;
+	struct event *stop_ev;
+};
+
+struct server {
+	const struct config *cfg;
+	int fd;
+	char where[128];
+	struct worker *workers;
+	int nworkers;
+	atomic_bool stopping;
+};
+
+struct db *
+worker_db(struct worker *w)
+{
+	return w->db;
+}
+
+const struct config *
+worker_config(struct worker *w)
+{
+	return w->srv->cfg;
+}
+
+bool
+server_stopping(struct worker *w)
+{
+	return atomic_load(&w->srv->stopping);
+}
+
+/*
+ * libevent answers some requests by itself (a body over the limit, a
+ * malformed request line, an unknown method) through evhttp_send_error(),
+ * with an HTML page. libevent calls it through the PLT, so this
+ * definition takes its place, and every such answer is a problem object
+ * like the rest of the API's errors.
+ */
+void
+evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
+{
+	enum api_error e = api_error_for_status(error);
+	if (error == 400) {
+		/* Was it a header block over the limit? */
+		size_t n = 0;
+		struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+		for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
+			n += strlen(kv->key) + strlen(kv->value) + 4;
+		if (n > 16 * 1024) {
+			e = E_HEADERS_TOO_LARGE;
+		}
+	}
+	const struct api_error_def *d = api_error_def(e);
+	json_t *p = problem_new(e, NULL, e == E_PAYLOAD_TOO_LARGE ?
+	    "the body may be at most 1 MiB" : e == E_NOT_IMPLEMENTED ?
+	    "this method is not supported" : "the request is malformed");
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	evhttp_clear_headers(out);
+	evhttp_add_header(out, "Content-Type", "application/problem+json");
+	evhttp_add_header(out, "Connection", "close");
+	evhttp_add_header(out, "Strict-Transport-Security", "max-age=63072000");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	struct evbuffer *buf = evbuffer_new();
+	if (buf == NULL) {
+		free(text);
+		evhttp_connection_free(evhttp_request_get_connection(req));
+		return;
+	}
+	evbuffer_add(buf, text, strlen(text));
+	free(text);
+	evhttp_send_reply(req, d->status, reason ? reason : d->title, buf);
+	evbuffer_free(buf);
+}
+
+/* Every accepted connection gets a TLS bufferevent; libevent sets its fd. */
+static struct bufferevent *
+make_bev(struct event_base *base, void *arg)
+{
+	SSL *ssl = tls_new_ssl();
+	if (ssl == NULL)
+		return NULL;
+	struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static void
+on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->bound != NULL) {
+		evhttp_del_accept_socket(w->http, w->bound);
+		w->bound = NULL;
+	}
+	/* A request is answered within its callback, so the loop only stops
+	 * between requests; the grace lets replies already queued reach
+	 * their clients before the connections close. */
+	event_base_loopexit(w->base, &(struct timeval){0, SHUTDOWN_GRACE_MS * 1000});
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static int
+bind_socket(struct server *s, char **err)
+{
+	const struct config *cfg = s->cfg;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
+	char port[16];
+	snprintf(port, sizeof(port), "%d", cfg->listen_port);
+	int rc = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+	if (rc != 0) {
+		*err = xasprintf("cannot resolve listen address %s: %s", cfg->listen_host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0) {
+		*err = xasprintf("cannot listen on %s:%d: %s", cfg->listen_host,
+		    cfg->listen_port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	evutil_make_socket_nonblocking(fd);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	char host[64];
+	int p;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		p = ntohs(a->sin6_port);
+		snprintf(s->where, sizeof(s->where), "[%s]:%d", host, p);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		p = ntohs(a->sin_port);
+		snprintf(s->where, sizeof(s->where), "%s:%d", host, p);
+	}
+	s->fd = fd;
+	return 0;
+}
+
+struct server *
+server_new(const struct config *cfg, char **err)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+	struct server *s = xcalloc(1, sizeof(*s));
+	s->cfg = cfg;
+	s->fd = -1;
+	if (bind_socket(s, err) < 0)
+		goto fail;
+	s->nworkers = cfg->threads;
+	s->workers = xcalloc((size_t)s->nworkers, sizeof(*s->workers));
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+		w->srv = s;
+		w->index = i;
+		w->db = db_open(cfg->db_path, cfg->synchronous, err);
+		if (w->db == NULL)
+			goto fail;
+		w->base = event_base_new();
+		w->http = evhttp_new(w->base);
+		if (w->base == NULL || w->http == NULL) {
+			*err = xstrdup("cannot create the event loop");
+			goto fail;
+		}
+		evhttp_set_bevcb(w->http, make_bev, w);
+		evhttp_set_gencb(w->http, router_dispatch, w);
+		evhttp_set_max_body_size(w->http, MAX_BODY);
+		evhttp_set_max_headers_size(w->http, LIBEVENT_MAX_HEADERS);
+		evhttp_set_timeout(w->http, cfg->timeout);
+		evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
+		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+		    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+		    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+		/* Each worker accepts on its own copy of the socket. */
+		int fd = dup(s->fd);
+		w->bound = fd < 0 ? NULL : evhttp_accept_socket_with_handle(w->http, fd);
+		if (w->bound == NULL) {
+			*err = xasprintf("cannot accept on %s", s->where);
+			goto fail;
+		}
+		w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
+	}
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+	if (sig == SIGHUP) {
+		char *err = NULL;
+		if (tls_reload(&err) == 0)
+			log_info("certificate reloaded");
+		else
+			log_warn("certificate not reloaded: %s", err);
+		free(err);
+		return;
+	}
+	log_info("stopping: no new connections; finishing requests in flight");
+	atomic_store(&s->stopping, true);
+	for (int i = 0; i < s->nworkers; i++)
+		event_active(s->workers[i].stop_ev, EV_READ, 0);
+}
+
+int
+server_run(struct server *s)
+{
+	struct event_base *main_base = event_base_new();
+	struct event *sigs[3];
+	int signos[3] = {SIGTERM, SIGINT, SIGHUP};
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(main_base, signos[i], on_signal, s);
+		evsignal_add(sigs[i], NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < s->nworkers; i++)
+		pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
+	fprintf(stderr, "listening on https://%s\n", s->where);
+	fflush(stderr);
+	while (!atomic_load(&s->stopping))
+		event_base_loop(main_base, EVLOOP_ONCE);
+	for (int i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i].thread, NULL);
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	event_base_free(main_base);
+	log_info("stopped");
+	return 0;
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; s->workers && i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+		if (w->http)
+			evhttp_free(w->http);
+		if (w->stop_ev)
+			event_free(w->stop_ev);
+		if (w->base)
+			event_base_free(w->base);
+		db_close(w->db);
+	}
+	free(s->workers);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+}

@@ -1,0 +1,29 @@
+/*
+ * The HTTPS server: one listening socket, N worker threads, each with its
+ * own event loop, evhttp and database connection. The main thread owns
+ * the signals: SIGTERM/SIGINT stop accepting and let requests in flight
+ * finish; SIGHUP reloads the certificate.
+ */
+#ifndef MARKET_HTTP_SERVER_H
+#define MARKET_HTTP_SERVER_H
+
+#include <stdbool.h>
+
+struct config;
+struct server;
+struct worker;
+
+/* Binds the socket and opens one database connection per worker. On
+ * failure returns NULL with one line in *err (caller frees). */
+struct server *server_new(const struct config *cfg, char **err);
+/* Serves until SIGTERM/SIGINT; returns the exit status. */
+int server_run(struct server *s);
+/* Accepts NULL. */
+void server_free(struct server *s);
+
+struct db *worker_db(struct worker *w);
+const struct config *worker_config(struct worker *w);
+/* True once shutdown began: replies then ask the client to close. */
+bool server_stopping(struct worker *w);
+
+#endif

@@ -1,0 +1,47 @@
+/* marketd: start-up and tear-down, nothing else. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "db/db.h"
+#include "http/server.h"
+#include "log.h"
+#include "tls.h"
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	char *err = NULL;
+	int rc = config_load(&cfg, argc, argv, &err);
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "marketd: %s\n", err);
+		free(err);
+		config_free(&cfg);
+		return rc < 0 ? 2 : 0;
+	}
+	if (tls_init(cfg.cert_path, cfg.key_path, &err) < 0) {
+		fprintf(stderr, "marketd: %s\n", err);
+		free(err);
+		tls_shutdown();
+		config_free(&cfg);
+		return 2;
+	}
+	struct server *srv = server_new(&cfg, &err);
+	if (srv == NULL) {
+		fprintf(stderr, "marketd: %s\n", err);
+		free(err);
+		tls_shutdown();
+		config_free(&cfg);
+		return 2;
+	}
+	if (cfg.payment_secret == NULL)
+		log_warn("no payment secret configured (MARKETD_PAYMENT_SECRET): "
+		    "payment callbacks will be refused");
+	rc = server_run(srv);
+	server_free(srv);
+	tls_shutdown();
+	config_free(&cfg);
+	return rc;
+}
