@@ -1,1 +1,141 @@
-int main(void) { return 0; }
+/*
+ * marketctl: the operator's tool. It opens the same database through the
+ * same code as marketd (server/db, server/store), so there is one copy of
+ * the schema and of every query.
+ *
+ *   marketctl --db FILE user add --username U --role ROLE [--region CODE]
+ *                                [--display-name NAME]   (password on stdin)
+ *   marketctl --db FILE demo
+ *   marketctl --db FILE import-products FILE.csv
+ *   marketctl --db FILE backup DEST
+ *   marketctl --db FILE check
+ *   marketctl routes
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "ctl/ctl.h"
+#include "db/db.h"
+#include "http/fields.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "log.h"
+#include "store/users.h"
+#include "util.h"
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: marketctl --db FILE user add --username U --role ROLE [--region CODE] [--display-name NAME]\n"
+	    "       marketctl --db FILE demo\n"
+	    "       marketctl --db FILE import-products FILE.csv\n"
+	    "       marketctl --db FILE backup DEST\n"
+	    "       marketctl --db FILE check\n"
+	    "       marketctl routes\n");
+	return 2;
+}
+
+static const char *
+opt(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static int
+user_add(struct db *db, int argc, char **argv)
+{
+	const char *username = opt(argc, argv, "--username");
+	const char *role = opt(argc, argv, "--role");
+	const char *region = opt(argc, argv, "--region");
+	const char *display = opt(argc, argv, "--display-name");
+	for (int i = 0; i < argc; i += 2)
+		if (strcmp(argv[i], "--username") && strcmp(argv[i], "--role") &&
+		    strcmp(argv[i], "--region") && strcmp(argv[i], "--display-name")) {
+			fprintf(stderr, "marketctl: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	if (username == NULL || role == NULL)
+		return usage();
+	if (role_from_name(role) == 0) {
+		fprintf(stderr, "marketctl: role must be buyer, operator, coordinator or admin\n");
+		return 2;
+	}
+	if (region != NULL && strcmp(role, "coordinator") != 0) {
+		fprintf(stderr, "marketctl: only a coordinator has a region\n");
+		return 2;
+	}
+	char password[256];
+	if (fgets(password, sizeof(password), stdin) == NULL) {
+		fprintf(stderr, "marketctl: give the password on standard input\n");
+		return 2;
+	}
+	password[strcspn(password, "\r\n")] = '\0';
+	size_t n = utf8_length(password);
+	if (n < 8 || n > 128) {
+		fprintf(stderr, "marketctl: the password must be 8 to 128 characters\n");
+		return 2;
+	}
+	int rc = user_create_checked(db, username, display ? display : username, role,
+	    region, password);
+	if (rc == 0)
+		printf("created %s user %s\n", role, username);
+	return rc;
+}
+
+static int
+routes(void)
+{
+	for (const struct route *const *t = route_tables; *t; t++)
+		for (const struct route *r = *t; r->path; r++) {
+			printf("%s %s", method_name(r->method), r->path);
+			const char *sep = " ";
+			static const enum role all[] = {ROLE_ANON, ROLE_BUYER, ROLE_OPERATOR,
+			    ROLE_COORDINATOR, ROLE_ADMIN};
+			for (size_t i = 0; i < nitems(all); i++)
+				if (r->roles & all[i]) {
+					printf("%s%s", sep, all[i] == ROLE_ANON ? "anonymous" : role_name(all[i]));
+					sep = ",";
+				}
+			printf("%s\n", r->scope ? " scoped" : "");
+		}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_set_quiet(1);
+	if (argc >= 2 && strcmp(argv[1], "routes") == 0)
+		return routes();
+	if (argc < 4 || strcmp(argv[1], "--db") != 0)
+		return usage();
+	const char *path = argv[2], *cmd = argv[3];
+	char *err = NULL;
+	struct db *db = db_open(path, "full", &err);
+	if (db == NULL) {
+		fprintf(stderr, "marketctl: %s\n", err);
+		free(err);
+		return 1;
+	}
+	int rc;
+	if (strcmp(cmd, "user") == 0 && argc >= 5 && strcmp(argv[4], "add") == 0)
+		rc = user_add(db, argc - 5, argv + 5);
+	else if (strcmp(cmd, "demo") == 0 && argc == 4)
+		rc = ctl_demo(db);
+	else if (strcmp(cmd, "check") == 0 && argc == 4)
+		rc = ctl_check(db);
+	else if (strcmp(cmd, "backup") == 0 && argc == 5)
+		rc = ctl_backup(db, argv[4]);
+	else if (strcmp(cmd, "import-products") == 0 && argc == 5)
+		rc = ctl_import_products(db, argv[4]);
+	else
+		rc = usage();
+	db_close(db);
+	return rc;
+}

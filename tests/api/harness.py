@@ -1,0 +1,244 @@
+"""Black-box test harness: a real marketd on a free port, a fresh
+database, a test certificate, and a client that speaks HTTPS to it.
+
+    import harness
+    class T(harness.ServerTest):
+        def test_x(self):
+            r = self.srv.get("/api/v1/regions")
+            self.assertEqual(r.status, 200)
+    if __name__ == "__main__":
+        harness.main()
+
+Each test file is one scenario and gets its own server (started once per
+file in setUpClass). MARKET_BUILD names the build folder (default
+./build), MARKET_SOURCE the source tree.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+SOURCE = os.environ.get("MARKET_SOURCE") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("MARKET_BUILD") or os.path.join(SOURCE, "build")
+MARKETD = os.path.join(BUILD, "marketd")
+MARKETCTL = os.path.join(BUILD, "marketctl")
+
+_certs_lock = threading.Lock()
+
+
+def test_certs():
+    """A CA and localhost certificate made once per build folder."""
+    d = os.path.join(BUILD, "test-certs")
+    with _certs_lock:
+        if not os.path.exists(os.path.join(d, "localhost.key")):
+            subprocess.run([os.path.join(SOURCE, "certs", "make-dev-cert"), d],
+                           check=True, stdout=subprocess.DEVNULL)
+    return d
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # dict, lower-case names
+        self.body = body        # bytes
+        self._json = None
+
+    @property
+    def json(self):
+        if self._json is None:
+            self._json = json.loads(self.body.decode("utf-8"))
+        return self._json
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.body[:300])
+
+
+class Server:
+    """A marketd process. Use start()/stop(), or a ServerTest."""
+
+    def __init__(self, threads=2, args=(), env=None, db=None):
+        self.dir = tempfile.mkdtemp(prefix="market-test-")
+        self.db = db or os.path.join(self.dir, "market.db")
+        self.certs = test_certs()
+        self.cafile = os.path.join(self.certs, "dev-ca.crt")
+        self.threads = threads
+        self.args = list(args)
+        self.env = dict(os.environ)
+        self.env.setdefault("MARKETD_PAYMENT_SECRET", "test-secret")
+        if env:
+            self.env.update(env)
+        self.proc = None
+        self.port = None
+        self.log = []
+        self._ctx = ssl.create_default_context(cafile=self.cafile)
+        self._local = threading.local()
+
+    def start(self):
+        cmd = [MARKETD, "--listen", "127.0.0.1:0", "--db", self.db,
+               "--cert", os.path.join(self.certs, "localhost.crt"),
+               "--key", os.path.join(self.certs, "localhost.key"),
+               "--threads", str(self.threads)] + self.args
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, env=self.env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = self.proc.stderr.readline().decode("utf-8", "replace")
+            if not line:
+                raise RuntimeError("marketd exited: %s" % "".join(self.log))
+            self.log.append(line)
+            m = re.match(r"listening on https://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        else:
+            raise RuntimeError("marketd did not start")
+        threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line.decode("utf-8", "replace"))
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the server; returns its exit status."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc = None
+        return rc
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- the client -------------------------------------------------
+    def connect(self):
+        """A new HTTPS connection to the server (caller closes it)."""
+        return http.client.HTTPSConnection("localhost", self.port,
+                                           context=self._ctx, timeout=60)
+
+    def request(self, method, path, body=None, token=None, headers=None,
+                raw=None, conn=None):
+        """Sends one request. body is JSON-encoded; raw is sent as is.
+        Uses a per-thread keep-alive connection unless conn is given."""
+        h = {}
+        if body is not None:
+            raw = json.dumps(body).encode("utf-8")
+        if raw is not None:
+            h["Content-Type"] = "application/json"
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if headers:
+            h.update(headers)
+        h = {k: v for k, v in h.items() if v is not None}
+        own = conn is None
+        for attempt in range(2):
+            c = conn
+            if own:
+                c = getattr(self._local, "conn", None)
+                if c is None:
+                    c = self._local.conn = self.connect()
+            try:
+                c.request(method, path, body=raw, headers=h)
+                resp = c.getresponse()
+                data = resp.read()
+                hdrs = {k.lower(): v for k, v in resp.getheaders()}
+                if own and hdrs.get("connection", "").lower() == "close":
+                    c.close()
+                    self._local.conn = None
+                return Response(resp.status, hdrs, data)
+            except (http.client.RemoteDisconnected, ConnectionResetError,
+                    BrokenPipeError, http.client.CannotSendRequest):
+                if own:
+                    c.close()
+                    self._local.conn = None
+                if not own or attempt == 1:
+                    raise
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body=body, **kw)
+
+    # --- marketctl and users ----------------------------------------
+    def ctl(self, *args, input=None, check=True):
+        """Runs marketctl on this server's database."""
+        p = subprocess.run([MARKETCTL, "--db", self.db] + list(args),
+                           input=(input or "").encode(), capture_output=True)
+        if check and p.returncode != 0:
+            raise RuntimeError("marketctl %s: %s" % (args, p.stderr.decode()))
+        return p
+
+    def add_user(self, username, role, password="password123", region=None):
+        args = ["user", "add", "--username", username, "--role", role]
+        if region:
+            args += ["--region", region]
+        self.ctl(*args, input=password + "\n")
+
+    def login(self, username, password="password123"):
+        r = self.post("/api/v1/auth/login",
+                      {"username": username, "password": password})
+        if r.status != 200:
+            raise RuntimeError("login %s: %r" % (username, r))
+        return r.json["token"]
+
+    def user(self, username, role, password="password123", region=None):
+        """Creates a user with marketctl and returns a token for it."""
+        self.add_user(username, role, password, region)
+        return self.login(username, password)
+
+
+class ServerTest(unittest.TestCase):
+    """One server per test class (per file), started before its tests."""
+    threads = 2
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(threads=cls.threads, args=cls.server_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = "".join(cls.srv.log)
+        cls.srv.cleanup()
+        if rc != 0:
+            raise AssertionError("marketd exited with %s:\n%s" % (rc, log))
+        if "ERROR: AddressSanitizer" in log or "runtime error:" in log or \
+                "LeakSanitizer" in log:
+            raise AssertionError("sanitizer report:\n%s" % log)
+
+    def assertProblem(self, r, status, code, field=None):
+        """r is an RFC 9457 problem with this status and code (and field)."""
+        self.assertEqual(r.status, status, r)
+        self.assertTrue(r.header("content-type", ).startswith(
+            "application/problem+json"), r.headers)
+        self.assertEqual(r.json["status"], status, r)
+        self.assertEqual(r.json["code"], code, r)
+        if field is not None:
+            self.assertEqual(r.json.get("field"), field, r)
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,24 @@
+/* marketctl's subcommands. Each returns the process exit status and
+ * prints what went wrong on standard error. */
+#ifndef MARKET_CTL_H
+#define MARKET_CTL_H
+
+struct db;
+
+/* Hashes password and creates the user; 0, or 1 with a message. */
+int user_create_checked(struct db *db, const char *username,
+    const char *display_name, const char *role, const char *region,
+    const char *password);
+
+/* Fills an empty database with the demo data of shared/DOMAIN.md and
+ * prints the demo users and their passwords. */
+int ctl_demo(struct db *db);
+/* SQLite's integrity check and every product's stock against the sum
+ * of its stock movements; 0 when all holds. */
+int ctl_check(struct db *db);
+/* A consistent copy of the database at dest (SQLite's backup API). */
+int ctl_backup(struct db *db, const char *dest);
+/* Imports products from a CSV file; all rows or none. */
+int ctl_import_products(struct db *db, const char *path);
+
+#endif
