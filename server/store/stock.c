@@ -1,0 +1,80 @@
+#include "store/stock.h"
+
+static const char *const reason_names[] = {
+	[STOCK_INITIAL] = "initial",
+	[STOCK_CORRECTION] = "correction",
+	[STOCK_SALE] = "sale",
+	[STOCK_SALE_VOID] = "sale_void",
+	[STOCK_ORDER] = "order",
+	[STOCK_ORDER_CANCEL] = "order_cancel",
+};
+
+const char *
+stock_reason_name(enum stock_reason reason)
+{
+	return reason_names[reason];
+}
+
+enum db_status
+stock_move(struct db *db, int64_t product_id, int64_t delta,
+    enum stock_reason reason, const char *ref, int64_t user_id, int64_t now,
+    bool floor_zero, int64_t *stock_after)
+{
+	/* One statement reads and changes the stock, so two writers can
+	 * never both pass the floor check on the same old value. */
+	sqlite3_stmt *st = db_stmt(db,
+	    "UPDATE products SET stock = stock + ?2, updated_at = ?3 "
+	    "WHERE id = ?1 AND (?4 = 0 OR stock + ?2 >= 0) RETURNING stock");
+	sqlite3_bind_int64(st, 1, product_id);
+	sqlite3_bind_int64(st, 2, delta);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int(st, 4, floor_zero);
+	enum db_status s = db_step_one(db, st);
+	int64_t after = s == DB_OK ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (s == DB_NOT_FOUND) {
+		/* No such product, or the floor refused it. */
+		st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
+		sqlite3_bind_int64(st, 1, product_id);
+		s = db_step_one(db, st);
+		sqlite3_reset(st);
+		return s == DB_OK ? DB_CONSTRAINT : s;
+	}
+	if (s != DB_OK)
+		return s;
+	if (stock_after != NULL)
+		*stock_after = after;
+	if (delta == 0)
+		return DB_OK;
+	st = db_stmt(db,
+	    "INSERT INTO stock_movements (product_id, delta, stock_after, reason, "
+	    "ref, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	sqlite3_bind_int64(st, 1, product_id);
+	sqlite3_bind_int64(st, 2, delta);
+	sqlite3_bind_int64(st, 3, after);
+	db_bind_text(st, 4, reason_names[reason]);
+	db_bind_text(st, 5, ref);
+	if (user_id > 0)
+		sqlite3_bind_int64(st, 6, user_id);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int64(st, 7, now);
+	return db_exec_stmt(db, st);
+}
+
+int
+stock_verify(struct db *db, void (*bad)(int64_t, int64_t, int64_t, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT p.id, p.stock, coalesce(sum(m.delta), 0) AS ledger "
+	    "FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id "
+	    "GROUP BY p.id HAVING p.stock <> ledger ORDER BY p.id");
+	int n = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		bad(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2), arg);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : -1;
+}
