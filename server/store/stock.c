@@ -1,5 +1,7 @@
 #include "store/stock.h"
 
+#include <stddef.h>
+
 static const char *const reason_names[] = {
 	[STOCK_INITIAL] = "initial",
 	[STOCK_CORRECTION] = "correction",
