@@ -1,10 +1,65 @@
+/* marketctl check: SQLite's integrity check, foreign keys, and every
+ * product's stock against the sum of its stock movements. */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "ctl/ctl.h"
+#include "db/db.h"
+#include "store/stock.h"
+
+static void
+report(int64_t product, int64_t stock, int64_t ledger, void *arg)
+{
+	printf("product %" PRId64 ": stock %" PRId64 " but its movements add up to %" PRId64 "\n",
+	    product, stock, ledger);
+}
+
+static int
+run_check(struct db *db, const char *sql, const char *what)
+{
+	sqlite3_stmt *st;
+	int bad = 0;
+	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "marketctl: %s: %s\n", what, sqlite3_errmsg(db_handle(db)));
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *row = (const char *)sqlite3_column_text(st, 0);
+		if (row != NULL && sqlite3_column_count(st) == 1 && sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+		    row[0] == 'o' && row[1] == 'k' && row[2] == '\0')
+			continue;
+		printf("%s: %s\n", what, row ? row : "(row)");
+		bad++;
+	}
+	sqlite3_finalize(st);
+	return bad;
+}
 
 int
 ctl_check(struct db *db)
 {
-	fprintf(stderr, "marketctl: not written yet\n");
-	return 1;
+	int problems = 0, n;
+
+	n = run_check(db, "PRAGMA integrity_check", "integrity");
+	if (n < 0)
+		return 1;
+	problems += n;
+	n = run_check(db, "PRAGMA foreign_key_check", "foreign key");
+	if (n < 0)
+		return 1;
+	problems += n;
+
+	n = stock_verify(db, report, NULL);
+	if (n < 0) {
+		fprintf(stderr, "marketctl: cannot read the stock ledger\n");
+		return 1;
+	}
+	problems += n;
+
+	if (problems > 0) {
+		printf("check failed: %d problem%s\n", problems, problems == 1 ? "" : "s");
+		return 1;
+	}
+	printf("ok: integrity, foreign keys and stock ledger agree\n");
+	return 0;
 }
