@@ -18,6 +18,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/thread.h>
 
 #include "config.h"
@@ -113,6 +114,13 @@ evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 	}
 	evbuffer_add(buf, text, strlen(text));
 	free(text);
+	/* A request line that did not parse leaves the version at 0.0, which
+	 * libevent's own error page repairs the same way (http_struct.h is
+	 * libevent's public, if discouraged, view of the request). */
+	if (req->major == 0) {
+		req->major = 1;
+		req->minor = 1;
+	}
 	evhttp_send_reply(req, d->status, reason ? reason : d->title, buf);
 	evbuffer_free(buf);
 }
