@@ -262,9 +262,8 @@ page_free(struct page *p)
 	p->after = NULL;
 }
 
-void
-page_reply(struct request *r, const struct page *p, json_t *items,
-    json_t *(*key)(json_t *item))
+json_t *
+page_body(const struct page *p, json_t *items, json_t *(*key)(json_t *item))
 {
 	json_t *next = json_null();
 	if (json_array_size(items) > (size_t)p->limit) {
@@ -276,5 +275,12 @@ page_reply(struct request *r, const struct page *p, json_t *items,
 		next = json_string(c);
 		free(c);
 	}
-	reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+	return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+}
+
+void
+page_reply(struct request *r, const struct page *p, json_t *items,
+    json_t *(*key)(json_t *item))
+{
+	reply_json(r, 200, page_body(p, items, key));
 }

@@ -118,6 +118,10 @@ void page_free(struct page *p);
  */
 void page_reply(struct request *r, const struct page *p, json_t *items,
     json_t *(*key)(json_t *item));
+/* The object page_reply() sends, as a new reference (items is stolen),
+ * for a handler that replies otherwise (with an ETag, say). */
+json_t *page_body(const struct page *p, json_t *items,
+    json_t *(*key)(json_t *item));
 /* Cursor encoding, exposed for tests: base64url of the key's JSON. */
 char *cursor_encode(json_t *key);
 json_t *cursor_decode(const char *s);
