@@ -1,0 +1,64 @@
+#include "store/venues.h"
+
+const char *const venue_kinds[] = {"street_market", "community", "counter",
+	"institution", NULL};
+
+#define VENUE_COLS "id, name, kind, subdistrict, address"
+
+static json_t *
+venue_row(sqlite3_stmt *st)
+{
+	const char *address = db_col_text(st, 4);
+	return json_pack("{s:I, s:s, s:s, s:s, s:o}",
+	    "id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "name", db_col_text(st, 1), "kind", db_col_text(st, 2),
+	    "subdistrict", db_col_text(st, 3),
+	    "address", address ? json_string(address) : json_null());
+}
+
+enum db_status
+store_venue_get(struct db *db, int64_t id, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT " VENUE_COLS " FROM venues WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	enum db_status s = db_step_one(db, st);
+	*out = s == DB_OK ? venue_row(st) : NULL;
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+store_venue_list(struct db *db, int64_t after_id, int limit, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT " VENUE_COLS " FROM venues "
+	    "WHERE id > ?1 ORDER BY id LIMIT ?2");
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int(st, 2, limit + 1);
+	*out = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*out, venue_row(st));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(*out);
+		*out = NULL;
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+enum db_status
+store_venue_create(struct db *db, const char *name, const char *kind,
+    const char *subdistrict, const char *address, int64_t *id)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO venues (name, kind, subdistrict, "
+	    "address) VALUES (?1, ?2, ?3, ?4)");
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, kind);
+	db_bind_text(st, 3, subdistrict);
+	db_bind_text(st, 4, address);
+	enum db_status s = db_exec_stmt(db, st);
+	if (s == DB_OK)
+		*id = db_last_insert_id(db);
+	return s;
+}
