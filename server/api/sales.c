@@ -1,5 +1,448 @@
+/*
+ * Stall sales: POST /api/v1/sales, POST /api/v1/sales/batch,
+ * GET /api/v1/sales, GET /api/v1/sales/{id}, POST /api/v1/sales/{id}/void.
+ *
+ * A sale's id is chosen by the client, so a re-send is safe: everything a
+ * sale does (the id check, the sale and its lines, one stock movement a
+ * line) happens in one write transaction, and BEGIN IMMEDIATE makes
+ * writers on every connection take turns. Of two sends of one id, the
+ * first is stored (201) and the second finds it (200, or 409 when the
+ * content differs); the UNIQUE id is the backstop.
+ */
 #include "api/api.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/market_days.h"
+#include "store/sales.h"
+#include "store/stock.h"
+
+#define BATCH_MAX 500
+#define FUTURE_MAX 600        /* seconds a recorded_at may lie ahead */
+#define QUANTITY_MAX 1000000  /* units on one line */
+
+static const char *const payments[] = {"cash", "wechat", "alipay", "card", "other", NULL};
+
+/* May the caller record or see sales at a stall whose operator is
+ * operator_id? Operators only at their own stalls; staff everywhere. */
+static bool
+may_use_stall(const struct request *r, int64_t operator_id)
+{
+	return r->user.role != ROLE_OPERATOR || r->user.id == operator_id;
+}
+
+/* The lines of a sale from the array lines into s->lines (allocated;
+ * the caller frees). false with the error set. */
+static bool
+parse_lines(struct fields f, json_t *lines, struct sale *s)
+{
+	s->nlines = json_array_size(lines);
+	s->lines = xcalloc(s->nlines, sizeof(*s->lines));
+	for (size_t i = 0; i < s->nlines; i++) {
+		char key[32], prefix[32];
+		snprintf(key, sizeof(key), "lines[%zu]", i);
+		snprintf(prefix, sizeof(prefix), "lines[%zu].", i);
+		json_t *obj = json_array_get(lines, i);
+		if (!json_is_object(obj))
+			return f_fail(f, key, "must be an object");
+		struct fields lf = {f.r, obj, prefix};
+		struct sale_line *l = &s->lines[i];
+		bool sent;
+		if (!f_int(lf, "product_id", F_REQUIRED, 1, INT64_MAX, &l->product_id, NULL) ||
+		    !f_int(lf, "quantity", F_REQUIRED, 1, QUANTITY_MAX, &l->quantity, NULL) ||
+		    !f_int(lf, "unit_price_fen", F_NULLABLE, 0, INT64_MAX,
+		    &l->unit_price_fen, &sent))
+			return false;
+		/* null is the same as leaving the price out. */
+		l->price_sent = sent && !json_is_null(json_object_get(obj, "unit_price_fen"));
+	}
+	return true;
+}
+
+/* The sale in obj into *s (strings borrowed from obj; s->lines is the
+ * caller's to free, also on failure). false with the error set. */
+static bool
+parse_sale(struct request *r, json_t *obj, struct sale *s)
+{
+	struct fields f = {r, obj, ""};
+	const char *recorded;
+	json_t *lines;
+	memset(s, 0, sizeof(*s));
+	if (!f_string(f, "id", F_REQUIRED, SALE_ID_MIN, SALE_ID_MAX, &s->id, NULL) ||
+	    (!sale_id_valid(s->id) &&
+	    !f_fail(f, "id", "must be 8 to 64 of A-Z, a-z, 0-9, - and _")) ||
+	    !f_int(f, "stall_id", F_REQUIRED, 1, INT64_MAX, &s->stall_id, NULL) ||
+	    !f_string(f, "recorded_at", F_REQUIRED, 1, 64, &recorded, NULL) ||
+	    ((!parse_rfc3339(recorded, &s->recorded_at) || s->recorded_at < 0) &&
+	    !f_fail(f, "recorded_at", "must be an RFC 3339 time")) ||
+	    (s->recorded_at > r->now + FUTURE_MAX &&
+	    !f_fail(f, "recorded_at", "lies more than 10 minutes in the future")) ||
+	    !f_enum(f, "payment", F_REQUIRED, payments, &s->payment, NULL) ||
+	    !f_array(f, "lines", F_REQUIRED, 1, SALE_LINES_MAX, &lines))
+		return false;
+	return parse_lines(f, lines, s);
+}
+
+/*
+ * Sets each line's price (the catalog price unless a lower one was sent)
+ * and amount, and the total. false with the error set: an unknown
+ * product, a price above the catalog's, an amount beyond 64 bits.
+ */
+static bool
+price_lines(struct request *r, struct sale *s)
+{
+	fen_t total = 0;
+	for (size_t i = 0; i < s->nlines; i++) {
+		struct sale_line *l = &s->lines[i];
+		char field[64];
+		fen_t price;
+		enum db_status st = store_product_price(r->db, l->product_id, &price);
+		if (st == DB_NOT_FOUND) {
+			snprintf(field, sizeof(field), "lines[%zu].product_id", i);
+			reply_error(r, E_VALIDATION, field, "no product %" PRId64, l->product_id);
+			return false;
+		}
+		if (!db_ok(r, st))
+			return false;
+		if (!l->price_sent) {
+			l->unit_price_fen = price;
+		} else if (l->unit_price_fen > price) {
+			snprintf(field, sizeof(field), "lines[%zu].unit_price_fen", i);
+			reply_error(r, E_VALIDATION, field, "%s: above the catalog price "
+			    "of %" PRId64 " fen", field, price);
+			return false;
+		}
+		if (!fen_mul(l->unit_price_fen, l->quantity, &l->amount_fen)) {
+			snprintf(field, sizeof(field), "lines[%zu].quantity", i);
+			reply_error(r, E_VALIDATION, field, "%s: the amount is too large", field);
+			return false;
+		}
+		if (!fen_add(total, l->amount_fen, &total)) {
+			reply_error(r, E_VALIDATION, "lines", "lines: the total is too large");
+			return false;
+		}
+	}
+	s->total_fen = total;
+	return true;
+}
+
+/* The answer to a sale whose id is stored already with fingerprint
+ * stored: 200 with the stored sale when it is the same sale, else 409. */
+static void
+answer_resend(struct request *r, const char *id, const char *fp, const char *stored)
+{
+	json_t *sale = NULL;
+	if (strcmp(fp, stored) != 0)
+		reply_error(r, E_IDEMPOTENCY_MISMATCH, "id",
+		    "sale %s was recorded before with other content", id);
+	else if (db_ok(r, store_sale_get(r->db, id, &sale)))
+		reply_json(r, 200, sale);
+}
+
+/*
+ * Records the parsed sale s for the caller and sets the reply: 201 with
+ * the sale when new, 200 with the stored sale when re-sent, or the
+ * problem. nested: the caller holds a write transaction (a batch), so the
+ * sale goes in a savepoint of it and counts once the caller commits;
+ * otherwise the sale has a transaction of its own.
+ */
+static void
+record_sale(struct request *r, struct sale *s, bool nested)
+{
+	char fp[65], stored[65], day_status[16], channel[32];
+	json_t *sale = NULL;
+	bool open = false;
+	enum db_status st;
+
+	sale_fingerprint(s, fp);
+	st = nested ? store_sale_savepoint(r->db) : db_begin_write(r->db);
+	if (!db_ok(r, st))
+		goto out;
+	open = true;
+	st = store_stall_info(r->db, s->stall_id, &s->market_day_id, &s->operator_id,
+	    day_status, sizeof(day_status), channel, sizeof(channel));
+	if (st == DB_NOT_FOUND) {
+		reply_error(r, E_VALIDATION, "stall_id", "no stall %" PRId64, s->stall_id);
+		goto out;
+	}
+	if (!db_ok(r, st))
+		goto out;
+	if (!may_use_stall(r, s->operator_id)) {
+		reply_error(r, E_FORBIDDEN, "stall_id", "stall %" PRId64 " is not yours",
+		    s->stall_id);
+		goto out;
+	}
+	st = store_sale_fingerprint(r->db, s->id, stored);
+	if (st == DB_OK) {
+		answer_resend(r, s->id, fp, stored);
+		goto out;
+	}
+	if (st != DB_NOT_FOUND && !db_ok(r, st))
+		goto out;
+	if (strcmp(day_status, "cancelled") == 0) {
+		reply_error(r, E_INVALID_STATE, "stall_id", "market day %" PRId64
+		    " is cancelled", s->market_day_id);
+		goto out;
+	}
+	if (!price_lines(r, s))
+		goto out;
+	st = store_sale_insert(r->db, s, fp, r->now);
+	if (st == DB_CONSTRAINT) {
+		/* Someone stored the id after we looked (a writer outside
+		 * BEGIN IMMEDIATE): undo, and answer as to a re-send. */
+		if (nested)
+			store_sale_undo(r->db);
+		else
+			db_rollback(r->db);
+		open = false;
+		st = store_sale_fingerprint(r->db, s->id, stored);
+		if (st == DB_OK)
+			answer_resend(r, s->id, fp, stored);
+		else
+			db_ok(r, st == DB_NOT_FOUND ? DB_ERROR : st);
+		goto out;
+	}
+	if (!db_ok(r, st))
+		goto out;
+	for (size_t i = 0; i < s->nlines; i++) {
+		/* The goods are handed over: stock may go below zero. */
+		st = stock_move(r->db, s->lines[i].product_id, -s->lines[i].quantity,
+		    STOCK_SALE, s->id, r->user.id, r->now, false, NULL);
+		if (!db_ok(r, st))
+			goto out;
+	}
+	if (!db_ok(r, store_sale_get(r->db, s->id, &sale)))
+		goto out;
+	st = nested ? store_sale_release(r->db) : db_commit(r->db);
+	if (!db_ok(r, st))
+		goto out; /* db_commit has rolled back; undo is harmless */
+	open = false;
+	reply_json(r, 201, sale);
+	sale = NULL;
+out:
+	if (open) {
+		if (nested)
+			store_sale_undo(r->db);
+		else
+			db_rollback(r->db);
+	}
+	json_decref(sale);
+}
+
+static void
+create_sale(struct request *r)
+{
+	struct sale s;
+	if (parse_sale(r, r->body, &s))
+		record_sale(r, &s, false);
+	free(s.lines);
+}
+
+/*
+ * Item i of a batch, recorded as POST /api/v1/sales would record it but
+ * inside the batch's transaction. It gets a request of its own, which
+ * collects the reply that single endpoint would give; that reply becomes
+ * the item's result.
+ */
+static json_t *
+batch_item(struct request *r, json_t *obj, size_t i)
+{
+	struct request one = {
+		.db = r->db,
+		.cfg = r->cfg,
+		.route = r->route,
+		.method = r->method,
+		.path = r->path,
+		.body = obj,
+		.ints_as_reals = r->ints_as_reals,
+		.user = r->user,
+		.now = r->now,
+	};
+	struct sale s = {0};
+	if (!json_is_object(obj)) {
+		char field[32];
+		snprintf(field, sizeof(field), "sales[%zu]", i);
+		reply_error(&one, E_VALIDATION, field, "%s: a sale must be an object", field);
+	} else if (parse_sale(&one, obj, &s)) {
+		record_sale(&one, &s, true);
+	}
+	free(s.lines);
+	if (one.reply_body == NULL) {
+		log_warn("bug: sale %zu of a batch gave no reply", i);
+		one.status = 500;
+		one.reply_body = problem_new(E_INTERNAL, NULL, NULL);
+	}
+	json_t *id = json_object_get(obj, "id");
+	bool ok = one.status == 200 || one.status == 201;
+	json_t *result = json_pack("{s:O, s:s}",
+	    "id", json_is_string(id) ? id : json_null(),
+	    "status", one.status == 201 ? "created" : one.status == 200 ? "duplicate" : "error");
+	json_object_set_new(result, ok ? "sale" : "error", one.reply_body);
+	return result;
+}
+
+static void
+create_batch(struct request *r)
+{
+	json_t *sales, *results = NULL;
+	if (!f_array(fields_of(r), "sales", F_REQUIRED, 1, BATCH_MAX, &sales))
+		goto out;
+	/* One transaction, a savepoint a sale: the batch costs one commit. */
+	if (!db_ok(r, db_begin_write(r->db)))
+		goto out;
+	results = json_array();
+	for (size_t i = 0; i < json_array_size(sales); i++)
+		json_array_append_new(results, batch_item(r, json_array_get(sales, i), i));
+	if (!db_ok(r, db_commit(r->db)))
+		goto out;
+	reply_json(r, 200, json_pack("{s:o}", "results", results));
+	results = NULL;
+out:
+	json_decref(results);
+}
+
+/*
+ * Finds sale id for the caller: *stall_id and *voided. false with the
+ * error set: 404 when there is no such sale, 403 when it is at another
+ * operator's stall.
+ */
+static bool
+find_sale(struct request *r, const char *id, bool *voided)
+{
+	int64_t stall_id, market_day_id, operator_id;
+	char day_status[16], channel[32];
+	enum db_status st = sale_id_valid(id) ?
+	    store_sale_state(r->db, id, &stall_id, voided) : DB_NOT_FOUND;
+	if (st == DB_NOT_FOUND) {
+		reply_error(r, E_NOT_FOUND, NULL, "no sale %s", id);
+		return false;
+	}
+	if (!db_ok(r, st) ||
+	    !db_ok(r, store_stall_info(r->db, stall_id, &market_day_id, &operator_id,
+	    day_status, sizeof(day_status), channel, sizeof(channel))))
+		return false;
+	if (!may_use_stall(r, operator_id)) {
+		reply_error(r, E_FORBIDDEN, NULL, "sale %s is at another operator's stall", id);
+		return false;
+	}
+	return true;
+}
+
+static void
+get_sale(struct request *r)
+{
+	json_t *sale = NULL;
+	bool voided;
+	if (find_sale(r, r->params[0], &voided) &&
+	    db_ok(r, store_sale_get(r->db, r->params[0], &sale)))
+		reply_json(r, 200, sale);
+}
+
+static void
+void_sale(struct request *r)
+{
+	const char *id = r->params[0], *reason;
+	json_t *sale = NULL, *line;
+	bool voided;
+	size_t i;
+	if (!sale_id_valid(id)) {
+		reply_error(r, E_NOT_FOUND, NULL, "no sale %s", id);
+		goto out;
+	}
+	if (!f_string(fields_of(r), "reason", F_REQUIRED, 1, 500, &reason, NULL))
+		goto out;
+	if (!db_ok(r, db_begin_write(r->db)) || !find_sale(r, id, &voided))
+		goto out;
+	if (voided) {
+		reply_error(r, E_INVALID_STATE, NULL, "sale %s is voided already", id);
+		goto out;
+	}
+	if (!db_ok(r, store_sale_void(r->db, id, reason, r->user.id, r->now)) ||
+	    !db_ok(r, store_sale_get(r->db, id, &sale)))
+		goto out;
+	/* Each line's goods go back on the shelf. */
+	json_array_foreach(json_object_get(sale, "lines"), i, line) {
+		enum db_status st = stock_move(r->db,
+		    json_integer_value(json_object_get(line, "product_id")),
+		    json_integer_value(json_object_get(line, "quantity")),
+		    STOCK_SALE_VOID, id, r->user.id, r->now, false, NULL);
+		if (!db_ok(r, st))
+			goto out;
+	}
+	if (!db_ok(r, db_commit(r->db)))
+		goto out;
+	reply_json(r, 200, sale);
+	sale = NULL;
+out:
+	db_rollback(r->db); /* a no-op once committed */
+	json_decref(sale);
+}
+
+static json_t *
+sale_key(json_t *sale)
+{
+	return json_pack("[O]", json_object_get(sale, "seq"));
+}
+
+static void
+list_sales(struct request *r)
+{
+	struct page p;
+	struct sale_filter f = {0};
+	json_t *items = NULL;
+	int64_t after = 0;
+	if (!page_parse(r, &p, 1))
+		return;
+	if (!req_query_int(r, "stall_id", 1, INT64_MAX, &f.stall_id, NULL) ||
+	    !req_query_int(r, "market_day_id", 1, INT64_MAX, &f.market_day_id, NULL))
+		goto out;
+	if (p.after != NULL) {
+		json_t *k = json_array_get(p.after, 0);
+		if (!json_is_integer(k) || json_integer_value(k) < 0) {
+			reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+			goto out;
+		}
+		after = json_integer_value(k);
+	}
+	if (r->user.role == ROLE_OPERATOR) {
+		/* Only the operator's own stalls; naming another's is 403. An
+		 * unknown stall simply has no sales. */
+		if (f.stall_id != 0) {
+			int64_t market_day_id, operator_id;
+			char day_status[16], channel[32];
+			enum db_status st = store_stall_info(r->db, f.stall_id,
+			    &market_day_id, &operator_id, day_status, sizeof(day_status),
+			    channel, sizeof(channel));
+			if (st != DB_NOT_FOUND && !db_ok(r, st))
+				goto out;
+			if (st == DB_OK && !may_use_stall(r, operator_id)) {
+				reply_error(r, E_FORBIDDEN, "stall_id", "stall %" PRId64
+				    " is not yours", f.stall_id);
+				goto out;
+			}
+		}
+		f.operator_id = r->user.id;
+	}
+	if (!db_ok(r, store_sale_list(r->db, &f, after, p.limit, &items)))
+		goto out;
+	page_reply(r, &p, items, sale_key);
+	items = NULL;
+out:
+	json_decref(items);
+	page_free(&p);
+}
+
+#define SELLERS (ROLE_OPERATOR | ROLES_STAFF)
+
 const struct route sales_routes[] = {
+	{.method = EVHTTP_REQ_GET, .path = "/api/v1/sales", .handler = list_sales, .roles = SELLERS},
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/sales", .handler = create_sale, .roles = SELLERS, .body = true},
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/sales/batch", .handler = create_batch, .roles = SELLERS, .body = true},
+	{.method = EVHTTP_REQ_GET, .path = "/api/v1/sales/{id}", .handler = get_sale, .roles = SELLERS},
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/sales/{id}/void", .handler = void_sale, .roles = SELLERS, .body = true},
 	{0},
 };

@@ -1,0 +1,285 @@
+#include "store/sales.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+
+bool
+sale_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n < SALE_ID_MIN || n > SALE_ID_MAX)
+		return false;
+	for (; *id; id++)
+		if (!((*id >= 'A' && *id <= 'Z') || (*id >= 'a' && *id <= 'z') ||
+		    (*id >= '0' && *id <= '9') || *id == '-' || *id == '_'))
+			return false;
+	return true;
+}
+
+char *
+sale_canonical(const struct sale *s)
+{
+	/* Each line is at most 3 * 20 digits and signs plus 3 bytes. */
+	size_t cap = 128 + strlen(s->id) + strlen(s->payment) + s->nlines * 72;
+	char *buf = xmalloc(cap);
+	int n = snprintf(buf, cap, "sale/1\n%s\n%" PRId64 "\n%" PRId64 "\n%s\n",
+	    s->id, s->stall_id, s->recorded_at, s->payment);
+	size_t len = (size_t)n;
+	for (size_t i = 0; i < s->nlines; i++) {
+		const struct sale_line *l = &s->lines[i];
+		if (l->price_sent)
+			n = snprintf(buf + len, cap - len, "%" PRId64 " %" PRId64 " %" PRId64 "\n",
+			    l->product_id, l->quantity, l->unit_price_fen);
+		else
+			n = snprintf(buf + len, cap - len, "%" PRId64 " %" PRId64 " -\n",
+			    l->product_id, l->quantity);
+		len += (size_t)n;
+	}
+	return buf;
+}
+
+void
+sale_fingerprint(const struct sale *s, char out[65])
+{
+	char *c = sale_canonical(s);
+	sha256_hex(c, strlen(c), out);
+	free(c);
+}
+
+void
+sale_local_date(int64_t t, char out[11])
+{
+	time_t local = (time_t)(t + 8 * 3600);
+	struct tm tm;
+	gmtime_r(&local, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+enum db_status
+store_sale_savepoint(struct db *db)
+{
+	return db_exec_stmt(db, db_stmt(db, "SAVEPOINT sale"));
+}
+
+enum db_status
+store_sale_release(struct db *db)
+{
+	return db_exec_stmt(db, db_stmt(db, "RELEASE sale"));
+}
+
+void
+store_sale_undo(struct db *db)
+{
+	db_reset_all(db);
+	db_exec_stmt(db, db_stmt(db, "ROLLBACK TO sale"));
+	db_exec_stmt(db, db_stmt(db, "RELEASE sale"));
+}
+
+enum db_status
+store_sale_fingerprint(struct db *db, const char *id, char fingerprint[65])
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT fingerprint FROM sales WHERE id = ?1");
+	db_bind_text(st, 1, id);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		snprintf(fingerprint, 65, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+store_sale_state(struct db *db, const char *id, int64_t *stall_id, bool *voided)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT stall_id, voided FROM sales WHERE id = ?1");
+	db_bind_text(st, 1, id);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK) {
+		*stall_id = sqlite3_column_int64(st, 0);
+		*voided = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+store_product_price(struct db *db, int64_t id, fen_t *price)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT price_fen FROM products WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		*price = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+store_sale_insert(struct db *db, const struct sale *s, const char *fingerprint,
+    int64_t now)
+{
+	char date[11];
+	sale_local_date(s->recorded_at, date);
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO sales (id, stall_id, "
+	    "market_day_id, operator_id, recorded_at, recorded_date, received_at, "
+	    "payment, total_fen, fingerprint) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+	db_bind_text(st, 1, s->id);
+	sqlite3_bind_int64(st, 2, s->stall_id);
+	sqlite3_bind_int64(st, 3, s->market_day_id);
+	sqlite3_bind_int64(st, 4, s->operator_id);
+	sqlite3_bind_int64(st, 5, s->recorded_at);
+	db_bind_text(st, 6, date);
+	sqlite3_bind_int64(st, 7, now);
+	db_bind_text(st, 8, s->payment);
+	sqlite3_bind_int64(st, 9, s->total_fen);
+	db_bind_text(st, 10, fingerprint);
+	enum db_status rc = db_exec_stmt(db, st);
+	if (rc != DB_OK)
+		return rc;
+	int64_t seq = db_last_insert_id(db);
+	for (size_t i = 0; i < s->nlines && rc == DB_OK; i++) {
+		const struct sale_line *l = &s->lines[i];
+		st = db_stmt(db, "INSERT INTO sale_lines (sale_seq, line_no, "
+		    "product_id, quantity, unit_price_fen, amount_fen) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_int64(st, 3, l->product_id);
+		sqlite3_bind_int64(st, 4, l->quantity);
+		sqlite3_bind_int64(st, 5, l->unit_price_fen);
+		sqlite3_bind_int64(st, 6, l->amount_fen);
+		rc = db_exec_stmt(db, st);
+	}
+	return rc;
+}
+
+enum db_status
+store_sale_void(struct db *db, const char *id, const char *reason,
+    int64_t user_id, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE sales SET voided = 1, "
+	    "void_reason = ?2, voided_at = ?3, voided_by = ?4 "
+	    "WHERE id = ?1 AND voided = 0");
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, reason);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, user_id);
+	enum db_status s = db_exec_stmt(db, st);
+	if (s == DB_OK && db_changes(db) == 0)
+		s = DB_NOT_FOUND;
+	return s;
+}
+
+#define SALE_COLS "s.seq, s.id, s.stall_id, s.market_day_id, s.operator_id, " \
+	"s.recorded_at, s.recorded_date, s.received_at, s.payment, s.total_fen, " \
+	"s.voided, s.void_reason, s.voided_at"
+
+static json_t *
+time_or_null(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	char buf[21];
+	format_rfc3339(sqlite3_column_int64(st, i), buf);
+	return json_string(buf);
+}
+
+/* The sale of the current row of st (SALE_COLS) with its lines. */
+static enum db_status
+sale_row(struct db *db, sqlite3_stmt *st, json_t **out)
+{
+	char recorded[21], received[21];
+	format_rfc3339(sqlite3_column_int64(st, 5), recorded);
+	format_rfc3339(sqlite3_column_int64(st, 7), received);
+	const char *reason = db_col_text(st, 11);
+	json_t *sale = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, "
+	    "s:I, s:b, s:o, s:o}",
+	    "id", db_col_text(st, 1),
+	    "seq", (json_int_t)sqlite3_column_int64(st, 0),
+	    "stall_id", (json_int_t)sqlite3_column_int64(st, 2),
+	    "market_day_id", (json_int_t)sqlite3_column_int64(st, 3),
+	    "operator_id", (json_int_t)sqlite3_column_int64(st, 4),
+	    "recorded_at", recorded,
+	    "recorded_date", db_col_text(st, 6),
+	    "received_at", received,
+	    "payment", db_col_text(st, 8),
+	    "total_fen", (json_int_t)sqlite3_column_int64(st, 9),
+	    "voided", sqlite3_column_int(st, 10) != 0,
+	    "void_reason", reason ? json_string(reason) : json_null(),
+	    "voided_at", time_or_null(st, 12));
+	int64_t seq = sqlite3_column_int64(st, 0);
+
+	/* A different statement from st, so st keeps its place. */
+	sqlite3_stmt *ls = db_stmt(db, "SELECT product_id, quantity, "
+	    "unit_price_fen, amount_fen FROM sale_lines WHERE sale_seq = ?1 "
+	    "ORDER BY line_no");
+	sqlite3_bind_int64(ls, 1, seq);
+	json_t *lines = json_array();
+	int rc;
+	while ((rc = sqlite3_step(ls)) == SQLITE_ROW)
+		json_array_append_new(lines, json_pack("{s:I, s:I, s:I, s:I}",
+		    "product_id", (json_int_t)sqlite3_column_int64(ls, 0),
+		    "quantity", (json_int_t)sqlite3_column_int64(ls, 1),
+		    "unit_price_fen", (json_int_t)sqlite3_column_int64(ls, 2),
+		    "amount_fen", (json_int_t)sqlite3_column_int64(ls, 3)));
+	sqlite3_reset(ls);
+	json_object_set_new(sale, "lines", lines);
+	if (rc != SQLITE_DONE) {
+		json_decref(sale);
+		*out = NULL;
+		return DB_ERROR;
+	}
+	*out = sale;
+	return DB_OK;
+}
+
+enum db_status
+store_sale_get(struct db *db, const char *id, json_t **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = db_stmt(db, "SELECT " SALE_COLS " FROM sales s WHERE s.id = ?1");
+	db_bind_text(st, 1, id);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		s = sale_row(db, st, out);
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+store_sale_list(struct db *db, const struct sale_filter *f, int64_t after_seq,
+    int limit, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT " SALE_COLS " FROM sales s "
+	    "WHERE s.seq > ?1 AND (?2 = 0 OR s.stall_id = ?2) "
+	    "AND (?3 = 0 OR s.market_day_id = ?3) "
+	    "AND (?4 = 0 OR s.stall_id IN (SELECT id FROM stalls WHERE operator_id = ?4)) "
+	    "ORDER BY s.seq LIMIT ?5");
+	sqlite3_bind_int64(st, 1, after_seq);
+	sqlite3_bind_int64(st, 2, f->stall_id);
+	sqlite3_bind_int64(st, 3, f->market_day_id);
+	sqlite3_bind_int64(st, 4, f->operator_id);
+	sqlite3_bind_int(st, 5, limit + 1);
+	*out = json_array();
+	enum db_status s = DB_OK;
+	int rc = SQLITE_DONE;
+	while (s == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *sale;
+		s = sale_row(db, st, &sale);
+		if (s == DB_OK)
+			json_array_append_new(*out, sale);
+	}
+	sqlite3_reset(st);
+	if (s == DB_OK && rc != SQLITE_DONE)
+		s = DB_ERROR;
+	if (s != DB_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return s;
+}

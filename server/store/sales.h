@@ -1,0 +1,118 @@
+/*
+ * Storage of stall sales: the sale as sent (struct sale), its fingerprint
+ * (what tells a re-send from a clash of ids), and the sales and
+ * sale_lines tables.
+ *
+ * A sale as JSON: {id, seq, stall_id, market_day_id, operator_id,
+ * recorded_at, recorded_date, received_at, payment, total_fen, voided,
+ * void_reason, voided_at, lines: [{product_id, quantity, unit_price_fen,
+ * amount_fen}]}; void_reason and voided_at are null unless voided, seq is
+ * the order of arrival. Every json_t returned through an out parameter is
+ * a new reference the caller owns.
+ *
+ * The write functions change several rows: call them inside a write
+ * transaction (or a savepoint, see store_sale_savepoint()).
+ */
+#ifndef MARKET_STORE_SALES_H
+#define MARKET_STORE_SALES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "db/db.h"
+#include "util.h"
+
+#define SALE_ID_MIN 8
+#define SALE_ID_MAX 64
+#define SALE_LINES_MAX 100
+
+struct sale_line {
+	int64_t product_id;
+	int64_t quantity;
+	bool price_sent;       /* unit_price_fen was in the request */
+	fen_t unit_price_fen;  /* as sent; the price stored once priced */
+	fen_t amount_fen;      /* quantity * unit_price_fen, once priced */
+};
+
+/* A sale as sent, and what recording it adds. Strings are borrowed. */
+struct sale {
+	const char *id;
+	int64_t stall_id;
+	int64_t recorded_at;   /* seconds since the epoch */
+	const char *payment;
+	size_t nlines;
+	struct sale_line *lines;
+	/* Filled in when recorded: */
+	int64_t market_day_id;
+	int64_t operator_id;
+	fen_t total_fen;
+};
+
+/* True when id is SALE_ID_MIN..SALE_ID_MAX of A-Z a-z 0-9 - _. */
+bool sale_id_valid(const char *id);
+
+/*
+ * The canonical form of the sale as sent, one field a line:
+ * "sale/1", id, stall_id, recorded_at as epoch seconds, payment, then per
+ * line "product_id quantity unit_price_fen" with "-" for a price not sent.
+ * So the same sale re-sent with other spelling of the same instant (an
+ * offset, a fraction) has the same form. The caller frees it.
+ */
+char *sale_canonical(const struct sale *s);
+/* Lower-case hex SHA-256 of the canonical form into out[65]. */
+void sale_fingerprint(const struct sale *s, char out[65]);
+/* The Asia/Shanghai (UTC+8, no daylight saving) calendar day of t,
+ * YYYY-MM-DD, into out[11]. */
+void sale_local_date(int64_t t, char out[11]);
+
+/*
+ * Savepoint "sale" inside the caller's write transaction, so one sale of
+ * a batch can be undone alone: store_sale_savepoint(), then either
+ * store_sale_release() (keep) or store_sale_undo() (undo and release).
+ */
+enum db_status store_sale_savepoint(struct db *db);
+enum db_status store_sale_release(struct db *db);
+void store_sale_undo(struct db *db);
+
+/* The stored fingerprint of sale id into fingerprint[65]. DB_NOT_FOUND
+ * when there is no such sale. */
+enum db_status store_sale_fingerprint(struct db *db, const char *id,
+    char fingerprint[65]);
+/* The sale id as JSON. DB_NOT_FOUND when there is none. */
+enum db_status store_sale_get(struct db *db, const char *id, json_t **out);
+/* The stall of sale id and whether it is voided. DB_NOT_FOUND when none. */
+enum db_status store_sale_state(struct db *db, const char *id,
+    int64_t *stall_id, bool *voided);
+
+/* The catalog price of product id. DB_NOT_FOUND when there is none. */
+enum db_status store_product_price(struct db *db, int64_t id, fen_t *price);
+
+/*
+ * Inserts the priced sale s (market_day_id, operator_id, total_fen and
+ * every line's unit_price_fen and amount_fen set) received at now, with
+ * its fingerprint. DB_CONSTRAINT when the id is taken. Does not move
+ * stock: the caller does, in the same transaction.
+ */
+enum db_status store_sale_insert(struct db *db, const struct sale *s,
+    const char *fingerprint, int64_t now);
+
+/* Marks sale id voided by user_id at now. DB_NOT_FOUND when there is no
+ * such sale that is not voided already. */
+enum db_status store_sale_void(struct db *db, const char *id,
+    const char *reason, int64_t user_id, int64_t now);
+
+/* Filters of a sale list; 0 means "any". */
+struct sale_filter {
+	int64_t stall_id;
+	int64_t market_day_id;
+	int64_t operator_id; /* only sales at stalls of this operator */
+};
+
+/* Sales matching f with seq above after_seq, by seq; up to limit + 1. */
+enum db_status store_sale_list(struct db *db, const struct sale_filter *f,
+    int64_t after_seq, int limit, json_t **out);
+
+#endif
