@@ -1,0 +1,110 @@
+"""marketctl against a live server's database: user add, backup while
+marketd runs, and check catching a stock that disagrees with its ledger
+and movements that someone tries to rewrite."""
+import os
+import sqlite3
+import subprocess
+
+import harness
+
+
+class Marketctl(harness.ServerTest):
+
+    def test_user_add_rules(self):
+        srv = self.srv
+        p = srv.ctl("user", "add", "--username", "ctl_admin", "--role", "admin",
+                    input="long enough password\n")
+        self.assertIn(b"created admin user ctl_admin", p.stdout)
+        self.assertEqual(srv.login("ctl_admin", "long enough password") != "", True)
+        # The same name again, a bad role, a short password, a region on a buyer.
+        cases = [
+            (["--username", "ctl_admin", "--role", "admin"], "password123\n", 1, "taken"),
+            (["--username", "x1", "--role", "root"], "password123\n", 2, "role"),
+            (["--username", "x2", "--role", "buyer"], "short\n", 2, "8 to 128"),
+            (["--username", "x3", "--role", "buyer", "--region", "zhenfeng"],
+             "password123\n", 2, "region"),
+            (["--username", "x4", "--role", "coordinator", "--region", "nowhere"],
+             "password123\n", 1, "region"),
+            (["--username", "x5", "--role", "buyer"], "", 2, "standard input"),
+        ]
+        for args, stdin, rc, words in cases:
+            with self.subTest(args=args):
+                p = srv.ctl("user", "add", *args, input=stdin, check=False)
+                self.assertEqual(p.returncode, rc, p.stderr)
+                self.assertIn(words, p.stderr.decode())
+        con = sqlite3.connect(srv.db)
+        n = con.execute("SELECT count(*) FROM users WHERE username LIKE 'x%'").fetchone()[0]
+        con.close()
+        self.assertEqual(n, 0)
+
+    def test_usage(self):
+        p = subprocess.run([harness.MARKETCTL], capture_output=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"usage:", p.stderr)
+        p = self.srv.ctl("frobnicate", check=False)
+        self.assertEqual(p.returncode, 2)
+
+    def test_backup_while_serving_and_check(self):
+        srv = self.srv
+        admin = srv.user("bk_admin", "admin")
+        r = srv.post("/api/v1/regions", {"code": "zhenfeng", "name": "贞丰县",
+                                         "name_en": "Zhenfeng", "province": "贵州省",
+                                         "partnership": "east_west"}, token=admin)
+        self.assertEqual(r.status, 201, r)
+        dest = os.path.join(srv.dir, "backup.db")
+        p = srv.ctl("backup", dest)
+        self.assertIn(b"backed up", p.stdout)
+        self.assertFalse(os.path.exists(dest + ".tmp"))
+        con = sqlite3.connect(dest)
+        self.assertEqual(con.execute("SELECT name FROM regions WHERE code='zhenfeng'")
+                         .fetchone()[0], "贞丰县")
+        con.close()
+        p = subprocess.run([harness.MARKETCTL, "--db", dest, "check"], capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # The server goes on serving after the backup.
+        self.assertEqual(srv.get("/api/v1/regions/zhenfeng").status, 200)
+
+    def test_check_catches_a_stock_off_its_ledger(self):
+        srv = self.srv
+        admin = srv.user("ck_admin", "admin")
+        srv.post("/api/v1/regions", {"code": "xinjiang", "name": "新疆", "name_en": "Xinjiang",
+                                     "province": "新疆", "partnership": "other"}, token=admin)
+        prod = srv.post("/api/v1/producers", {"name": "灰枣企业", "region_code": "xinjiang",
+                                              "kind": "enterprise", "households": 5,
+                                              "poor_households": 1}, token=admin)
+        self.assertEqual(prod.status, 201, prod)
+        p = srv.post("/api/v1/products", {"name": "新疆灰枣", "category": "dried_fruit",
+                                          "unit": "1kg", "price_fen": 3600, "stock": 10,
+                                          "producer_id": prod.json["id"]}, token=admin)
+        self.assertEqual(p.status, 201, p)
+        pid = p.json["id"]
+        self.assertEqual(srv.ctl("check").returncode, 0)
+        # A stock changed behind the ledger's back is found.
+        copy = os.path.join(srv.dir, "tampered.db")
+        srv.ctl("backup", copy)
+        con = sqlite3.connect(copy)
+        con.execute("UPDATE products SET stock = stock + 1 WHERE id = ?", (pid,))
+        con.commit()
+        # Movements cannot be rewritten or deleted.
+        for sql in ("UPDATE stock_movements SET delta = 11", "DELETE FROM stock_movements"):
+            with self.assertRaises(sqlite3.DatabaseError):
+                con.execute(sql)
+        con.close()
+        r = subprocess.run([harness.MARKETCTL, "--db", copy, "check"], capture_output=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(("product %d: stock 11 but its movements add up to 10" % pid).encode(),
+                      r.stdout)
+
+    def test_demo_refuses_a_database_with_data(self):
+        srv = self.srv
+        admin = srv.user("dm_admin", "admin")
+        srv.post("/api/v1/regions", {"code": "zhenfeng", "name": "贞丰县", "name_en": "Z",
+                                     "province": "贵州省", "partnership": "east_west"},
+                 token=admin)
+        p = srv.ctl("demo", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"already holds data", p.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
