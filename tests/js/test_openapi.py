@@ -2,12 +2,14 @@
 OpenAPI 3.1 document (checked by a real validator, which is shown to reject
 a broken copy), and it describes exactly the server's route table: every
 route is documented with its method and the roles the router allows, and
-every documented operation is routed.
+every documented operation is routed. Real answers of a small scenario
+(statuses, media types, bodies) match what the document says.
 
 Needs node and the packages of tests/js (npm ci in tests/js; tools/test
 does it): without them this test fails, it does not skip.
 """
 import copy
+import datetime
 import json
 import os
 import re
@@ -65,8 +67,9 @@ class OpenApi(harness.ServerTest):
         shutil.rmtree(cls.tmp, ignore_errors=True)
         super().tearDownClass()
 
-    def validate(self, doc, name):
-        """Runs the validator on doc; returns the completed process."""
+    def validate(self, doc, name, responses=None):
+        """Runs the validator on doc (and the recorded responses, when
+        given); returns the completed process."""
         node = shutil.which("node")
         if node is None:
             self.fail("node is not installed: the OpenAPI validator needs "
@@ -78,8 +81,13 @@ class OpenApi(harness.ServerTest):
         path = os.path.join(self.tmp, name)
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f, ensure_ascii=False)
-        return subprocess.run([node, VALIDATOR, path], capture_output=True,
-                              text=True, timeout=120)
+        args = [node, VALIDATOR, path]
+        if responses is not None:
+            rpath = path + ".responses.json"
+            with open(rpath, "w", encoding="utf-8") as f:
+                json.dump(responses, f, ensure_ascii=False)
+            args += ["--responses", rpath]
+        return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
     def test_served_as_json(self):
         r = self.response
@@ -118,6 +126,15 @@ class OpenApi(harness.ServerTest):
         p = self.validate(broken, "no-param.json")
         self.assertNotEqual(p.returncode, 0, p.stdout)
         self.assertIn("code", p.stderr)
+        # Answers the document does not describe.
+        p = self.validate(self.doc, "answers.json", responses=[
+            {"method": "GET", "path": "/healthz", "status": 200,
+             "content_type": "application/json", "body": {"status": "fine"}},
+            {"method": "GET", "path": "/api/v1/regions/{code}", "status": 200,
+             "content_type": "text/plain", "body": "zhenfeng"}])
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertIn("GET /healthz -> 200: body/status", p.stderr)
+        self.assertIn("media type text/plain not documented", p.stderr)
 
     def test_every_route_is_documented(self):
         ops = operations(self.doc)
@@ -184,6 +201,168 @@ class OpenApi(harness.ServerTest):
             self.assertIn(r.json["code"], codes, r)
             for field in problem["required"]:
                 self.assertIn(field, r.json, r)
+
+    def test_answers_match_the_document(self):
+        """A scenario over every resource: each answer's status is
+        documented for its operation, with its media type, and the body
+        matches the schema."""
+        srv, seen = self.srv, []
+
+        def call(method, template, expect, path=None, **kw):
+            r = srv.request(method, path or template, **kw)
+            self.assertEqual(r.status, expect, "%s %s: %r" % (method, path or template, r))
+            ctype = r.header("content-type") or ""
+            if not r.body:
+                body = None
+            elif "json" in ctype:
+                body = r.json
+            else:
+                body = r.body.decode("utf-8")
+            seen.append({"method": method, "path": template, "status": r.status,
+                         "content_type": ctype, "body": body})
+            return r
+
+        admin = srv.user("oa-admin", "admin")
+        coord = srv.user("oa-coord", "coordinator")
+        oper = srv.user("oa-oper", "operator")
+        other = srv.user("oa-other", "operator")
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        call("GET", "/healthz", 200)
+        call("POST", "/api/v1/auth/register", 201,
+             body={"username": "oa-buyer", "password": "password123"})
+        call("POST", "/api/v1/auth/register", 409,
+             body={"username": "oa-buyer", "password": "password123"})
+        call("POST", "/api/v1/auth/register", 400, body={"username": "x"})
+        call("POST", "/api/v1/auth/register", 415, raw=b"{}",
+             headers={"Content-Type": "text/plain"})
+        buyer = call("POST", "/api/v1/auth/login", 200,
+                     body={"username": "oa-buyer", "password": "password123"}).json["token"]
+        call("POST", "/api/v1/auth/login", 401,
+             body={"username": "oa-buyer", "password": "wrong-password"})
+        call("GET", "/api/v1/me", 200, token=buyer)
+        call("GET", "/api/v1/me", 401)
+        call("POST", "/api/v1/auth/logout", 204, token=buyer)
+        call("GET", "/api/v1/me", 401, token=buyer)
+
+        call("POST", "/api/v1/regions", 201, token=admin, body={
+            "code": "oa-region", "name": "贞丰县", "name_en": "Zhenfeng",
+            "province": "贵州", "partnership": "east_west"})
+        call("POST", "/api/v1/regions", 409, token=admin, body={
+            "code": "oa-region", "name": "x", "name_en": "x", "province": "x",
+            "partnership": "other"})
+        call("POST", "/api/v1/regions", 403, token=coord, body={})
+        call("GET", "/api/v1/regions", 200)
+        call("GET", "/api/v1/regions/{code}", 200, "/api/v1/regions/oa-region")
+        call("GET", "/api/v1/regions/{code}", 404, "/api/v1/regions/nowhere")
+
+        call("POST", "/api/v1/users", 201, token=admin, body={
+            "username": "oa-scoped", "password": "password123",
+            "role": "coordinator", "region_code": "oa-region"})
+        users = call("GET", "/api/v1/users", 200, token=admin, path="/api/v1/users?limit=2")
+        self.assertIsNotNone(users.json["next_cursor"])
+        uid = users.json["items"][0]["id"]
+        call("PATCH", "/api/v1/users/{id}", 200, "/api/v1/users/%d" % uid,
+             token=admin, body={"display_name": "管理员"})
+        call("PATCH", "/api/v1/users/{id}", 404, "/api/v1/users/999999",
+             token=admin, body={"display_name": "x"})
+        call("GET", "/api/v1/users", 403, token=coord)
+
+        producer = call("POST", "/api/v1/producers", 201, token=coord, body={
+            "name": "贞丰合作社", "region_code": "oa-region", "kind": "cooperative",
+            "households": 40, "poor_households": 12, "contact_phone": "0859-1234567"}).json
+        pid = producer["id"]
+        call("POST", "/api/v1/producers", 400, token=coord, body={
+            "name": "x", "region_code": "oa-region", "kind": "cooperative",
+            "households": 1, "poor_households": 2})
+        call("GET", "/api/v1/producers", 200, path="/api/v1/producers?region=oa-region")
+        call("GET", "/api/v1/producers/{id}", 200, "/api/v1/producers/%d" % pid)
+        call("GET", "/api/v1/producers/{id}", 200, "/api/v1/producers/%d" % pid, token=admin)
+        call("PATCH", "/api/v1/producers/{id}", 200, "/api/v1/producers/%d" % pid,
+             token=admin, body={"households": 41})
+        call("GET", "/api/v1/producers/{id}", 404, "/api/v1/producers/999999")
+
+        product = call("POST", "/api/v1/products", 201, token=coord, body={
+            "name": "贞丰李子", "category": "fruit", "unit": "500g bag",
+            "price_fen": 1280, "stock": 100, "producer_id": pid,
+            "certified": True, "certificate_no": "CN-1"}).json
+        prod = product["id"]
+        lst = call("GET", "/api/v1/products", 200)
+        call("GET", "/api/v1/products", 304,
+             headers={"If-None-Match": lst.header("etag")})
+        call("GET", "/api/v1/products", 400, path="/api/v1/products?limit=0")
+        call("GET", "/api/v1/products/{id}", 200, "/api/v1/products/%d" % prod)
+        call("PATCH", "/api/v1/products/{id}", 200, "/api/v1/products/%d" % prod,
+             token=coord, body={"price_fen": 1200})
+        call("POST", "/api/v1/products", 413, token=coord,
+             raw=b'{"name": "' + b"x" * (1024 * 1024) + b'"}')
+
+        venue = call("POST", "/api/v1/venues", 201, token=coord, body={
+            "name": "黔货出山街市", "kind": "street_market", "subdistrict": "五里河"}).json
+        call("GET", "/api/v1/venues", 200)
+        call("GET", "/api/v1/venues/{id}", 200, "/api/v1/venues/%d" % venue["id"])
+        call("GET", "/api/v1/venues/{id}", 404, "/api/v1/venues/999999")
+
+        day = {"venue_id": venue["id"], "date": "2020-05-01", "opens_at": "09:00",
+               "closes_at": "17:00", "channel": "holiday_market", "title": "五一"}
+        md = call("POST", "/api/v1/market-days", 201, token=coord, body=day).json
+        call("POST", "/api/v1/market-days", 409, token=coord, body=day)
+        call("POST", "/api/v1/market-days/batch", 201, token=coord, body={"items": [
+            dict(day, date="2020-05-02"), dict(day, date="2020-05-03")]})
+        call("GET", "/api/v1/market-days", 200, path="/api/v1/market-days?from=2020-05-01")
+        call("GET", "/api/v1/market-days.ics", 200)
+        call("GET", "/api/v1/market-days/{id}", 200, "/api/v1/market-days/%d" % md["id"])
+        call("PATCH", "/api/v1/market-days/{id}", 200, "/api/v1/market-days/%d" % md["id"],
+             token=coord, body={"status": "open"})
+
+        stalls = "/api/v1/market-days/%d/stalls" % md["id"]
+        stall = call("POST", "/api/v1/market-days/{id}/stalls", 201, stalls, token=coord,
+                     body={"operator_id": self.user_id("oa-oper"),
+                           "producer_id": pid, "label": "A1"}).json
+        call("POST", "/api/v1/market-days/{id}/stalls", 409, stalls, token=coord,
+             body={"operator_id": self.user_id("oa-oper"),
+                   "producer_id": pid, "label": "A1"})
+        call("GET", "/api/v1/market-days/{id}/stalls", 200, stalls)
+        call("GET", "/api/v1/stalls/mine", 200, token=oper)
+        call("GET", "/api/v1/stalls/{id}", 200, "/api/v1/stalls/%d" % stall["id"])
+
+        sale = {"id": "oa-sale-0001", "stall_id": stall["id"], "recorded_at": now,
+                "payment": "wechat", "lines": [{"product_id": prod, "quantity": 2}]}
+        call("POST", "/api/v1/sales", 201, token=oper, body=sale)
+        call("POST", "/api/v1/sales", 200, token=oper, body=sale)
+        call("POST", "/api/v1/sales", 409, token=oper, body=dict(sale, payment="cash"))
+        call("POST", "/api/v1/sales", 403, token=other, body=dict(sale, id="oa-sale-0002"))
+        call("POST", "/api/v1/sales/batch", 200, token=oper, body={"sales": [
+            dict(sale, id="oa-sale-0003"), sale, dict(sale, id="oa-sale-0004", lines=[])]})
+        call("GET", "/api/v1/sales", 200, token=oper)
+        call("GET", "/api/v1/sales/{id}", 200, "/api/v1/sales/oa-sale-0001", token=oper)
+        call("POST", "/api/v1/sales/{id}/void", 200, "/api/v1/sales/oa-sale-0001/void",
+             token=coord, body={"reason": "mistake"})
+        call("POST", "/api/v1/sales/{id}/void", 409, "/api/v1/sales/oa-sale-0001/void",
+             token=coord, body={"reason": "mistake"})
+        call("POST", "/api/v1/sales/{id}/void", 404, "/api/v1/sales/oa-nothing-1/void",
+             token=coord, body={"reason": "mistake"})
+
+        p = self.validate(self.doc, "scenario.json", responses=seen)
+        self.assertEqual(p.returncode, 0, "answers disagree with the document:\n%s%s"
+                         % (p.stdout, p.stderr))
+
+    def user_id(self, username):
+        """The id of a user, as an admin sees it."""
+        token = getattr(type(self), "_admin_token", None)
+        if token is None:
+            token = type(self)._admin_token = self.srv.user("oa-lister", "admin")
+        cursor = None
+        while True:
+            path = "/api/v1/users?limit=200" + ("&cursor=" + cursor if cursor else "")
+            r = self.srv.get(path, token=token)
+            self.assertEqual(r.status, 200, r)
+            for u in r.json["items"]:
+                if u["username"] == username:
+                    return u["id"]
+            cursor = r.json["next_cursor"]
+            if cursor is None:
+                self.fail("no user %s" % username)
 
     def test_money_fields_are_int64(self):
         def walk(node, where):

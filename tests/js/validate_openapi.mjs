@@ -1,8 +1,15 @@
-// node validate_openapi.mjs FILE.json
+// node validate_openapi.mjs FILE.json [--responses RESPONSES.json]
 //
 // Validates an OpenAPI 3.1 document (the JSON the server serves at
 // /api/v1/openapi.json) and exits 0 when it is valid, 1 with the errors
 // on standard error when it is not, 2 on a usage or read error.
+//
+// With --responses, also checks real responses against the document:
+// RESPONSES.json is an array of {method, path, status, content_type, body}
+// (path is the document's path template; body is the parsed JSON, a string
+// for other media types, or null when there was none). Each status must be
+// documented for the operation (or covered by its default response), with
+// the media type, and the body must match the schema.
 //
 // Two passes:
 //  1. @readme/openapi-parser: the document against the OpenAPI 3.1
@@ -19,7 +26,7 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 
 function usage() {
-	console.error('usage: node validate_openapi.mjs FILE.json');
+	console.error('usage: node validate_openapi.mjs FILE.json [--responses RESPONSES.json]');
 	process.exit(2);
 }
 
@@ -78,16 +85,25 @@ function inlineSchemas(doc) {
 	return found;
 }
 
+// The formats the document may use. An unknown one is an error (strict).
+const FORMATS = {
+	int32: true,
+	int64: true,
+	date: /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/,
+	'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
+};
+
+// Compiles every Schema Object; returns {ajv, errors}.
 function checkSchemas(doc) {
 	const errors = [];
-	const ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
+	const ajv = new Ajv2020({ strict: true, allErrors: true, formats: FORMATS });
 	ajv.addVocabulary(OAS_KEYWORDS);
 	const defs = rebase(doc.components?.schemas ?? {}, true);
 	try {
 		ajv.addSchema({ $id: BASE, $defs: defs });
 	} catch (e) {
 		errors.push(`#/components/schemas: ${e.message}`);
-		return errors;
+		return { ajv, errors };
 	}
 	for (const name of Object.keys(defs)) {
 		try {
@@ -103,18 +119,75 @@ function checkSchemas(doc) {
 			errors.push(`${where}: ${e.message}`);
 		}
 	}
+	return { ajv, errors };
+}
+
+// The object a local $ref (#/a/b) names, or the node itself.
+function deref(doc, node) {
+	while (node && typeof node.$ref === 'string' && node.$ref.startsWith('#/')) {
+		node = node.$ref.slice(2).split('/').reduce((o, k) =>
+		    o?.[k.replaceAll('~1', '/').replaceAll('~0', '~')], doc);
+	}
+	return node;
+}
+
+// Errors of real responses against the document.
+function checkResponses(doc, ajv, records) {
+	const errors = [];
+	for (const rec of records) {
+		const what = `${rec.method} ${rec.path} -> ${rec.status}`;
+		const op = doc.paths?.[rec.path]?.[rec.method.toLowerCase()];
+		if (op === undefined) {
+			errors.push(`${what}: no such operation in the document`);
+			continue;
+		}
+		const resp = deref(doc, op.responses?.[String(rec.status)] ?? op.responses?.default);
+		if (resp === undefined) {
+			errors.push(`${what}: status not documented`);
+			continue;
+		}
+		const type = (rec.content_type ?? '').split(';')[0].trim().toLowerCase();
+		if (rec.body === null) {
+			if (resp.content !== undefined && Object.keys(resp.content).length > 0)
+				errors.push(`${what}: no body, but the document promises one`);
+			continue;
+		}
+		const media = resp.content?.[type];
+		if (media === undefined) {
+			errors.push(`${what}: media type ${type} not documented ` +
+			    `(documented: ${Object.keys(resp.content ?? {}).join(', ') || 'none'})`);
+			continue;
+		}
+		if (media.schema === undefined)
+			continue;
+		let check;
+		try {
+			check = ajv.compile(rebase(media.schema));
+		} catch (e) {
+			errors.push(`${what}: ${e.message}`);
+			continue;
+		}
+		if (!check(rec.body)) {
+			for (const e of check.errors)
+				errors.push(`${what}: body${e.instancePath} ${e.message}` +
+				    (e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''));
+		}
+	}
 	return errors;
 }
 
 async function main() {
-	if (process.argv.length !== 3)
+	const args = process.argv.slice(2);
+	if (!(args.length === 1 || (args.length === 3 && args[1] === '--responses')))
 		usage();
-	const file = process.argv[2];
-	let doc;
+	const file = args[0];
+	let doc, records = [];
 	try {
 		doc = JSON.parse(readFileSync(file, 'utf8'));
+		if (args.length === 3)
+			records = JSON.parse(readFileSync(args[2], 'utf8'));
 	} catch (e) {
-		console.error(`validate_openapi: ${file}: ${e.message}`);
+		console.error(`validate_openapi: ${e.message}`);
 		process.exit(2);
 	}
 	if (doc === null || typeof doc !== 'object' || typeof doc.openapi !== 'string' ||
@@ -132,13 +205,21 @@ async function main() {
 	}
 	for (const w of result.warnings ?? [])
 		console.error(`warning: ${w.message}`);
-	const schemaErrors = checkSchemas(doc);
+	const { ajv, errors: schemaErrors } = checkSchemas(doc);
 	for (const e of schemaErrors)
 		console.error(`schema ${e}`);
 	if (failed || schemaErrors.length > 0)
 		process.exit(1);
 	const paths = Object.keys(doc.paths ?? {}).length;
 	console.log(`${file}: valid OpenAPI ${doc.openapi} (${paths} paths)`);
+	if (args.length === 3) {
+		const responseErrors = checkResponses(doc, ajv, records);
+		for (const e of responseErrors)
+			console.error(`response ${e}`);
+		if (responseErrors.length > 0)
+			process.exit(1);
+		console.log(`${records.length} responses match the document`);
+	}
 }
 
 main().catch((e) => {
