@@ -29,7 +29,8 @@ one_of(const char *s, const char *const *values)
 bool
 producer_check(const struct producer_in *p, const char **field, const char **reason)
 {
-	if (p->name == NULL || utf8_length(p->name) < 1 || utf8_length(p->name) > PRODUCER_NAME_MAX)
+	if (p->name == NULL || utf8_length(p->name) < 1 ||
+	    utf8_length(p->name) > PRODUCER_NAME_MAX)
 		FAIL("name", "must be 1 to " STR(PRODUCER_NAME_MAX) " characters long");
 	if (p->region_code == NULL || p->region_code[0] == '\0')
 		FAIL("region_code", "is required");
@@ -37,11 +38,14 @@ producer_check(const struct producer_in *p, const char **field, const char **rea
 		FAIL("kind", "must be one of cooperative, enterprise, association, "
 		    "household, workshop");
 	if (p->households < 0 || p->households > PRODUCER_HOUSEHOLDS_MAX)
-		FAIL("households", "must be an integer from 0 to " STR(PRODUCER_HOUSEHOLDS_MAX));
+		FAIL("households",
+		    "must be an integer from 0 to " STR(PRODUCER_HOUSEHOLDS_MAX));
 	if (p->poor_households < 0 || p->poor_households > p->households)
 		FAIL("poor_households", "must be an integer from 0 to households");
-	if (p->contact_phone != NULL && utf8_length(p->contact_phone) > PRODUCER_PHONE_MAX)
-		FAIL("contact_phone", "must be at most " STR(PRODUCER_PHONE_MAX) " characters long");
+	if (p->contact_phone != NULL &&
+	    utf8_length(p->contact_phone) > PRODUCER_PHONE_MAX)
+		FAIL("contact_phone",
+		    "must be at most " STR(PRODUCER_PHONE_MAX) " characters long");
 	return true;
 }
 
@@ -64,7 +68,8 @@ producer_row(sqlite3_stmt *st)
 enum db_status
 store_producer_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " PRODUCER_COLS " FROM producers WHERE id = ?1");
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT " PRODUCER_COLS " FROM producers WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	*out = s == DB_OK ? producer_row(st) : NULL;
