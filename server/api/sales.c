@@ -22,10 +22,11 @@
 #include "store/stock.h"
 
 #define BATCH_MAX 500
-#define FUTURE_MAX 600        /* seconds a recorded_at may lie ahead */
-#define QUANTITY_MAX 1000000  /* units on one line */
+#define FUTURE_MAX 600       /* seconds a recorded_at may lie ahead */
+#define QUANTITY_MAX 1000000 /* units on one line */
 
-static const char *const payments[] = {"cash", "wechat", "alipay", "card", "other", NULL};
+static const char *const payments[] = {
+    "cash", "wechat", "alipay", "card", "other", NULL};
 
 /* May the caller record or see sales at a stall whose operator is
  * operator_id? Operators only at their own stalls; staff everywhere. */
@@ -52,13 +53,16 @@ parse_lines(struct fields f, json_t *lines, struct sale *s)
 		struct fields lf = {f.r, obj, prefix};
 		struct sale_line *l = &s->lines[i];
 		bool sent;
-		if (!f_int(lf, "product_id", F_REQUIRED, 1, INT64_MAX, &l->product_id, NULL) ||
-		    !f_int(lf, "quantity", F_REQUIRED, 1, QUANTITY_MAX, &l->quantity, NULL) ||
+		if (!f_int(lf, "product_id", F_REQUIRED, 1, INT64_MAX, &l->product_id,
+		        NULL) ||
+		    !f_int(lf, "quantity", F_REQUIRED, 1, QUANTITY_MAX, &l->quantity,
+		        NULL) ||
 		    !f_int(lf, "unit_price_fen", F_NULLABLE, 0, INT64_MAX,
-		    &l->unit_price_fen, &sent))
+		        &l->unit_price_fen, &sent))
 			return false;
 		/* null is the same as leaving the price out. */
-		l->price_sent = sent && !json_is_null(json_object_get(obj, "unit_price_fen"));
+		l->price_sent =
+		    sent && !json_is_null(json_object_get(obj, "unit_price_fen"));
 	}
 	return true;
 }
@@ -74,13 +78,13 @@ parse_sale(struct request *r, json_t *obj, struct sale *s)
 	memset(s, 0, sizeof(*s));
 	if (!f_string(f, "id", F_REQUIRED, SALE_ID_MIN, SALE_ID_MAX, &s->id, NULL) ||
 	    (!sale_id_valid(s->id) &&
-	    !f_fail(f, "id", "must be 8 to 64 of A-Z, a-z, 0-9, - and _")) ||
+	        !f_fail(f, "id", "must be 8 to 64 of A-Z, a-z, 0-9, - and _")) ||
 	    !f_int(f, "stall_id", F_REQUIRED, 1, INT64_MAX, &s->stall_id, NULL) ||
 	    !f_string(f, "recorded_at", F_REQUIRED, 1, 64, &recorded, NULL) ||
 	    ((!parse_rfc3339(recorded, &s->recorded_at) || s->recorded_at < 0) &&
-	    !f_fail(f, "recorded_at", "must be an RFC 3339 time")) ||
+	        !f_fail(f, "recorded_at", "must be an RFC 3339 time")) ||
 	    (s->recorded_at > r->now + FUTURE_MAX &&
-	    !f_fail(f, "recorded_at", "lies more than 10 minutes in the future")) ||
+	        !f_fail(f, "recorded_at", "lies more than 10 minutes in the future")) ||
 	    !f_enum(f, "payment", F_REQUIRED, payments, &s->payment, NULL) ||
 	    !f_array(f, "lines", F_REQUIRED, 1, SALE_LINES_MAX, &lines))
 		return false;
@@ -103,7 +107,8 @@ price_lines(struct request *r, struct sale *s)
 		enum db_status st = store_product_price(r->db, l->product_id, &price);
 		if (st == DB_NOT_FOUND) {
 			snprintf(field, sizeof(field), "lines[%zu].product_id", i);
-			reply_error(r, E_VALIDATION, field, "no product %" PRId64, l->product_id);
+			reply_error(r, E_VALIDATION, field, "no product %" PRId64,
+			    l->product_id);
 			return false;
 		}
 		if (!db_ok(r, st))
@@ -112,17 +117,21 @@ price_lines(struct request *r, struct sale *s)
 			l->unit_price_fen = price;
 		} else if (l->unit_price_fen > price) {
 			snprintf(field, sizeof(field), "lines[%zu].unit_price_fen", i);
-			reply_error(r, E_VALIDATION, field, "%s: above the catalog price "
-			    "of %" PRId64 " fen", field, price);
+			reply_error(r, E_VALIDATION, field,
+			    "%s: above the catalog price "
+			    "of %" PRId64 " fen",
+			    field, price);
 			return false;
 		}
 		if (!fen_mul(l->unit_price_fen, l->quantity, &l->amount_fen)) {
 			snprintf(field, sizeof(field), "lines[%zu].quantity", i);
-			reply_error(r, E_VALIDATION, field, "%s: the amount is too large", field);
+			reply_error(r, E_VALIDATION, field,
+			    "%s: the amount is too large", field);
 			return false;
 		}
 		if (!fen_add(total, l->amount_fen, &total)) {
-			reply_error(r, E_VALIDATION, "lines", "lines: the total is too large");
+			reply_error(
+			    r, E_VALIDATION, "lines", "lines: the total is too large");
 			return false;
 		}
 	}
@@ -166,14 +175,15 @@ record_sale(struct request *r, struct sale *s, bool nested)
 	st = store_stall_info(r->db, s->stall_id, &s->market_day_id, &s->operator_id,
 	    day_status, sizeof(day_status), channel, sizeof(channel));
 	if (st == DB_NOT_FOUND) {
-		reply_error(r, E_VALIDATION, "stall_id", "no stall %" PRId64, s->stall_id);
+		reply_error(
+		    r, E_VALIDATION, "stall_id", "no stall %" PRId64, s->stall_id);
 		goto out;
 	}
 	if (!db_ok(r, st))
 		goto out;
 	if (!may_use_stall(r, s->operator_id)) {
-		reply_error(r, E_FORBIDDEN, "stall_id", "stall %" PRId64 " is not yours",
-		    s->stall_id);
+		reply_error(r, E_FORBIDDEN, "stall_id",
+		    "stall %" PRId64 " is not yours", s->stall_id);
 		goto out;
 	}
 	st = store_sale_fingerprint(r->db, s->id, stored);
@@ -184,8 +194,8 @@ record_sale(struct request *r, struct sale *s, bool nested)
 	if (st != DB_NOT_FOUND && !db_ok(r, st))
 		goto out;
 	if (strcmp(day_status, "cancelled") == 0) {
-		reply_error(r, E_INVALID_STATE, "stall_id", "market day %" PRId64
-		    " is cancelled", s->market_day_id);
+		reply_error(r, E_INVALID_STATE, "stall_id",
+		    "market day %" PRId64 " is cancelled", s->market_day_id);
 		goto out;
 	}
 	if (!price_lines(r, s))
@@ -252,21 +262,22 @@ static json_t *
 batch_item(struct request *r, json_t *obj, size_t i)
 {
 	struct request one = {
-		.db = r->db,
-		.cfg = r->cfg,
-		.route = r->route,
-		.method = r->method,
-		.path = r->path,
-		.body = obj,
-		.ints_as_reals = r->ints_as_reals,
-		.user = r->user,
-		.now = r->now,
+	    .db = r->db,
+	    .cfg = r->cfg,
+	    .route = r->route,
+	    .method = r->method,
+	    .path = r->path,
+	    .body = obj,
+	    .ints_as_reals = r->ints_as_reals,
+	    .user = r->user,
+	    .now = r->now,
 	};
 	struct sale s = {0};
 	if (!json_is_object(obj)) {
 		char field[32];
 		snprintf(field, sizeof(field), "sales[%zu]", i);
-		reply_error(&one, E_VALIDATION, field, "%s: a sale must be an object", field);
+		reply_error(
+		    &one, E_VALIDATION, field, "%s: a sale must be an object", field);
 	} else if (parse_sale(&one, obj, &s)) {
 		record_sale(&one, &s, true);
 	}
@@ -278,9 +289,11 @@ batch_item(struct request *r, json_t *obj, size_t i)
 	}
 	json_t *id = json_object_get(obj, "id");
 	bool ok = one.status == 200 || one.status == 201;
-	json_t *result = json_pack("{s:O, s:s}",
-	    "id", json_is_string(id) ? id : json_null(),
-	    "status", one.status == 201 ? "created" : one.status == 200 ? "duplicate" : "error");
+	json_t *result = json_pack("{s:O, s:s}", "id",
+	    json_is_string(id) ? id : json_null(), "status",
+	    one.status == 201   ? "created"
+	    : one.status == 200 ? "duplicate"
+	                        : "error");
 	json_object_set_new(result, ok ? "sale" : "error", one.reply_body);
 	return result;
 }
@@ -296,7 +309,8 @@ create_batch(struct request *r)
 		goto out;
 	results = json_array();
 	for (size_t i = 0; i < json_array_size(sales); i++)
-		json_array_append_new(results, batch_item(r, json_array_get(sales, i), i));
+		json_array_append_new(
+		    results, batch_item(r, json_array_get(sales, i), i));
 	if (!db_ok(r, db_commit(r->db)))
 		goto out;
 	reply_json(r, 200, json_pack("{s:o}", "results", results));
@@ -315,18 +329,20 @@ find_sale(struct request *r, const char *id, bool *voided)
 {
 	int64_t stall_id, market_day_id, operator_id;
 	char day_status[16], channel[32];
-	enum db_status st = sale_id_valid(id) ?
-	    store_sale_state(r->db, id, &stall_id, voided) : DB_NOT_FOUND;
+	enum db_status st = sale_id_valid(id)
+	                        ? store_sale_state(r->db, id, &stall_id, voided)
+	                        : DB_NOT_FOUND;
 	if (st == DB_NOT_FOUND) {
 		reply_error(r, E_NOT_FOUND, NULL, "no sale %s", id);
 		return false;
 	}
 	if (!db_ok(r, st) ||
 	    !db_ok(r, store_stall_info(r->db, stall_id, &market_day_id, &operator_id,
-	    day_status, sizeof(day_status), channel, sizeof(channel))))
+	                  day_status, sizeof(day_status), channel, sizeof(channel))))
 		return false;
 	if (!may_use_stall(r, operator_id)) {
-		reply_error(r, E_FORBIDDEN, NULL, "sale %s is at another operator's stall", id);
+		reply_error(
+		    r, E_FORBIDDEN, NULL, "sale %s is at another operator's stall", id);
 		return false;
 	}
 	return true;
@@ -365,7 +381,8 @@ void_sale(struct request *r)
 	    !db_ok(r, store_sale_get(r->db, id, &sale)))
 		goto out;
 	/* Each line's goods go back on the shelf. */
-	json_array_foreach(json_object_get(sale, "lines"), i, line) {
+	json_array_foreach(json_object_get(sale, "lines"), i, line)
+	{
 		enum db_status st = stock_move(r->db,
 		    json_integer_value(json_object_get(line, "product_id")),
 		    json_integer_value(json_object_get(line, "quantity")),
@@ -403,7 +420,8 @@ list_sales(struct request *r)
 	if (p.after != NULL) {
 		json_t *k = json_array_get(p.after, 0);
 		if (!json_is_integer(k) || json_integer_value(k) < 0) {
-			reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+			reply_error(r, E_VALIDATION, "cursor",
+			    "cursor is not one this server gave");
 			goto out;
 		}
 		after = json_integer_value(k);
@@ -415,13 +433,13 @@ list_sales(struct request *r)
 			int64_t market_day_id, operator_id;
 			char day_status[16], channel[32];
 			enum db_status st = store_stall_info(r->db, f.stall_id,
-			    &market_day_id, &operator_id, day_status, sizeof(day_status),
-			    channel, sizeof(channel));
+			    &market_day_id, &operator_id, day_status,
+			    sizeof(day_status), channel, sizeof(channel));
 			if (st != DB_NOT_FOUND && !db_ok(r, st))
 				goto out;
 			if (st == DB_OK && !may_use_stall(r, operator_id)) {
-				reply_error(r, E_FORBIDDEN, "stall_id", "stall %" PRId64
-				    " is not yours", f.stall_id);
+				reply_error(r, E_FORBIDDEN, "stall_id",
+				    "stall %" PRId64 " is not yours", f.stall_id);
 				goto out;
 			}
 		}
@@ -439,10 +457,28 @@ out:
 #define SELLERS (ROLE_OPERATOR | ROLES_STAFF)
 
 const struct route sales_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/sales", .handler = list_sales, .roles = SELLERS},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/sales", .handler = create_sale, .roles = SELLERS, .body = true},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/sales/batch", .handler = create_batch, .roles = SELLERS, .body = true},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/sales/{id}", .handler = get_sale, .roles = SELLERS},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/sales/{id}/void", .handler = void_sale, .roles = SELLERS, .body = true},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/sales",
+        .handler = list_sales,
+        .roles = SELLERS},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/sales",
+        .handler = create_sale,
+        .roles = SELLERS,
+        .body = true},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/sales/batch",
+        .handler = create_batch,
+        .roles = SELLERS,
+        .body = true},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/sales/{id}",
+        .handler = get_sale,
+        .roles = SELLERS},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/sales/{id}/void",
+        .handler = void_sale,
+        .roles = SELLERS,
+        .body = true},
+    {0},
 };

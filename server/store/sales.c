@@ -16,7 +16,7 @@ sale_id_valid(const char *id)
 		return false;
 	for (; *id; id++)
 		if (!((*id >= 'A' && *id <= 'Z') || (*id >= 'a' && *id <= 'z') ||
-		    (*id >= '0' && *id <= '9') || *id == '-' || *id == '_'))
+		        (*id >= '0' && *id <= '9') || *id == '-' || *id == '_'))
 			return false;
 	return true;
 }
@@ -27,17 +27,18 @@ sale_canonical(const struct sale *s)
 	/* Each line is at most 3 * 20 digits and signs plus 3 bytes. */
 	size_t cap = 128 + strlen(s->id) + strlen(s->payment) + s->nlines * 72;
 	char *buf = xmalloc(cap);
-	int n = snprintf(buf, cap, "sale/1\n%s\n%" PRId64 "\n%" PRId64 "\n%s\n",
-	    s->id, s->stall_id, s->recorded_at, s->payment);
+	int n = snprintf(buf, cap, "sale/1\n%s\n%" PRId64 "\n%" PRId64 "\n%s\n", s->id,
+	    s->stall_id, s->recorded_at, s->payment);
 	size_t len = (size_t)n;
 	for (size_t i = 0; i < s->nlines; i++) {
 		const struct sale_line *l = &s->lines[i];
 		if (l->price_sent)
-			n = snprintf(buf + len, cap - len, "%" PRId64 " %" PRId64 " %" PRId64 "\n",
-			    l->product_id, l->quantity, l->unit_price_fen);
+			n = snprintf(buf + len, cap - len,
+			    "%" PRId64 " %" PRId64 " %" PRId64 "\n", l->product_id,
+			    l->quantity, l->unit_price_fen);
 		else
-			n = snprintf(buf + len, cap - len, "%" PRId64 " %" PRId64 " -\n",
-			    l->product_id, l->quantity);
+			n = snprintf(buf + len, cap - len,
+			    "%" PRId64 " %" PRId64 " -\n", l->product_id, l->quantity);
 		len += (size_t)n;
 	}
 	return buf;
@@ -95,7 +96,8 @@ store_sale_fingerprint(struct db *db, const char *id, char fingerprint[65])
 enum db_status
 store_sale_state(struct db *db, const char *id, int64_t *stall_id, bool *voided)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT stall_id, voided FROM sales WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT stall_id, voided FROM sales WHERE id = ?1");
 	db_bind_text(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
@@ -119,12 +121,13 @@ store_product_price(struct db *db, int64_t id, fen_t *price)
 }
 
 enum db_status
-store_sale_insert(struct db *db, const struct sale *s, const char *fingerprint,
-    int64_t now)
+store_sale_insert(
+    struct db *db, const struct sale *s, const char *fingerprint, int64_t now)
 {
 	char date[11];
 	sale_local_date(s->recorded_at, date);
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO sales (id, stall_id, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "INSERT INTO sales (id, stall_id, "
 	    "market_day_id, operator_id, recorded_at, recorded_date, received_at, "
 	    "payment, total_fen, fingerprint) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
@@ -145,8 +148,8 @@ store_sale_insert(struct db *db, const struct sale *s, const char *fingerprint,
 	for (size_t i = 0; i < s->nlines && rc == DB_OK; i++) {
 		const struct sale_line *l = &s->lines[i];
 		st = db_stmt(db, "INSERT INTO sale_lines (sale_seq, line_no, "
-		    "product_id, quantity, unit_price_fen, amount_fen) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		                 "product_id, quantity, unit_price_fen, amount_fen) "
+		                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 		sqlite3_bind_int64(st, 1, seq);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
 		sqlite3_bind_int64(st, 3, l->product_id);
@@ -159,12 +162,13 @@ store_sale_insert(struct db *db, const struct sale *s, const char *fingerprint,
 }
 
 enum db_status
-store_sale_void(struct db *db, const char *id, const char *reason,
-    int64_t user_id, int64_t now)
+store_sale_void(
+    struct db *db, const char *id, const char *reason, int64_t user_id, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE sales SET voided = 1, "
-	    "void_reason = ?2, voided_at = ?3, voided_by = ?4 "
-	    "WHERE id = ?1 AND voided = 0");
+	sqlite3_stmt *st =
+	    db_stmt(db, "UPDATE sales SET voided = 1, "
+	                "void_reason = ?2, voided_at = ?3, voided_by = ?4 "
+	                "WHERE id = ?1 AND voided = 0");
 	db_bind_text(st, 1, id);
 	db_bind_text(st, 2, reason);
 	sqlite3_bind_int64(st, 3, now);
@@ -175,8 +179,9 @@ store_sale_void(struct db *db, const char *id, const char *reason,
 	return s;
 }
 
-#define SALE_COLS "s.seq, s.id, s.stall_id, s.market_day_id, s.operator_id, " \
-	"s.recorded_at, s.recorded_date, s.received_at, s.payment, s.total_fen, " \
+#define SALE_COLS                                                                      \
+	"s.seq, s.id, s.stall_id, s.market_day_id, s.operator_id, "                    \
+	"s.recorded_at, s.recorded_date, s.received_at, s.payment, s.total_fen, "      \
 	"s.voided, s.void_reason, s.voided_at"
 
 static json_t *
@@ -198,35 +203,33 @@ sale_row(struct db *db, sqlite3_stmt *st, json_t **out)
 	format_rfc3339(sqlite3_column_int64(st, 7), received);
 	const char *reason = db_col_text(st, 11);
 	json_t *sale = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, "
-	    "s:I, s:b, s:o, s:o}",
-	    "id", db_col_text(st, 1),
-	    "seq", (json_int_t)sqlite3_column_int64(st, 0),
-	    "stall_id", (json_int_t)sqlite3_column_int64(st, 2),
-	    "market_day_id", (json_int_t)sqlite3_column_int64(st, 3),
-	    "operator_id", (json_int_t)sqlite3_column_int64(st, 4),
-	    "recorded_at", recorded,
-	    "recorded_date", db_col_text(st, 6),
-	    "received_at", received,
-	    "payment", db_col_text(st, 8),
-	    "total_fen", (json_int_t)sqlite3_column_int64(st, 9),
-	    "voided", sqlite3_column_int(st, 10) != 0,
-	    "void_reason", reason ? json_string(reason) : json_null(),
-	    "voided_at", time_or_null(st, 12));
+	                         "s:I, s:b, s:o, s:o}",
+	    "id", db_col_text(st, 1), "seq", (json_int_t)sqlite3_column_int64(st, 0),
+	    "stall_id", (json_int_t)sqlite3_column_int64(st, 2), "market_day_id",
+	    (json_int_t)sqlite3_column_int64(st, 3), "operator_id",
+	    (json_int_t)sqlite3_column_int64(st, 4), "recorded_at", recorded,
+	    "recorded_date", db_col_text(st, 6), "received_at", received, "payment",
+	    db_col_text(st, 8), "total_fen", (json_int_t)sqlite3_column_int64(st, 9),
+	    "voided", sqlite3_column_int(st, 10) != 0, "void_reason",
+	    reason ? json_string(reason) : json_null(), "voided_at",
+	    time_or_null(st, 12));
 	int64_t seq = sqlite3_column_int64(st, 0);
 
 	/* A different statement from st, so st keeps its place. */
-	sqlite3_stmt *ls = db_stmt(db, "SELECT product_id, quantity, "
+	sqlite3_stmt *ls = db_stmt(db,
+	    "SELECT product_id, quantity, "
 	    "unit_price_fen, amount_fen FROM sale_lines WHERE sale_seq = ?1 "
 	    "ORDER BY line_no");
 	sqlite3_bind_int64(ls, 1, seq);
 	json_t *lines = json_array();
 	int rc;
 	while ((rc = sqlite3_step(ls)) == SQLITE_ROW)
-		json_array_append_new(lines, json_pack("{s:I, s:I, s:I, s:I}",
-		    "product_id", (json_int_t)sqlite3_column_int64(ls, 0),
-		    "quantity", (json_int_t)sqlite3_column_int64(ls, 1),
-		    "unit_price_fen", (json_int_t)sqlite3_column_int64(ls, 2),
-		    "amount_fen", (json_int_t)sqlite3_column_int64(ls, 3)));
+		json_array_append_new(lines,
+		    json_pack("{s:I, s:I, s:I, s:I}", "product_id",
+		        (json_int_t)sqlite3_column_int64(ls, 0), "quantity",
+		        (json_int_t)sqlite3_column_int64(ls, 1), "unit_price_fen",
+		        (json_int_t)sqlite3_column_int64(ls, 2), "amount_fen",
+		        (json_int_t)sqlite3_column_int64(ls, 3)));
 	sqlite3_reset(ls);
 	json_object_set_new(sale, "lines", lines);
 	if (rc != SQLITE_DONE) {
@@ -242,7 +245,8 @@ enum db_status
 store_sale_get(struct db *db, const char *id, json_t **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st = db_stmt(db, "SELECT " SALE_COLS " FROM sales s WHERE s.id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " SALE_COLS " FROM sales s WHERE s.id = ?1");
 	db_bind_text(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
@@ -255,11 +259,13 @@ enum db_status
 store_sale_list(struct db *db, const struct sale_filter *f, int64_t after_seq,
     int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " SALE_COLS " FROM sales s "
-	    "WHERE s.seq > ?1 AND (?2 = 0 OR s.stall_id = ?2) "
-	    "AND (?3 = 0 OR s.market_day_id = ?3) "
-	    "AND (?4 = 0 OR s.stall_id IN (SELECT id FROM stalls WHERE operator_id = ?4)) "
-	    "ORDER BY s.seq LIMIT ?5");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " SALE_COLS " FROM sales s "
+	                "WHERE s.seq > ?1 AND (?2 = 0 OR s.stall_id = ?2) "
+	                "AND (?3 = 0 OR s.market_day_id = ?3) "
+	                "AND (?4 = 0 OR s.stall_id IN (SELECT id FROM stalls WHERE "
+	                "operator_id = ?4)) "
+	                "ORDER BY s.seq LIMIT ?5");
 	sqlite3_bind_int64(st, 1, after_seq);
 	sqlite3_bind_int64(st, 2, f->stall_id);
 	sqlite3_bind_int64(st, 3, f->market_day_id);

@@ -32,16 +32,16 @@
 struct sale_line {
 	int64_t product_id;
 	int64_t quantity;
-	bool price_sent;       /* unit_price_fen was in the request */
-	fen_t unit_price_fen;  /* as sent; the price stored once priced */
-	fen_t amount_fen;      /* quantity * unit_price_fen, once priced */
+	bool price_sent;      /* unit_price_fen was in the request */
+	fen_t unit_price_fen; /* as sent; the price stored once priced */
+	fen_t amount_fen;     /* quantity * unit_price_fen, once priced */
 };
 
 /* A sale as sent, and what recording it adds. Strings are borrowed. */
 struct sale {
 	const char *id;
 	int64_t stall_id;
-	int64_t recorded_at;   /* seconds since the epoch */
+	int64_t recorded_at; /* seconds since the epoch */
 	const char *payment;
 	size_t nlines;
 	struct sale_line *lines;
@@ -79,13 +79,13 @@ void store_sale_undo(struct db *db);
 
 /* The stored fingerprint of sale id into fingerprint[65]. DB_NOT_FOUND
  * when there is no such sale. */
-enum db_status store_sale_fingerprint(struct db *db, const char *id,
-    char fingerprint[65]);
+enum db_status store_sale_fingerprint(
+    struct db *db, const char *id, char fingerprint[65]);
 /* The sale id as JSON. DB_NOT_FOUND when there is none. */
 enum db_status store_sale_get(struct db *db, const char *id, json_t **out);
 /* The stall of sale id and whether it is voided. DB_NOT_FOUND when none. */
-enum db_status store_sale_state(struct db *db, const char *id,
-    int64_t *stall_id, bool *voided);
+enum db_status store_sale_state(
+    struct db *db, const char *id, int64_t *stall_id, bool *voided);
 
 /* The catalog price of product id. DB_NOT_FOUND when there is none. */
 enum db_status store_product_price(struct db *db, int64_t id, fen_t *price);
@@ -96,13 +96,13 @@ enum db_status store_product_price(struct db *db, int64_t id, fen_t *price);
  * its fingerprint. DB_CONSTRAINT when the id is taken. Does not move
  * stock: the caller does, in the same transaction.
  */
-enum db_status store_sale_insert(struct db *db, const struct sale *s,
-    const char *fingerprint, int64_t now);
+enum db_status store_sale_insert(
+    struct db *db, const struct sale *s, const char *fingerprint, int64_t now);
 
 /* Marks sale id voided by user_id at now. DB_NOT_FOUND when there is no
  * such sale that is not voided already. */
-enum db_status store_sale_void(struct db *db, const char *id,
-    const char *reason, int64_t user_id, int64_t now);
+enum db_status store_sale_void(
+    struct db *db, const char *id, const char *reason, int64_t user_id, int64_t now);
 
 /* Filters of a sale list; 0 means "any". */
 struct sale_filter {

@@ -8,20 +8,20 @@
 #include "util.h"
 
 static struct sale_line two_lines[] = {
-	{.product_id = 7, .quantity = 2, .price_sent = false},
-	{.product_id = 9, .quantity = 1, .price_sent = true, .unit_price_fen = 450},
+    {.product_id = 7, .quantity = 2, .price_sent = false},
+    {.product_id = 9, .quantity = 1, .price_sent = true, .unit_price_fen = 450},
 };
 
 static struct sale
 base(void)
 {
 	struct sale s = {
-		.id = "sale-0001_ab",
-		.stall_id = 3,
-		.recorded_at = 1588298400, /* 2020-05-01T02:00:00Z */
-		.payment = "wechat",
-		.nlines = 2,
-		.lines = two_lines,
+	    .id = "sale-0001_ab",
+	    .stall_id = 3,
+	    .recorded_at = 1588298400, /* 2020-05-01T02:00:00Z */
+	    .payment = "wechat",
+	    .nlines = 2,
+	    .lines = two_lines,
 	};
 	return s;
 }
@@ -32,16 +32,16 @@ test_id(void)
 	CHECK(sale_id_valid("abcdefgh"));
 	CHECK(sale_id_valid("6f1c2d3e-0000-4abc-8def-0123456789ab"));
 	CHECK(sale_id_valid("A_Z-0_9-"));
-	CHECK(!sale_id_valid("abcdefg"));                 /* 7: too short */
+	CHECK(!sale_id_valid("abcdefg")); /* 7: too short */
 	CHECK(!sale_id_valid("abc defgh"));
 	CHECK(!sale_id_valid("abcdefgh/"));
 	CHECK(!sale_id_valid("abcdéfgh"));
 	char long_id[66];
 	memset(long_id, 'a', 65);
 	long_id[65] = '\0';
-	CHECK(!sale_id_valid(long_id));                   /* 65 */
+	CHECK(!sale_id_valid(long_id)); /* 65 */
 	long_id[64] = '\0';
-	CHECK(sale_id_valid(long_id));                    /* 64 */
+	CHECK(sale_id_valid(long_id)); /* 64 */
 }
 
 static void
