@@ -1,5 +1,172 @@
+/* User management by admins: POST/GET /api/v1/users, PATCH
+ * /api/v1/users/{id}. */
 #include "api/api.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/users.h"
+#include "crypto.h"
+#include "store/catalog.h"
+#include "store/users.h"
+
+static const char *const roles[] = {"buyer", "operator", "coordinator", "admin", NULL};
+
+static bool
+valid_username(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+bool
+user_fields_valid(struct fields f, struct new_user *u)
+{
+	u->display_name = NULL;
+	return f_string(f, "username", F_REQUIRED, 3, 32, &u->username, NULL) &&
+	    (valid_username(u->username) ||
+	    f_fail(f, "username", "must be 3 to 32 of a-z, 0-9, _, . and -")) &&
+	    f_string(f, "password", F_REQUIRED, 8, 128, &u->password, NULL) &&
+	    f_string(f, "display_name", F_OPTIONAL, 1, DISPLAY_NAME_MAX,
+	    &u->display_name, NULL);
+}
+
+/* A region_code is given only for a coordinator, and names a region. */
+static bool
+region_valid(struct fields f, const char *role, const char *region_code)
+{
+	if (region_code == NULL)
+		return true;
+	if (strcmp(role, "coordinator") != 0)
+		return f_fail(f, "region_code", "only a coordinator has a region");
+	enum db_status s = store_region_exists(f.r->db, region_code);
+	if (s == DB_NOT_FOUND)
+		return f_fail(f, "region_code", "no such region");
+	return db_ok(f.r, s);
+}
+
+static void
+create_user(struct request *r)
+{
+	struct fields f = fields_of(r);
+	struct new_user u = {0};
+	char *hash = NULL;
+	json_t *user = NULL;
+	if (!user_fields_valid(f, &u) ||
+	    !f_enum(f, "role", F_REQUIRED, roles, &u.role, NULL) ||
+	    !f_string(f, "region_code", F_NULLABLE, 1, 64, &u.region_code, NULL) ||
+	    !region_valid(f, u.role, u.region_code))
+		goto out;
+	if ((hash = password_hash(u.password)) == NULL) {
+		reply_error(r, E_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	int64_t id;
+	enum db_status s = store_user_create(r->db, u.username,
+	    u.display_name ? u.display_name : u.username, u.role, u.region_code,
+	    hash, r->now, &id);
+	if (s == DB_CONSTRAINT) {
+		reply_error(r, E_CONFLICT, "username", "username %s is taken", u.username);
+		goto out;
+	}
+	if (!db_ok(r, s) || !db_ok(r, store_user_get(r->db, id, &user)))
+		goto out;
+	reply_json(r, 201, user);
+	user = NULL;
+out:
+	json_decref(user);
+	free(hash);
+}
+
+static json_t *
+user_key(json_t *user)
+{
+	return json_pack("[O]", json_object_get(user, "id"));
+}
+
+static void
+list_users(struct request *r)
+{
+	struct page p;
+	json_t *items = NULL;
+	if (!page_parse(r, &p, 1))
+		return;
+	json_t *after = p.after ? json_array_get(p.after, 0) : NULL;
+	if (after != NULL && !json_is_integer(after)) {
+		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		goto out;
+	}
+	if (!db_ok(r, store_user_list(r->db, after ? json_integer_value(after) : 0,
+	    p.limit, &items)))
+		goto out;
+	page_reply(r, &p, items, user_key);
+	items = NULL;
+out:
+	json_decref(items);
+	page_free(&p);
+}
+
+/*
+ * Changes display_name, role, region_code and active. A region_code is
+ * kept only for a coordinator: moving a user to another role clears it,
+ * and naming one for a non-coordinator is a validation error. Setting
+ * active to false also revokes the user's tokens, so that they do not
+ * come back to life if the user is made active again.
+ */
+static void
+update_user(struct request *r)
+{
+	struct fields f = fields_of(r);
+	const char *display_name = NULL, *role = NULL, *region_code = NULL;
+	bool has_name, has_role, has_region, has_active, active = true;
+	json_t *cur = NULL, *user = NULL;
+	int64_t id = req_param_id(r, 0);
+	if (id < 0) {
+		reply_error(r, E_NOT_FOUND, NULL, "no such user");
+		goto out;
+	}
+	if (!f_string(f, "display_name", F_OPTIONAL, 1, DISPLAY_NAME_MAX,
+	    &display_name, &has_name) ||
+	    !f_enum(f, "role", F_OPTIONAL, roles, &role, &has_role) ||
+	    !f_string(f, "region_code", F_NULLABLE, 1, 64, &region_code, &has_region) ||
+	    !f_bool(f, "active", F_OPTIONAL, &active, &has_active))
+		goto out;
+	if (!db_ok(r, db_begin_write(r->db)))
+		goto out;
+	enum db_status s = store_user_get(r->db, id, &cur);
+	if (s == DB_NOT_FOUND) {
+		reply_error(r, E_NOT_FOUND, NULL, "no user %lld", (long long)id);
+		goto out;
+	}
+	if (!db_ok(r, s))
+		goto out;
+	if (!has_name)
+		display_name = json_string_value(json_object_get(cur, "display_name"));
+	if (!has_role)
+		role = json_string_value(json_object_get(cur, "role"));
+	if (!has_region && strcmp(role, "coordinator") == 0)
+		region_code = json_string_value(json_object_get(cur, "region_code"));
+	if (!has_active)
+		active = json_is_true(json_object_get(cur, "active"));
+	if ((has_region && !region_valid(f, role, region_code)) ||
+	    !db_ok(r, store_user_update(r->db, id, display_name, role, region_code, active)) ||
+	    (!active && !db_ok(r, store_token_revoke_user(r->db, id))) ||
+	    !db_ok(r, store_user_get(r->db, id, &user)) ||
+	    !db_ok(r, db_commit(r->db)))
+		goto out;
+	reply_json(r, 200, user);
+	user = NULL;
+out:
+	json_decref(cur);
+	json_decref(user);
+}
+
 const struct route users_routes[] = {
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/users", .handler = create_user, .roles = ROLE_ADMIN, .body = true},
+	{.method = EVHTTP_REQ_GET, .path = "/api/v1/users", .handler = list_users, .roles = ROLE_ADMIN},
+	{.method = EVHTTP_REQ_PATCH, .path = "/api/v1/users/{id}", .handler = update_user, .roles = ROLE_ADMIN, .body = true},
 	{0},
 };

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 enum db_status
 store_user_by_token(struct db *db, const unsigned char hash[32], int64_t now,
     struct user *out)
@@ -44,24 +46,202 @@ store_user_create(struct db *db, const char *username, const char *display_name,
 	return s;
 }
 
+#define USER_COLS "id, username, display_name, role, region_code, active"
+
+/* The API JSON of a row of USER_COLS. */
+static json_t *
+user_row(sqlite3_stmt *st)
+{
+	const char *region = db_col_text(st, 4);
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:b}",
+	    "id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "username", db_col_text(st, 1), "display_name", db_col_text(st, 2),
+	    "role", db_col_text(st, 3),
+	    "region_code", region ? json_string(region) : json_null(),
+	    "active", sqlite3_column_int(st, 5));
+}
+
 enum db_status
 store_user_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db,
-	    "SELECT id, username, display_name, role, region_code, active "
-	    "FROM users WHERE id = ?1");
+	sqlite3_stmt *st = db_stmt(db, "SELECT " USER_COLS " FROM users WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
-	*out = NULL;
+	*out = s == DB_OK ? user_row(st) : NULL;
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+store_user_list(struct db *db, int64_t after_id, int limit, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT " USER_COLS " FROM users "
+	    "WHERE id > ?1 ORDER BY id LIMIT ?2");
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int(st, 2, limit + 1);
+	*out = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*out, user_row(st));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(*out);
+		*out = NULL;
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+enum db_status
+store_user_update(struct db *db, int64_t id, const char *display_name,
+    const char *role, const char *region_code, bool active)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE users SET display_name = ?2, "
+	    "role = ?3, region_code = ?4, active = ?5 WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, display_name);
+	db_bind_text(st, 3, role);
+	db_bind_text(st, 4, region_code);
+	sqlite3_bind_int(st, 5, active ? 1 : 0);
+	enum db_status s = db_exec_stmt(db, st);
+	if (s == DB_OK && db_changes(db) == 0)
+		s = DB_NOT_FOUND;
+	return s;
+}
+
+enum db_status
+store_user_credentials(struct db *db, const char *username, int64_t *id,
+    char **hash, bool *active)
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT id, password_hash, active FROM users WHERE username = ?1");
+	db_bind_text(st, 1, username);
+	enum db_status s = db_step_one(db, st);
+	*hash = NULL;
 	if (s == DB_OK) {
-		const char *region = db_col_text(st, 4);
-		*out = json_pack("{s:I, s:s, s:s, s:s, s:o, s:b}",
-		    "id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "username", db_col_text(st, 1), "display_name", db_col_text(st, 2),
-		    "role", db_col_text(st, 3),
-		    "region_code", region ? json_string(region) : json_null(),
-		    "active", sqlite3_column_int(st, 5));
+		*id = sqlite3_column_int64(st, 0);
+		*hash = xstrdup(db_col_text(st, 1));
+		*active = sqlite3_column_int(st, 2) == 1;
 	}
 	sqlite3_reset(st);
 	return s;
+}
+
+/* The number of failures of username after since, into *count. */
+static enum db_status
+failures_since(struct db *db, const char *username, int64_t since, int64_t *count)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM login_failures "
+	    "WHERE username = ?1 AND at > ?2");
+	db_bind_text(st, 1, username);
+	sqlite3_bind_int64(st, 2, since);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		*count = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return s;
+}
+
+/* The time of username's failure number nth (from 0, oldest first)
+ * after since. */
+static enum db_status
+failure_at(struct db *db, const char *username, int64_t since, int64_t nth,
+    int64_t *at)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT at FROM login_failures "
+	    "WHERE username = ?1 AND at > ?2 ORDER BY at, id LIMIT 1 OFFSET ?3");
+	db_bind_text(st, 1, username);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, nth);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		*at = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+store_login_attempt(struct db *db, const char *username, int64_t now,
+    int window, int max, int64_t *attempt, int64_t *retry_after)
+{
+	int64_t since = now - window, count = 0, at = 0;
+	*attempt = 0;
+	*retry_after = 0;
+	enum db_status s = db_begin_write(db);
+	if (s == DB_OK)
+		s = failures_since(db, username, since, &count);
+	if (s == DB_OK && count >= max) {
+		/* Attempts are allowed again once count - max + 1 of the
+		 * failures have left the window, that is when failure number
+		 * count - max (oldest first) does. */
+		s = failure_at(db, username, since, count - max, &at);
+		if (s == DB_OK) {
+			*retry_after = at + window - now;
+			if (*retry_after < 1)
+				*retry_after = 1;
+		}
+		db_rollback(db);
+		return s;
+	}
+	if (s == DB_OK) {
+		sqlite3_stmt *st = db_stmt(db, "DELETE FROM login_failures WHERE at <= ?1");
+		sqlite3_bind_int64(st, 1, since);
+		s = db_exec_stmt(db, st);
+	}
+	if (s == DB_OK) {
+		sqlite3_stmt *st = db_stmt(db,
+		    "INSERT INTO login_failures (username, at) VALUES (?1, ?2)");
+		db_bind_text(st, 1, username);
+		sqlite3_bind_int64(st, 2, now);
+		s = db_exec_stmt(db, st);
+	}
+	if (s == DB_OK) {
+		*attempt = db_last_insert_id(db);
+		s = db_commit(db);
+	}
+	if (s != DB_OK)
+		db_rollback(db);
+	return s;
+}
+
+enum db_status
+store_login_succeeded(struct db *db, int64_t attempt)
+{
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM login_failures WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, attempt);
+	return db_exec_stmt(db, st);
+}
+
+enum db_status
+store_token_create(struct db *db, const unsigned char hash[32], int64_t user_id,
+    int64_t now, int64_t expires_at)
+{
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO tokens "
+	    "(hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)");
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, expires_at);
+	return db_exec_stmt(db, st);
+}
+
+enum db_status
+store_token_revoke(struct db *db, const unsigned char hash[32])
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "UPDATE tokens SET revoked = 1 WHERE hash = ?1 AND revoked = 0");
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+	enum db_status s = db_exec_stmt(db, st);
+	if (s == DB_OK && db_changes(db) == 0)
+		s = DB_NOT_FOUND;
+	return s;
+}
+
+enum db_status
+store_token_revoke_user(struct db *db, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0");
+	sqlite3_bind_int64(st, 1, user_id);
+	return db_exec_stmt(db, st);
 }
