@@ -8,6 +8,7 @@
 #include "api/api.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
