@@ -282,9 +282,11 @@ check_scope(struct request *r)
 			return false;
 	}
 	if (scope & SCOPE_BODY_PRODUCER) {
+		/* A body with an integer beyond 64 bits is read with every
+		 * integer as a real (see read_body), so take either. */
 		json_t *v = json_object_get(r->body, "producer_id");
-		if (json_is_integer(v) &&
-		    store_producer_region(r->db, json_integer_value(v), region,
+		if (json_is_number(v) &&
+		    store_producer_region(r->db, (int64_t)json_number_value(v), region,
 		    sizeof(region)) == DB_OK &&
 		    !check_region(r, region, "producer_id"))
 			return false;

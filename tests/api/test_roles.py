@@ -55,6 +55,7 @@ EXPECTED = {
     "POST /api/v1/sales": SELLERS,
     "POST /api/v1/sales/batch": SELLERS,
     "GET /api/v1/sales": SELLERS,
+    "GET /api/v1/sales/{id}": SELLERS,
     "POST /api/v1/sales/{id}/void": SELLERS,
 }
 
