@@ -285,8 +285,9 @@ check_scope(struct request *r)
 		/* A body with an integer beyond 64 bits is read with every
 		 * integer as a real (see read_body), so take either. */
 		json_t *v = json_object_get(r->body, "producer_id");
-		if (json_is_number(v) &&
-		    store_producer_region(r->db, (int64_t)json_number_value(v), region,
+		double d = json_number_value(v);
+		if (json_is_number(v) && d >= 1 && d < 9.2e18 &&
+		    store_producer_region(r->db, (int64_t)d, region,
 		    sizeof(region)) == DB_OK &&
 		    !check_region(r, region, "producer_id"))
 			return false;
