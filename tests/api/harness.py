@@ -116,6 +116,10 @@ class Server:
         """Stops the server; returns its exit status."""
         if self.proc is None:
             return None
+        c = getattr(self._local, "conn", None)
+        if c is not None:
+            c.close()
+            self._local.conn = None
         self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout=30)
