@@ -91,54 +91,6 @@ parse_sale(struct request *r, json_t *obj, struct sale *s)
 	return parse_lines(f, lines, s);
 }
 
-/*
- * Sets each line's price (the catalog price unless a lower one was sent)
- * and amount, and the total. false with the error set: an unknown
- * product, a price above the catalog's, an amount beyond 64 bits.
- */
-static bool
-price_lines(struct request *r, struct sale *s)
-{
-	fen_t total = 0;
-	for (size_t i = 0; i < s->nlines; i++) {
-		struct sale_line *l = &s->lines[i];
-		char field[64];
-		fen_t price;
-		enum db_status st = store_product_price(r->db, l->product_id, &price);
-		if (st == DB_NOT_FOUND) {
-			snprintf(field, sizeof(field), "lines[%zu].product_id", i);
-			reply_error(r, E_VALIDATION, field, "no product %" PRId64,
-			    l->product_id);
-			return false;
-		}
-		if (!db_ok(r, st))
-			return false;
-		if (!l->price_sent) {
-			l->unit_price_fen = price;
-		} else if (l->unit_price_fen > price) {
-			snprintf(field, sizeof(field), "lines[%zu].unit_price_fen", i);
-			reply_error(r, E_VALIDATION, field,
-			    "%s: above the catalog price "
-			    "of %" PRId64 " fen",
-			    field, price);
-			return false;
-		}
-		if (!fen_mul(l->unit_price_fen, l->quantity, &l->amount_fen)) {
-			snprintf(field, sizeof(field), "lines[%zu].quantity", i);
-			reply_error(r, E_VALIDATION, field,
-			    "%s: the amount is too large", field);
-			return false;
-		}
-		if (!fen_add(total, l->amount_fen, &total)) {
-			reply_error(
-			    r, E_VALIDATION, "lines", "lines: the total is too large");
-			return false;
-		}
-	}
-	s->total_fen = total;
-	return true;
-}
-
 /* The answer to a sale whose id is stored already with fingerprint
  * stored: 200 with the stored sale when it is the same sale, else 409. */
 static void
@@ -198,10 +150,13 @@ record_sale(struct request *r, struct sale *s, bool nested)
 		    "market day %" PRId64 " is cancelled", s->market_day_id);
 		goto out;
 	}
-	if (!price_lines(r, s))
-		goto out;
-	st = store_sale_insert(r->db, s, fp, r->now);
-	if (st == DB_CONSTRAINT) {
+	size_t bad = 0;
+	fen_t price = 0;
+	char field[64];
+	switch (sale_record(r->db, s, fp, r->user.id, r->now, &bad, &price)) {
+	case SALE_RECORDED:
+		break;
+	case SALE_ID_TAKEN:
 		/* Someone stored the id after we looked (a writer outside
 		 * BEGIN IMMEDIATE): undo, and answer as to a re-send. */
 		if (nested)
@@ -215,15 +170,26 @@ record_sale(struct request *r, struct sale *s, bool nested)
 		else
 			db_ok(r, st == DB_NOT_FOUND ? DB_ERROR : st);
 		goto out;
-	}
-	if (!db_ok(r, st))
+	case SALE_UNKNOWN_PRODUCT:
+		snprintf(field, sizeof(field), "lines[%zu].product_id", bad);
+		reply_error(r, E_VALIDATION, field, "no product %" PRId64,
+		    s->lines[bad].product_id);
 		goto out;
-	for (size_t i = 0; i < s->nlines; i++) {
-		/* The goods are handed over: stock may go below zero. */
-		st = stock_move(r->db, s->lines[i].product_id, -s->lines[i].quantity,
-		    STOCK_SALE, s->id, r->user.id, r->now, false, NULL);
-		if (!db_ok(r, st))
-			goto out;
+	case SALE_PRICE_ABOVE:
+		snprintf(field, sizeof(field), "lines[%zu].unit_price_fen", bad);
+		reply_error(r, E_VALIDATION, field, "%s: above the catalog price "
+		    "of %" PRId64 " fen", field, price);
+		goto out;
+	case SALE_AMOUNT_TOO_LARGE:
+		snprintf(field, sizeof(field), "lines[%zu].quantity", bad);
+		reply_error(r, E_VALIDATION, field, "%s: the amount is too large", field);
+		goto out;
+	case SALE_TOTAL_TOO_LARGE:
+		reply_error(r, E_VALIDATION, "lines", "lines: the total is too large");
+		goto out;
+	case SALE_DB_ERROR:
+		reply_error(r, E_INTERNAL, NULL, NULL);
+		goto out;
 	}
 	if (!db_ok(r, store_sale_get(r->db, s->id, &sale)))
 		goto out;

@@ -1,4 +1,5 @@
 #include "store/sales.h"
+#include "store/stock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -120,8 +121,8 @@ store_product_price(struct db *db, int64_t id, fen_t *price)
 	return s;
 }
 
-enum db_status
-store_sale_insert(
+static enum db_status
+insert_sale(
     struct db *db, const struct sale *s, const char *fingerprint, int64_t now)
 {
 	char date[11];
@@ -159,6 +160,52 @@ store_sale_insert(
 		rc = db_exec_stmt(db, st);
 	}
 	return rc;
+}
+
+/* Sets each line's price and amount, and the total. */
+static enum sale_outcome
+price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
+{
+	fen_t total = 0;
+	for (size_t i = 0; i < s->nlines; i++) {
+		struct sale_line *l = &s->lines[i];
+		*bad = i;
+		enum db_status st = store_product_price(db, l->product_id, price);
+		if (st != DB_OK)
+			return st == DB_NOT_FOUND ? SALE_UNKNOWN_PRODUCT : SALE_DB_ERROR;
+		if (!l->price_sent)
+			l->unit_price_fen = *price;
+		else if (l->unit_price_fen > *price)
+			return SALE_PRICE_ABOVE;
+		if (!fen_mul(l->unit_price_fen, l->quantity, &l->amount_fen))
+			return SALE_AMOUNT_TOO_LARGE;
+		if (!fen_add(total, l->amount_fen, &total))
+			return SALE_TOTAL_TOO_LARGE;
+	}
+	s->total_fen = total;
+	return SALE_RECORDED;
+}
+
+enum sale_outcome
+sale_record(struct db *db, struct sale *s, const char *fingerprint,
+    int64_t user_id, int64_t now, size_t *bad, fen_t *price)
+{
+	enum sale_outcome o = price_lines(db, s, bad, price);
+	if (o != SALE_RECORDED)
+		return o;
+	enum db_status st = insert_sale(db, s, fingerprint, now);
+	if (st == DB_CONSTRAINT)
+		return SALE_ID_TAKEN;
+	if (st != DB_OK)
+		return SALE_DB_ERROR;
+	for (size_t i = 0; i < s->nlines; i++) {
+		/* The goods are handed over: stock may go below zero. */
+		st = stock_move(db, s->lines[i].product_id, -s->lines[i].quantity,
+		    STOCK_SALE, s->id, user_id, now, false, NULL);
+		if (st != DB_OK)
+			return SALE_DB_ERROR;
+	}
+	return SALE_RECORDED;
 }
 
 enum db_status

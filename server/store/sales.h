@@ -90,14 +90,29 @@ enum db_status store_sale_state(
 /* The catalog price of product id. DB_NOT_FOUND when there is none. */
 enum db_status store_product_price(struct db *db, int64_t id, fen_t *price);
 
+/* What sale_record() made of a sale. */
+enum sale_outcome {
+	SALE_RECORDED,
+	SALE_ID_TAKEN,         /* the id is stored already */
+	SALE_UNKNOWN_PRODUCT,  /* line *bad names no product */
+	SALE_PRICE_ABOVE,      /* line *bad's price is above *price, the catalog's */
+	SALE_AMOUNT_TOO_LARGE, /* line *bad's amount is beyond 64 bits */
+	SALE_TOTAL_TOO_LARGE,  /* the total is beyond 64 bits */
+	SALE_DB_ERROR,
+};
+
 /*
- * Inserts the priced sale s (market_day_id, operator_id, total_fen and
- * every line's unit_price_fen and amount_fen set) received at now, with
- * its fingerprint. DB_CONSTRAINT when the id is taken. Does not move
- * stock: the caller does, in the same transaction.
+ * Records sale s, whose market_day_id and operator_id are set: prices
+ * each line (the catalog price unless a lower one was sent), inserts the
+ * sale and its lines with fingerprint, and moves the stock of each line
+ * (a sale is never refused for stock: it may go below zero) as user_id at
+ * now. The API and marketctl demo both record sales through it. Call
+ * inside a write transaction or savepoint; on anything but SALE_RECORDED
+ * the caller undoes it.
  */
-enum db_status store_sale_insert(
-    struct db *db, const struct sale *s, const char *fingerprint, int64_t now);
+enum sale_outcome sale_record(struct db *db, struct sale *s,
+    const char *fingerprint, int64_t user_id, int64_t now, size_t *bad,
+    fen_t *price);
 
 /* Marks sale id voided by user_id at now. DB_NOT_FOUND when there is no
  * such sale that is not voided already. */

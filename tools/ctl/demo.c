@@ -1,10 +1,406 @@
+/*
+ * marketctl demo: fills an empty database with the demo data of
+ * shared/DOMAIN.md, through the same store functions the server uses (so
+ * stock movements and sales are recorded exactly as the API records them):
+ *
+ *   - the partner regions Zhenfeng, Yilong and Qingyuan, and Xinjiang;
+ *   - producers of every kind with their household counts;
+ *   - Zhenfeng plums and tea, Xinjiang grey jujubes, Guizhou rice and more;
+ *   - the Gulou pedestrian street, the caravan's 47 communities in 8
+ *     sub-districts (Baiyunzhuang first), counters and institutions;
+ *   - 2026's 64 holiday-market days and the caravan round, plus counter
+ *     and five-into days, with stalls staffed by the demo operator;
+ *   - a few hundred stall sales spread over the year's past market days;
+ *   - one user of each role, with random passwords printed on stdout as
+ *     "username password role" lines.
+ *
+ * Everything is written in one transaction: all of it or none.
+ */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include <openssl/rand.h>
+
+#include "crypto.h"
 #include "ctl/ctl.h"
+#include "db/db.h"
+#include "store/catalog.h"
+#include "store/market_days.h"
+#include "store/producers.h"
+#include "store/products.h"
+#include "store/sales.h"
+#include "store/users.h"
+#include "store/venues.h"
+#include "util.h"
+
+#define YEAR 2026
+
+static const struct {
+	const char *code, *name, *name_en, *province, *partnership;
+} regions[] = {
+	{"qingyuan", "庆元县", "Qingyuan County", "浙江省", "mountain_sea"},
+	{"xinjiang", "新疆", "Xinjiang", "新疆维吾尔自治区", "other"},
+	{"yilong", "义龙新区", "Yilong New District", "贵州省", "east_west"},
+	{"zhenfeng", "贞丰县", "Zhenfeng County", "贵州省", "east_west"},
+};
+
+static const struct producer_in producers[] = {
+	{"贞丰县茶叶专业合作社", "zhenfeng", "cooperative", 420, 96, "0859-6611001"},
+	{"贞丰李子种植协会", "zhenfeng", "association", 260, 58, "0859-6611002"},
+	{"贞丰古树茶加工作坊", "zhenfeng", "workshop", 18, 7, NULL},
+	{"义龙新区稻米专业合作社", "yilong", "cooperative", 310, 72, "0859-3220010"},
+	{"义龙绿源农业发展有限公司", "yilong", "enterprise", 180, 41, "0859-3220011"},
+	{"义龙新区王家养殖户", "yilong", "household", 1, 1, NULL},
+	{"庆元香菇合作社", "qingyuan", "cooperative", 150, 30, "0578-6120001"},
+	{"庆元竹编工艺协会", "qingyuan", "association", 64, 15, NULL},
+	{"新疆灰枣龙头企业（阿克苏）", "xinjiang", "enterprise", 520, 133, "0997-2100100"},
+};
+
+static const struct {
+	const char *name, *category, *unit;
+	int64_t price_fen, stock;
+	int producer; /* index in producers[] */
+	bool certified;
+	const char *certificate_no, *description;
+} products[] = {
+	{"贞丰李子", "fruit", "500g bag", 1500, 1200, 1, true, "FP-GZ-2026-0117", "贞丰顶坛李子，脆甜多汁"},
+	{"贞丰绿茶", "tea", "250g tin", 8800, 300, 0, true, "FP-GZ-2026-0118", "贞丰县标准化茶园明前绿茶"},
+	{"新疆灰枣", "dried_fruit", "1kg bag", 3600, 900, 8, true, "FP-XJ-2026-0031", "阿克苏灰枣"},
+	{"贵州大米", "grain", "5kg bag", 5900, 600, 3, true, "FP-GZ-2026-0201", NULL},
+	{"贞丰古树红茶", "tea", "100g tin", 12800, 120, 2, false, NULL, "古树茶，手工制作"},
+	{"义龙山地土鸡", "meat", "1 bird", 12800, 80, 5, false, NULL, NULL},
+	{"义龙糯米粑", "processed", "500g bag", 1800, 400, 4, false, NULL, NULL},
+	{"庆元香菇", "vegetable", "250g bag", 3200, 500, 6, true, "FP-ZJ-2026-0009", "庆元椴木香菇"},
+	{"庆元手工竹编篮", "handicraft", "1 basket", 4500, 60, 7, false, NULL, NULL},
+	{"新疆核桃", "dried_fruit", "1kg bag", 4200, 300, 8, false, NULL, NULL},
+};
+
+/* The caravan's 47 communities in 8 sub-districts, Baiyunzhuang first. */
+static const struct {
+	const char *subdistrict;
+	const char *communities[7];
+} caravan[] = {
+	{"白云街道", {"白云庄社区", "安丰社区", "华光城社区", "云乐社区", "柳锦社区", "白云社区"}},
+	{"鼓楼街道", {"孝闻社区", "永寿社区", "中山社区", "县学社区", "郡庙社区", "天封社区"}},
+	{"南门街道", {"大庆社区", "尹江岸社区", "长春社区", "常青藤社区", "柳汀社区", "紫金社区"}},
+	{"江厦街道", {"和义社区", "中山东路社区", "灵桥社区", "东渡社区", "大沙泥社区", "江厦社区"}},
+	{"西门街道", {"新芝社区", "文昌社区", "广仁社区", "万安社区", "西门社区", "翠柏社区"}},
+	{"月湖街道", {"平桥社区", "青石社区", "马衙社区", "袁宅社区", "天一社区", "月湖社区"}},
+	{"段塘街道", {"新典社区", "段塘社区", "南苑社区", "锦苑社区", "信谊社区", "南都社区"}},
+	{"望春街道", {"望春社区", "新高社区", "启文社区", "联丰社区", "秀丰社区"}},
+};
+
+/* 2026's holidays, then weekends, make the fair's 64 days. */
+static const char *const holidays[] = {
+	"2026-01-01", "2026-01-02", "2026-01-03", "2026-02-15", "2026-02-16",
+	"2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21",
+	"2026-02-22", "2026-02-23", "2026-04-04", "2026-04-05", "2026-04-06",
+	"2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04", "2026-05-05",
+	"2026-06-19", "2026-06-20", "2026-06-21", "2026-09-25", "2026-09-26",
+	"2026-09-27", "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04",
+	"2026-10-05", "2026-10-06", "2026-10-07", "2026-10-08",
+};
+
+struct demo {
+	struct db *db;
+	int64_t now;
+	int64_t operator_id;
+	int64_t coord_id;
+	int64_t producer_ids[sizeof(producers) / sizeof(producers[0])];
+	int64_t product_ids[sizeof(products) / sizeof(products[0])];
+	int nsales;
+	unsigned rng;
+};
+
+static unsigned
+next_rand(struct demo *d)
+{
+	/* A fixed-seed generator: the demo's sales are the same every time. */
+	d->rng = d->rng * 1103515245u + 12345u;
+	return (d->rng >> 16) & 0x7fff;
+}
+
+static bool
+ok(enum db_status s, const char *what)
+{
+	if (s != DB_OK)
+		fprintf(stderr, "marketctl: demo: cannot create %s\n", what);
+	return s == DB_OK;
+}
+
+static void
+random_password(char out[17])
+{
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+	unsigned char raw[16];
+	RAND_bytes(raw, sizeof(raw));
+	for (int i = 0; i < 16; i++)
+		out[i] = alphabet[raw[i] % 32];
+	out[16] = '\0';
+}
+
+static bool
+add_user(struct demo *d, const char *username, const char *display, const char *role,
+    const char *region, int64_t *id)
+{
+	char password[17];
+	random_password(password);
+	char *hash = password_hash(password);
+	int64_t uid = 0;
+	bool good = hash != NULL && ok(store_user_create(d->db, username, display, role,
+	    region, hash, d->now, &uid), "a user");
+	free(hash);
+	if (good)
+		printf("%-16s %s  %s%s%s\n", username, password, role,
+		    region ? " of " : "", region ? region : "");
+	if (id != NULL)
+		*id = uid;
+	return good;
+}
+
+static int64_t
+date_to_days(const char *date)
+{
+	struct tm tm = {0};
+	sscanf(date, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) / 86400;
+}
+
+static void
+days_to_date(int64_t days, char out[11])
+{
+	time_t t = (time_t)(days * 86400);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static bool
+uid_for(char out[64])
+{
+	unsigned char raw[16];
+	char hex[33];
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return false;
+	hex_encode(raw, sizeof(raw), hex);
+	snprintf(out, 64, "%s@market.haishu", hex);
+	return true;
+}
+
+/* Records s as the stall's operator's phone would, received at `at`. */
+static bool
+record_sale(struct demo *d, struct sale *s, int64_t at)
+{
+	char status[16], channel[32], fp[65];
+	size_t bad;
+	fen_t price;
+	if (!ok(store_stall_info(d->db, s->stall_id, &s->market_day_id, &s->operator_id,
+	    status, sizeof(status), channel, sizeof(channel)), "a sale's stall"))
+		return false;
+	sale_fingerprint(s, fp);
+	if (sale_record(d->db, s, fp, s->operator_id, at, &bad, &price) != SALE_RECORDED) {
+		fprintf(stderr, "marketctl: demo: cannot record sale %s\n", s->id);
+		return false;
+	}
+	return true;
+}
+
+/* A few sales at a stall of a past market day, as an operator's phone
+ * would send them. */
+static bool
+add_sales(struct demo *d, int64_t stall_id, const char *date, int producer, int count)
+{
+	int64_t day = date_to_days(date);
+	for (int i = 0; i < count; i++) {
+		/* 10:00 to 17:59 Beijing time is 02:00 to 09:59 UTC. */
+		int64_t at = day * 86400 + (2 + next_rand(d) % 8) * 3600 + next_rand(d) % 3600;
+		struct sale_line lines[2];
+		size_t n = 0;
+		for (size_t p = 0; p < nitems(products) && n < 2; p++) {
+			if (products[p].producer != producer && !(n == 0 && next_rand(d) % 3 == 0))
+				continue;
+			if (next_rand(d) % 2 == 0 && n > 0)
+				continue;
+			lines[n] = (struct sale_line){
+				.product_id = d->product_ids[p],
+				.quantity = 1 + next_rand(d) % 4,
+			};
+			/* Now and then a market discount. */
+			if (next_rand(d) % 5 == 0) {
+				lines[n].price_sent = true;
+				lines[n].unit_price_fen = products[p].price_fen * 9 / 10;
+			}
+			n++;
+		}
+		if (n == 0)
+			continue;
+		static const char *const payments[] = {"wechat", "wechat", "alipay", "cash", "card"};
+		char id[40];
+		snprintf(id, sizeof(id), "demo-%s-%" PRId64 "-%d", date, stall_id, i);
+		struct sale s = {
+			.id = id,
+			.stall_id = stall_id,
+			.recorded_at = at,
+			.payment = payments[next_rand(d) % 5],
+			.nlines = n,
+			.lines = lines,
+		};
+		if (!record_sale(d, &s, at + 30))
+			return false;
+		d->nsales++;
+	}
+	return true;
+}
+
+/* A market day with one or two stalls of the demo operator, and sales
+ * when it is past. */
+static bool
+add_day(struct demo *d, int64_t venue, const char *date, const char *opens,
+    const char *closes, const char *channel, const char *title, int sales)
+{
+	char uid[64];
+	int64_t id, stall;
+	if (!uid_for(uid) ||
+	    !ok(store_market_day_create(d->db, venue, date, opens, closes, channel, title,
+	    uid, &id), "a market day"))
+		return false;
+	int producer = (int)(next_rand(d) % nitems(producers));
+	if (!ok(store_stall_create(d->db, id, d->operator_id, d->producer_ids[producer],
+	    "A1", &stall), "a stall"))
+		return false;
+	char today[11];
+	days_to_date(d->now / 86400, today);
+	bool past = strcmp(date, today) < 0;
+	if (past && sales > 0 && !add_sales(d, stall, date, producer, sales))
+		return false;
+	if (past && !ok(store_market_day_update(d->db, id, opens, closes, title, "closed"),
+	    "a market day's status"))
+		return false;
+	return true;
+}
+
+static bool
+fill(struct demo *d)
+{
+	for (size_t i = 0; i < nitems(regions); i++)
+		if (!ok(store_region_create(d->db, regions[i].code, regions[i].name,
+		    regions[i].name_en, regions[i].province, regions[i].partnership), "a region"))
+			return false;
+
+	int64_t admin;
+	if (!add_user(d, "admin", "系统管理员", "admin", NULL, &admin) ||
+	    !add_user(d, "coord", "消费帮扶办 协调员", "coordinator", NULL, &d->coord_id) ||
+	    !add_user(d, "coord_zhenfeng", "贞丰县 协调员", "coordinator", "zhenfeng", NULL) ||
+	    !add_user(d, "operator", "摊主 李阿姨", "operator", NULL, &d->operator_id) ||
+	    !add_user(d, "buyer", "海曙区某机关食堂", "buyer", NULL, NULL))
+		return false;
+
+	for (size_t i = 0; i < nitems(producers); i++)
+		if (!ok(store_producer_create(d->db, &producers[i], &d->producer_ids[i]), "a producer"))
+			return false;
+	for (size_t i = 0; i < nitems(products); i++) {
+		struct product_in p = {
+			.name = products[i].name,
+			.category = products[i].category,
+			.unit = products[i].unit,
+			.price_fen = products[i].price_fen,
+			.stock = products[i].stock,
+			.producer_id = d->producer_ids[products[i].producer],
+			.certified = products[i].certified,
+			.certificate_no = products[i].certificate_no,
+			.description = products[i].description,
+			.active = true,
+		};
+		if (!ok(store_product_create(d->db, &p, d->coord_id, d->now, &d->product_ids[i]),
+		    "a product"))
+			return false;
+	}
+
+	/* Venues: the fair, counters, institutions, and the caravan's stops. */
+	int64_t gulou, counter, hospital, agency, school;
+	if (!ok(store_venue_create(d->db, "鼓楼步行街（鼓楼沿）", "street_market", "鼓楼街道",
+	    "中山西路鼓楼步行街", &gulou), "a venue") ||
+	    !ok(store_venue_create(d->db, "天一广场消费帮扶专柜", "counter", "江厦街道",
+	    "天一广场中庭", &counter), "a venue") ||
+	    !ok(store_venue_create(d->db, "宁波市第二医院", "institution", "西门街道",
+	    "柳汀街", &hospital), "a venue") ||
+	    !ok(store_venue_create(d->db, "海曙区政府机关", "institution", "鼓楼街道",
+	    "海曙区行政中心", &agency), "a venue") ||
+	    !ok(store_venue_create(d->db, "海曙外国语学校", "institution", "白云街道", NULL,
+	    &school), "a venue"))
+		return false;
+
+	/* The fair: the holidays, then Saturdays and Sundays from March. */
+	int fair = 0;
+	for (size_t i = 0; i < nitems(holidays); i++, fair++)
+		if (!add_day(d, gulou, holidays[i], "10:00", "21:00", "holiday_market",
+		    "鼓楼沿扶贫集市", 3))
+			return false;
+	for (int64_t day = date_to_days("2026-03-07"); fair < 64; day++) {
+		char date[11];
+		days_to_date(day, date);
+		int wday = (int)((day + 4) % 7); /* 1970-01-01 was a Thursday */
+		bool taken = false;
+		for (size_t i = 0; i < nitems(holidays); i++)
+			taken |= strcmp(holidays[i], date) == 0;
+		if ((wday != 0 && wday != 6) || taken || day % 3 != 0)
+			continue;
+		if (!add_day(d, gulou, date, "10:00", "21:00", "holiday_market", "鼓楼沿扶贫集市", 3))
+			return false;
+		fair++;
+	}
+
+	/* The caravan: 47 stops, two a week from March, Baiyunzhuang first. */
+	int64_t stop_day = date_to_days("2026-03-04");
+	for (size_t s = 0; s < nitems(caravan); s++)
+		for (int c = 0; c < 7 && caravan[s].communities[c]; c++) {
+			int64_t venue;
+			char date[11], title[128];
+			if (!ok(store_venue_create(d->db, caravan[s].communities[c], "community",
+			    caravan[s].subdistrict, NULL, &venue), "a venue"))
+				return false;
+			days_to_date(stop_day, date);
+			snprintf(title, sizeof(title), "消费帮扶大篷车 · %s", caravan[s].communities[c]);
+			if (!add_day(d, venue, date, "09:00", "12:00", "caravan", title, 2))
+				return false;
+			stop_day += (stop_day % 7 == 0) ? 3 : 4;
+		}
+
+	/* Counter days and five-into days, monthly. */
+	for (int m = 1; m <= 12; m++) {
+		char date[11];
+		snprintf(date, sizeof(date), "%d-%02d-15", YEAR, m);
+		if (!add_day(d, counter, date, "10:00", "20:00", "counter", "专柜消费帮扶日", 2))
+			return false;
+		snprintf(date, sizeof(date), "%d-%02d-20", YEAR, m);
+		int64_t where = m % 3 == 0 ? hospital : m % 3 == 1 ? agency : school;
+		if (!add_day(d, where, date, "11:00", "13:30", "five_into", "消费帮扶进机关、进医院、进学校", 2))
+			return false;
+	}
+	return true;
+}
 
 int
 ctl_demo(struct db *db)
 {
-	fprintf(stderr, "marketctl: not written yet\n");
-	return 1;
+	if (store_region_exists(db, "zhenfeng") == DB_OK) {
+		fprintf(stderr, "marketctl: demo: the database already holds data\n");
+		return 1;
+	}
+	struct demo d = {.db = db, .now = now_unix(), .rng = 20260501};
+	if (db_begin_write(db) != DB_OK)
+		return 1;
+	if (!fill(&d) || db_commit(db) != DB_OK) {
+		db_rollback(db);
+		fprintf(stderr, "marketctl: demo: nothing was written\n");
+		return 1;
+	}
+	fprintf(stderr, "demo: %zu regions, %zu producers, %zu products, %d sales\n",
+	    nitems(regions), nitems(producers), nitems(products), d.nsales);
+	return 0;
 }
