@@ -335,24 +335,32 @@ fill(struct demo *d)
 	    &school), "a venue"))
 		return false;
 
-	/* The fair: the holidays, then Saturdays and Sundays from March. */
+	/* The fair: the holidays, then weekend days from March to December,
+	 * evenly spread, to make 64. */
 	int fair = 0;
 	for (size_t i = 0; i < nitems(holidays); i++, fair++)
 		if (!add_day(d, gulou, holidays[i], "10:00", "21:00", "holiday_market",
 		    "鼓楼沿扶贫集市", 3))
 			return false;
-	for (int64_t day = date_to_days("2026-03-07"); fair < 64; day++) {
+	int64_t first = date_to_days("2026-03-07"), last = date_to_days("2026-12-31");
+	int64_t weekend[120];
+	int nweekend = 0;
+	for (int64_t day = first; day <= last && nweekend < 120; day++) {
 		char date[11];
 		days_to_date(day, date);
 		int wday = (int)((day + 4) % 7); /* 1970-01-01 was a Thursday */
 		bool taken = false;
 		for (size_t i = 0; i < nitems(holidays); i++)
 			taken |= strcmp(holidays[i], date) == 0;
-		if ((wday != 0 && wday != 6) || taken || day % 3 != 0)
-			continue;
+		if ((wday == 0 || wday == 6) && !taken)
+			weekend[nweekend++] = day;
+	}
+	int need = 64 - fair;
+	for (int k = 0; k < need; k++) {
+		char date[11];
+		days_to_date(weekend[(int64_t)k * nweekend / need], date);
 		if (!add_day(d, gulou, date, "10:00", "21:00", "holiday_market", "鼓楼沿扶贫集市", 3))
 			return false;
-		fair++;
 	}
 
 	/* The caravan: 47 stops, two a week from March, Baiyunzhuang first. */
