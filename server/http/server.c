@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -180,7 +182,11 @@ bind_socket(struct server *s, char **err)
 	}
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
+	/* TCP_NODELAY is inherited by accepted sockets on Linux: a reply
+	 * goes out as several TLS records, and Nagle would hold the last one
+	 * back for the client's delayed ACK (40 ms a request). */
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0) {
 		*err = xasprintf("cannot listen on %s:%d: %s", cfg->listen_host,
 		    cfg->listen_port, strerror(errno));
