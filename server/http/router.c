@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -426,9 +427,18 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		snprintf(r.remote_addr, sizeof(r.remote_addr), "%s", addr ? addr : "");
 	}
 
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	route_and_handle(&r);
 	db_rollback(r.db); /* a no-op unless a handler left a transaction open */
 	send_reply(&r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* The access log: never the query string or a body (they may hold
+	 * names or passwords), only what identifies the request. */
+	log_info("%s %s %d %ldus user=%lld %s", method_name(r.method),
+	    r.path ? r.path : "-", r.status,
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+	    (long long)r.user.id, r.remote_addr);
 
 	free(r.path);
 	for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
