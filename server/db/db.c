@@ -250,6 +250,33 @@ db_exec_stmt(struct db *db, sqlite3_stmt *st)
 	return s;
 }
 
+enum db_status
+db_rows(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
+    json_t **out)
+{
+	*out = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*out, row(st));
+	enum db_status s = classify(db, rc);
+	sqlite3_reset(st);
+	if (s != DB_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return s;
+}
+
+enum db_status
+db_row(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
+    json_t **out)
+{
+	enum db_status s = db_step_one(db, st);
+	*out = s == DB_OK ? row(st) : NULL;
+	sqlite3_reset(st);
+	return s;
+}
+
 int64_t
 db_last_insert_id(struct db *db)
 {

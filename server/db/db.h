@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 struct db;
@@ -61,6 +62,23 @@ void db_rollback(struct db *db);
 enum db_status db_step_one(struct db *db, sqlite3_stmt *st);
 /* Step a statement that returns no rows. */
 enum db_status db_exec_stmt(struct db *db, sqlite3_stmt *st);
+
+/*
+ * Step a query to the end and return its rows as a JSON array, one
+ * row(st) per row: DB_OK, or the failure's status (logged as for
+ * db_step_one). *out is a new reference the caller owns (json_decref),
+ * NULL on failure. The statement is reset.
+ */
+enum db_status db_rows(struct db *db, sqlite3_stmt *st,
+    json_t *(*row)(sqlite3_stmt *), json_t **out);
+/*
+ * Step a query for at most one row and return row(st) of it: the
+ * status of db_step_one (DB_NOT_FOUND when there is no row). *out is a
+ * new reference the caller owns, NULL unless DB_OK. The statement is
+ * reset.
+ */
+enum db_status db_row(struct db *db, sqlite3_stmt *st,
+    json_t *(*row)(sqlite3_stmt *), json_t **out);
 
 int64_t db_last_insert_id(struct db *db);
 int db_changes(struct db *db);

@@ -44,17 +44,7 @@ store_region_list(struct db *db, const char *after_code, int limit, json_t **out
 	    "WHERE ?1 IS NULL OR code > ?1 ORDER BY code LIMIT ?2");
 	db_bind_text(st, 1, after_code);
 	sqlite3_bind_int(st, 2, limit + 1);
-	*out = json_array();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*out, region_row(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(*out);
-		*out = NULL;
-		return DB_ERROR;
-	}
-	return DB_OK;
+	return db_rows(db, st, region_row, out);
 }
 
 enum db_status
@@ -62,10 +52,7 @@ store_region_get(struct db *db, const char *code, json_t **out)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT " REGION_COLS " FROM regions WHERE code = ?1");
 	db_bind_text(st, 1, code);
-	enum db_status s = db_step_one(db, st);
-	*out = s == DB_OK ? region_row(st) : NULL;
-	sqlite3_reset(st);
-	return s;
+	return db_row(db, st, region_row, out);
 }
 
 enum db_status

@@ -40,23 +40,6 @@ md_row(sqlite3_stmt *st)
 	    "status", db_col_text(st, 8));
 }
 
-/* Steps st to the end, appending row(st) for each row to a new *out. */
-static enum db_status
-collect(sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out)
-{
-	*out = json_array();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*out, row(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(*out);
-		*out = NULL;
-		return DB_ERROR;
-	}
-	return DB_OK;
-}
-
 static void
 bind_filter(sqlite3_stmt *st, const struct md_filter *f)
 {
@@ -84,7 +67,7 @@ store_market_day_list(struct db *db, const struct md_filter *f,
 		sqlite3_bind_int64(st, 7, after->id);
 	}
 	sqlite3_bind_int(st, 8, limit + 1);
-	return collect(st, md_row, out);
+	return db_rows(db, st, md_row, out);
 }
 
 static json_t *
@@ -105,7 +88,7 @@ store_market_day_calendar(struct db *db, const struct md_filter *f, json_t **out
 	    "v.address" MD_FROM MD_WHERE "AND m.status <> 'cancelled' "
 	    "ORDER BY m.date, m.opens_at, m.id");
 	bind_filter(st, f);
-	return collect(st, md_calendar_row, out);
+	return db_rows(db, st, md_calendar_row, out);
 }
 
 enum db_status
@@ -113,10 +96,7 @@ store_market_day_get(struct db *db, int64_t id, json_t **out)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT " MD_COLS MD_FROM "WHERE m.id = ?1");
 	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	*out = s == DB_OK ? md_row(st) : NULL;
-	sqlite3_reset(st);
-	return s;
+	return db_row(db, st, md_row, out);
 }
 
 enum db_status
@@ -216,10 +196,7 @@ store_stall_get(struct db *db, int64_t id, json_t **out)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT " STALL_COLS STALL_FROM "WHERE s.id = ?1");
 	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	*out = s == DB_OK ? stall_row(st) : NULL;
-	sqlite3_reset(st);
-	return s;
+	return db_row(db, st, stall_row, out);
 }
 
 enum db_status
@@ -231,7 +208,7 @@ store_stall_list_day(struct db *db, int64_t market_day_id, int64_t after_id,
 	sqlite3_bind_int64(st, 1, market_day_id);
 	sqlite3_bind_int64(st, 2, after_id);
 	sqlite3_bind_int(st, 3, limit + 1);
-	return collect(st, stall_row, out);
+	return db_rows(db, st, stall_row, out);
 }
 
 enum db_status
@@ -245,5 +222,5 @@ store_stall_list_operator(struct db *db, int64_t operator_id,
 	db_bind_text(st, 2, after_date);
 	sqlite3_bind_int64(st, 3, after_id);
 	sqlite3_bind_int(st, 4, limit + 1);
-	return collect(st, stall_row, out);
+	return db_rows(db, st, stall_row, out);
 }

@@ -71,10 +71,7 @@ store_producer_get(struct db *db, int64_t id, json_t **out)
 	sqlite3_stmt *st = db_stmt(db,
 	    "SELECT " PRODUCER_COLS " FROM producers WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	*out = s == DB_OK ? producer_row(st) : NULL;
-	sqlite3_reset(st);
-	return s;
+	return db_row(db, st, producer_row, out);
 }
 
 void
@@ -97,17 +94,7 @@ store_producer_list(struct db *db, const char *region, int64_t after_id, int lim
 	sqlite3_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, region);
 	sqlite3_bind_int(st, 3, limit + 1);
-	*out = json_array();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*out, producer_row(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(*out);
-		*out = NULL;
-		return DB_ERROR;
-	}
-	return DB_OK;
+	return db_rows(db, st, producer_row, out);
 }
 
 static void

@@ -100,10 +100,7 @@ store_product_get(struct db *db, int64_t id, json_t **out)
 {
 	sqlite3_stmt *st = db_stmt(db, PRODUCT_SELECT "WHERE x.id = ?1");
 	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	*out = s == DB_OK ? product_row(st) : NULL;
-	sqlite3_reset(st);
-	return s;
+	return db_row(db, st, product_row, out);
 }
 
 void
@@ -138,17 +135,7 @@ store_product_list(struct db *db, const struct product_filter *f, int64_t after_
 	db_bind_text(st, 5, f->q);
 	sqlite3_bind_int(st, 6, f->active);
 	sqlite3_bind_int(st, 7, limit + 1);
-	*out = json_array();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*out, product_row(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(*out);
-		*out = NULL;
-		return DB_ERROR;
-	}
-	return DB_OK;
+	return db_rows(db, st, product_row, out);
 }
 
 static enum db_status

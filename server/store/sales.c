@@ -241,6 +241,16 @@ time_or_null(sqlite3_stmt *st, int i)
 	return json_string(buf);
 }
 
+static json_t *
+sale_line_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "product_id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "quantity",
+	    (json_int_t)sqlite3_column_int64(st, 1), "unit_price_fen",
+	    (json_int_t)sqlite3_column_int64(st, 2), "amount_fen",
+	    (json_int_t)sqlite3_column_int64(st, 3));
+}
+
 /* The sale of the current row of st (SALE_COLS) with its lines. */
 static enum db_status
 sale_row(struct db *db, sqlite3_stmt *st, json_t **out)
@@ -268,22 +278,14 @@ sale_row(struct db *db, sqlite3_stmt *st, json_t **out)
 	    "unit_price_fen, amount_fen FROM sale_lines WHERE sale_seq = ?1 "
 	    "ORDER BY line_no");
 	sqlite3_bind_int64(ls, 1, seq);
-	json_t *lines = json_array();
-	int rc;
-	while ((rc = sqlite3_step(ls)) == SQLITE_ROW)
-		json_array_append_new(lines,
-		    json_pack("{s:I, s:I, s:I, s:I}", "product_id",
-		        (json_int_t)sqlite3_column_int64(ls, 0), "quantity",
-		        (json_int_t)sqlite3_column_int64(ls, 1), "unit_price_fen",
-		        (json_int_t)sqlite3_column_int64(ls, 2), "amount_fen",
-		        (json_int_t)sqlite3_column_int64(ls, 3)));
-	sqlite3_reset(ls);
-	json_object_set_new(sale, "lines", lines);
-	if (rc != SQLITE_DONE) {
+	json_t *lines;
+	enum db_status s = db_rows(db, ls, sale_line_row, &lines);
+	if (s != DB_OK) {
 		json_decref(sale);
 		*out = NULL;
-		return DB_ERROR;
+		return s;
 	}
+	json_object_set_new(sale, "lines", lines);
 	*out = sale;
 	return DB_OK;
 }

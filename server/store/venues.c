@@ -21,10 +21,7 @@ store_venue_get(struct db *db, int64_t id, json_t **out)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT " VENUE_COLS " FROM venues WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	*out = s == DB_OK ? venue_row(st) : NULL;
-	sqlite3_reset(st);
-	return s;
+	return db_row(db, st, venue_row, out);
 }
 
 enum db_status
@@ -34,17 +31,7 @@ store_venue_list(struct db *db, int64_t after_id, int limit, json_t **out)
 	    "WHERE id > ?1 ORDER BY id LIMIT ?2");
 	sqlite3_bind_int64(st, 1, after_id);
 	sqlite3_bind_int(st, 2, limit + 1);
-	*out = json_array();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*out, venue_row(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(*out);
-		*out = NULL;
-		return DB_ERROR;
-	}
-	return DB_OK;
+	return db_rows(db, st, venue_row, out);
 }
 
 enum db_status
