@@ -93,6 +93,28 @@ fen_add(fen_t a, fen_t b, fen_t *out)
 	return true;
 }
 
+bool
+parse_int64(const char *s, int64_t *out)
+{
+	const char *p = s;
+	bool neg = *p == '-';
+	if (neg)
+		p++;
+	if (*p == '\0')
+		return false;
+	int64_t v = 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		int d = *p - '0';
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, neg ? -d : d, &v))
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
 int64_t
 now_unix(void)
 {

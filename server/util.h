@@ -28,6 +28,10 @@ typedef int64_t fen_t;
 bool fen_mul(fen_t a, int64_t b, fen_t *out);
 bool fen_add(fen_t a, fen_t b, fen_t *out);
 
+/* A decimal integer: an optional '-', then one or more digits and
+ * nothing else, within int64_t. false (and *out untouched) otherwise. */
+bool parse_int64(const char *s, int64_t *out);
+
 /* Seconds since the epoch, UTC. */
 int64_t now_unix(void);
 /* Format t as RFC 3339 UTC ("2020-05-01T02:00:00Z") into buf[21]. */

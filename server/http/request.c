@@ -120,30 +120,6 @@ req_query(struct request *r, const char *key)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-static bool
-parse_int64(const char *s, int64_t *out)
-{
-	if (*s == '\0')
-		return false;
-	const char *p = s;
-	bool neg = *p == '-';
-	if (neg)
-		p++;
-	if (*p == '\0')
-		return false;
-	int64_t v = 0;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		int d = *p - '0';
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, neg ? -d : d, &v))
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 bool
 req_query_int(struct request *r, const char *key, int64_t min, int64_t max,
     int64_t *out, bool *present)

@@ -1,4 +1,4 @@
-/* server/util.c: checked fen arithmetic and RFC 3339 times. */
+/* server/util.c: checked fen arithmetic, integer parsing and RFC 3339 times. */
 #include <stdint.h>
 
 #include "unit.h"
@@ -30,6 +30,33 @@ test_fen_add(void)
 	CHECK(r == 7);
 	CHECK(!fen_add(INT64_MIN, -1, &r));
 	CHECK(fen_add(INT64_MIN, INT64_MAX, &r) && r == -1);
+}
+
+static void
+test_parse_int64(void)
+{
+	int64_t v = 7;
+	CHECK(parse_int64("0", &v) && v == 0);
+	CHECK(parse_int64("42", &v) && v == 42);
+	CHECK(parse_int64("-42", &v) && v == -42);
+	CHECK(parse_int64("007", &v) && v == 7);
+	CHECK(parse_int64("9223372036854775807", &v) && v == INT64_MAX);
+	CHECK(parse_int64("-9223372036854775808", &v) && v == INT64_MIN);
+
+	v = 7;
+	CHECK(!parse_int64("9223372036854775808", &v));
+	CHECK(!parse_int64("-9223372036854775809", &v));
+	CHECK(!parse_int64("99999999999999999999", &v));
+	CHECK(!parse_int64("", &v));
+	CHECK(!parse_int64("-", &v));
+	CHECK(!parse_int64("+5", &v));
+	CHECK(!parse_int64("--5", &v));
+	CHECK(!parse_int64(" 5", &v));
+	CHECK(!parse_int64("5 ", &v));
+	CHECK(!parse_int64("1.0", &v));
+	CHECK(!parse_int64("1e3", &v));
+	CHECK(!parse_int64("0x10", &v));
+	CHECK(v == 7); /* untouched on failure */
 }
 
 static void
@@ -93,5 +120,5 @@ test_rfc3339_round_trip(void)
 	CHECK(bad == 0);
 }
 
-UNIT_MAIN(test_fen_mul, test_fen_add, test_rfc3339_format, test_rfc3339_parse,
-    test_rfc3339_round_trip)
+UNIT_MAIN(test_fen_mul, test_fen_add, test_parse_int64, test_rfc3339_format,
+    test_rfc3339_parse, test_rfc3339_round_trip)

@@ -84,27 +84,14 @@ out:
 	return NULL;
 }
 
-/* A decimal integer, optionally signed, and nothing else. */
+/* A decimal integer, optionally signed ('+' as well as '-'), and
+ * nothing else. */
 static bool
 parse_int(const char *s, int64_t *out)
 {
-	const char *p = s;
-	bool neg = *p == '-';
-	if (*p == '-' || *p == '+')
-		p++;
-	if (*p == '\0')
-		return false;
-	int64_t v = 0;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		int d = *p - '0';
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, neg ? -d : d, &v))
-			return false;
-	}
-	*out = v;
-	return true;
+	if (s[0] == '+' && s[1] >= '0' && s[1] <= '9')
+		s++;
+	return parse_int64(s, out);
 }
 
 static bool
