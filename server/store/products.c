@@ -148,6 +148,20 @@ producer_exists(struct db *db, int64_t id)
 	return s;
 }
 
+/* Binds ?1 to ?8, the fields that creating and updating both set. */
+static void
+bind_product(sqlite3_stmt *st, const struct product_in *p)
+{
+	db_bind_text(st, 1, p->name);
+	db_bind_text(st, 2, p->category);
+	db_bind_text(st, 3, p->unit);
+	sqlite3_bind_int64(st, 4, p->price_fen);
+	sqlite3_bind_int64(st, 5, p->producer_id);
+	sqlite3_bind_int(st, 6, p->certified);
+	db_bind_text(st, 7, p->certificate_no);
+	db_bind_text(st, 8, p->description);
+}
+
 enum db_status
 store_product_create(struct db *db, const struct product_in *p, int64_t user_id,
     int64_t now, int64_t *id)
@@ -158,14 +172,7 @@ store_product_create(struct db *db, const struct product_in *p, int64_t user_id,
 	sqlite3_stmt *st = db_stmt(db, "INSERT INTO products (name, category, unit, "
 	    "price_fen, stock, producer_id, certified, certificate_no, description, "
 	    "active, updated_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, 1, ?9)");
-	db_bind_text(st, 1, p->name);
-	db_bind_text(st, 2, p->category);
-	db_bind_text(st, 3, p->unit);
-	sqlite3_bind_int64(st, 4, p->price_fen);
-	sqlite3_bind_int64(st, 5, p->producer_id);
-	sqlite3_bind_int(st, 6, p->certified);
-	db_bind_text(st, 7, p->certificate_no);
-	db_bind_text(st, 8, p->description);
+	bind_product(st, p);
 	sqlite3_bind_int64(st, 9, now);
 	if ((s = db_exec_stmt(db, st)) != DB_OK)
 		return s;
@@ -185,14 +192,7 @@ store_product_update(struct db *db, int64_t id, const struct product_in *p,
 	    "unit = ?3, price_fen = ?4, producer_id = ?5, certified = ?6, "
 	    "certificate_no = ?7, description = ?8, active = ?9, updated_at = ?10 "
 	    "WHERE id = ?11 RETURNING stock");
-	db_bind_text(st, 1, p->name);
-	db_bind_text(st, 2, p->category);
-	db_bind_text(st, 3, p->unit);
-	sqlite3_bind_int64(st, 4, p->price_fen);
-	sqlite3_bind_int64(st, 5, p->producer_id);
-	sqlite3_bind_int(st, 6, p->certified);
-	db_bind_text(st, 7, p->certificate_no);
-	db_bind_text(st, 8, p->description);
+	bind_product(st, p);
 	sqlite3_bind_int(st, 9, p->active);
 	sqlite3_bind_int64(st, 10, now);
 	sqlite3_bind_int64(st, 11, id);
