@@ -251,6 +251,14 @@ db_exec_stmt(struct db *db, sqlite3_stmt *st)
 }
 
 enum db_status
+db_exists(struct db *db, sqlite3_stmt *st)
+{
+	enum db_status s = db_step_one(db, st);
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
 db_rows(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
     json_t **out)
 {
@@ -307,8 +315,5 @@ db_col_text(sqlite3_stmt *st, int i)
 enum db_status
 db_ping(struct db *db)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM sqlite_schema");
-	enum db_status s = db_step_one(db, st);
-	sqlite3_reset(st);
-	return s;
+	return db_exists(db, db_stmt(db, "SELECT count(*) FROM sqlite_schema"));
 }

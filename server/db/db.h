@@ -62,6 +62,9 @@ void db_rollback(struct db *db);
 enum db_status db_step_one(struct db *db, sqlite3_stmt *st);
 /* Step a statement that returns no rows. */
 enum db_status db_exec_stmt(struct db *db, sqlite3_stmt *st);
+/* Step a query for whether it gives a row: DB_OK (it does), DB_NOT_FOUND
+ * (it does not), or the failure's status. The statement is reset. */
+enum db_status db_exists(struct db *db, sqlite3_stmt *st);
 
 /*
  * Step a query to the end and return its rows as a JSON array, one

@@ -60,9 +60,7 @@ store_region_exists(struct db *db, const char *code)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM regions WHERE code = ?1");
 	db_bind_text(st, 1, code);
-	enum db_status s = db_step_one(db, st);
-	sqlite3_reset(st);
-	return s;
+	return db_exists(db, st);
 }
 
 enum db_status

@@ -104,9 +104,7 @@ store_venue_exists(struct db *db, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM venues WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	sqlite3_reset(st);
-	return s;
+	return db_exists(db, st);
 }
 
 enum db_status

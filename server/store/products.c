@@ -143,9 +143,7 @@ producer_exists(struct db *db, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM producers WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	sqlite3_reset(st);
-	return s;
+	return db_exists(db, st);
 }
 
 /* Binds ?1 to ?8, the fields that creating and updating both set. */

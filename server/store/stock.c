@@ -38,8 +38,7 @@ stock_move(struct db *db, int64_t product_id, int64_t delta,
 		/* No such product, or the floor refused it. */
 		st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, product_id);
-		s = db_step_one(db, st);
-		sqlite3_reset(st);
+		s = db_exists(db, st);
 		return s == DB_OK ? DB_CONSTRAINT : s;
 	}
 	if (s != DB_OK)
