@@ -251,6 +251,15 @@ db_exec_stmt(struct db *db, sqlite3_stmt *st)
 }
 
 enum db_status
+db_exec_change(struct db *db, sqlite3_stmt *st)
+{
+	enum db_status s = db_exec_stmt(db, st);
+	if (s == DB_OK && db_changes(db) == 0)
+		s = DB_NOT_FOUND;
+	return s;
+}
+
+enum db_status
 db_exists(struct db *db, sqlite3_stmt *st)
 {
 	enum db_status s = db_step_one(db, st);

@@ -65,6 +65,9 @@ enum db_status db_exec_stmt(struct db *db, sqlite3_stmt *st);
 /* Step a query for whether it gives a row: DB_OK (it does), DB_NOT_FOUND
  * (it does not), or the failure's status. The statement is reset. */
 enum db_status db_exists(struct db *db, sqlite3_stmt *st);
+/* Step an UPDATE or DELETE as db_exec_stmt, but DB_NOT_FOUND when it
+ * changed no row. */
+enum db_status db_exec_change(struct db *db, sqlite3_stmt *st);
 
 /*
  * Step a query to the end and return its rows as a JSON array, one

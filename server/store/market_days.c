@@ -138,10 +138,7 @@ store_market_day_update(struct db *db, int64_t id, const char *opens_at,
 	db_bind_text(st, 3, closes_at);
 	db_bind_text(st, 4, title);
 	db_bind_text(st, 5, status);
-	enum db_status s = db_exec_stmt(db, st);
-	if (s == DB_OK && db_changes(db) == 0)
-		s = DB_NOT_FOUND;
-	return s;
+	return db_exec_change(db, st);
 }
 
 enum db_status

@@ -220,10 +220,7 @@ store_sale_void(
 	db_bind_text(st, 2, reason);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, user_id);
-	enum db_status s = db_exec_stmt(db, st);
-	if (s == DB_OK && db_changes(db) == 0)
-		s = DB_NOT_FOUND;
-	return s;
+	return db_exec_change(db, st);
 }
 
 #define SALE_COLS                                                                      \

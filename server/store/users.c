@@ -90,10 +90,7 @@ store_user_update(struct db *db, int64_t id, const char *display_name,
 	db_bind_text(st, 3, role);
 	db_bind_text(st, 4, region_code);
 	sqlite3_bind_int(st, 5, active ? 1 : 0);
-	enum db_status s = db_exec_stmt(db, st);
-	if (s == DB_OK && db_changes(db) == 0)
-		s = DB_NOT_FOUND;
-	return s;
+	return db_exec_change(db, st);
 }
 
 enum db_status
@@ -218,10 +215,7 @@ store_token_revoke(struct db *db, const unsigned char hash[32])
 	sqlite3_stmt *st = db_stmt(db,
 	    "UPDATE tokens SET revoked = 1 WHERE hash = ?1 AND revoked = 0");
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-	enum db_status s = db_exec_stmt(db, st);
-	if (s == DB_OK && db_changes(db) == 0)
-		s = DB_NOT_FOUND;
-	return s;
+	return db_exec_change(db, st);
 }
 
 enum db_status
