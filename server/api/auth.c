@@ -34,31 +34,9 @@ static const char dummy_hash[] = "scrypt$15$8$1$"
 static void
 register_buyer(struct request *r)
 {
-	struct fields f = fields_of(r);
 	struct new_user u = {.role = "buyer"};
-	char *hash = NULL;
-	json_t *user = NULL;
-	if (!user_fields_valid(f, &u))
-		goto out;
-	if ((hash = password_hash(u.password)) == NULL) {
-		reply_error(r, E_INTERNAL, NULL, NULL);
-		goto out;
-	}
-	int64_t id;
-	enum db_status s = store_user_create(r->db, u.username,
-	    u.display_name ? u.display_name : u.username, u.role, NULL, hash,
-	    r->now, &id);
-	if (s == DB_CONSTRAINT) {
-		reply_error(r, E_CONFLICT, "username", "username %s is taken", u.username);
-		goto out;
-	}
-	if (!db_ok(r, s) || !db_ok(r, store_user_get(r->db, id, &user)))
-		goto out;
-	reply_json(r, 201, user);
-	user = NULL;
-out:
-	json_decref(user);
-	free(hash);
+	if (user_fields_valid(fields_of(r), &u))
+		user_create(r, &u);
 }
 
 static void

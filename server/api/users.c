@@ -48,28 +48,21 @@ region_valid(struct fields f, const char *role, const char *region_code)
 	return db_ok(f.r, s);
 }
 
-static void
-create_user(struct request *r)
+void
+user_create(struct request *r, const struct new_user *u)
 {
-	struct fields f = fields_of(r);
-	struct new_user u = {0};
 	char *hash = NULL;
 	json_t *user = NULL;
-	if (!user_fields_valid(f, &u) ||
-	    !f_enum(f, "role", F_REQUIRED, roles, &u.role, NULL) ||
-	    !f_string(f, "region_code", F_NULLABLE, 1, 64, &u.region_code, NULL) ||
-	    !region_valid(f, u.role, u.region_code))
-		goto out;
-	if ((hash = password_hash(u.password)) == NULL) {
+	if ((hash = password_hash(u->password)) == NULL) {
 		reply_error(r, E_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	int64_t id;
-	enum db_status s = store_user_create(r->db, u.username,
-	    u.display_name ? u.display_name : u.username, u.role, u.region_code,
-	    hash, r->now, &id);
+	enum db_status s = store_user_create(r->db, u->username,
+	    u->display_name ? u->display_name : u->username, u->role,
+	    u->region_code, hash, r->now, &id);
 	if (s == DB_CONSTRAINT) {
-		reply_error(r, E_CONFLICT, "username", "username %s is taken", u.username);
+		reply_error(r, E_CONFLICT, "username", "username %s is taken", u->username);
 		goto out;
 	}
 	if (!db_ok(r, s) || !db_ok(r, store_user_get(r->db, id, &user)))
@@ -79,6 +72,18 @@ create_user(struct request *r)
 out:
 	json_decref(user);
 	free(hash);
+}
+
+static void
+create_user(struct request *r)
+{
+	struct fields f = fields_of(r);
+	struct new_user u = {0};
+	if (user_fields_valid(f, &u) &&
+	    f_enum(f, "role", F_REQUIRED, roles, &u.role, NULL) &&
+	    f_string(f, "region_code", F_NULLABLE, 1, 64, &u.region_code, NULL) &&
+	    region_valid(f, u.role, u.region_code))
+		user_create(r, &u);
 }
 
 static json_t *

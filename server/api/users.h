@@ -1,5 +1,5 @@
 /* What registration (api/auth.c) and user management (api/users.c)
- * share: the checks of a new user's fields. */
+ * share: the checks of a new user's fields, and storing the user. */
 #ifndef MARKET_API_USERS_H
 #define MARKET_API_USERS_H
 
@@ -24,5 +24,11 @@ struct new_user {
  * characters) into u. false (400 validation_failed set) otherwise.
  */
 bool user_fields_valid(struct fields f, struct new_user *u);
+
+/*
+ * Stores u (display_name defaults to the username) and replies 201 with
+ * the new user, 409 conflict on username when it is taken, or 500.
+ */
+void user_create(struct request *r, const struct new_user *u);
 
 #endif
