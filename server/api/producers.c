@@ -11,12 +11,6 @@
 
 #include "store/producers.h"
 
-static json_t *
-id_key(json_t *item)
-{
-	return json_pack("[O]", json_object_get(item, "id"));
-}
-
 static bool
 may_see_phone(const struct request *r, json_t *producer)
 {
@@ -56,7 +50,7 @@ list_producers(struct request *r)
 	json_t *v;
 	json_array_foreach(items, i, v)
 		shown(r, v);
-	page_reply(r, &p, items, id_key);
+	page_reply(r, &p, items, page_key_id);
 	items = NULL;
 out:
 	json_decref(items);

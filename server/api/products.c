@@ -16,12 +16,6 @@
 #include "store/catalog.h"
 #include "store/products.h"
 
-static json_t *
-id_key(json_t *item)
-{
-	return json_pack("[O]", json_object_get(item, "id"));
-}
-
 /* True when the If-None-Match header lists etag (or is "*"); weak
  * comparison, as RFC 9110 asks for If-None-Match. */
 static bool
@@ -102,7 +96,7 @@ list_products(struct request *r)
 	if (!db_ok(r, store_product_list(r->db, &pf,
 	    after ? json_integer_value(after) : 0, p.limit, &items)))
 		goto out;
-	reply_tagged(r, page_body(&p, items, id_key));
+	reply_tagged(r, page_body(&p, items, page_key_id));
 	items = NULL;
 out:
 	json_decref(items);

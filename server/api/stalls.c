@@ -10,12 +10,6 @@
 #include "store/market_days.h"
 
 static json_t *
-stall_key(json_t *stall)
-{
-	return json_pack("[O]", json_object_get(stall, "id"));
-}
-
-static json_t *
 mine_key(json_t *stall)
 {
 	return json_pack("[O, O]", json_object_get(stall, "market_day_date"),
@@ -97,7 +91,7 @@ list_day_stalls(struct request *r)
 	}
 	if (!db_ok(r, store_stall_list_day(r->db, md_id, after, p.limit, &items)))
 		goto out;
-	page_reply(r, &p, items, stall_key);
+	page_reply(r, &p, items, page_key_id);
 	items = NULL;
 out:
 	json_decref(items);

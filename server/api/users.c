@@ -86,12 +86,6 @@ create_user(struct request *r)
 		user_create(r, &u);
 }
 
-static json_t *
-user_key(json_t *user)
-{
-	return json_pack("[O]", json_object_get(user, "id"));
-}
-
 static void
 list_users(struct request *r)
 {
@@ -107,7 +101,7 @@ list_users(struct request *r)
 	if (!db_ok(r, store_user_list(r->db, after ? json_integer_value(after) : 0,
 	    p.limit, &items)))
 		goto out;
-	page_reply(r, &p, items, user_key);
+	page_reply(r, &p, items, page_key_id);
 	items = NULL;
 out:
 	json_decref(items);

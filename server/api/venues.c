@@ -3,12 +3,6 @@
 
 #include "store/venues.h"
 
-static json_t *
-id_key(json_t *item)
-{
-	return json_pack("[O]", json_object_get(item, "id"));
-}
-
 static void
 list_venues(struct request *r)
 {
@@ -24,7 +18,7 @@ list_venues(struct request *r)
 	if (!db_ok(r, store_venue_list(r->db, after ? json_integer_value(after) : 0,
 	    p.limit, &items)))
 		goto out;
-	page_reply(r, &p, items, id_key);
+	page_reply(r, &p, items, page_key_id);
 	items = NULL;
 out:
 	json_decref(items);

@@ -239,6 +239,12 @@ page_free(struct page *p)
 }
 
 json_t *
+page_key_id(json_t *item)
+{
+	return json_pack("[O]", json_object_get(item, "id"));
+}
+
+json_t *
 page_body(const struct page *p, json_t *items, json_t *(*key)(json_t *item))
 {
 	json_t *next = json_null();

@@ -122,6 +122,8 @@ void page_reply(struct request *r, const struct page *p, json_t *items,
  * for a handler that replies otherwise (with an ETag, say). */
 json_t *page_body(const struct page *p, json_t *items,
     json_t *(*key)(json_t *item));
+/* The key of a list in id order: [item.id], a new reference. */
+json_t *page_key_id(json_t *item);
 /* Cursor encoding, exposed for tests: base64url of the key's JSON. */
 char *cursor_encode(json_t *key);
 json_t *cursor_decode(const char *s);
