@@ -268,8 +268,7 @@ db_exists(struct db *db, sqlite3_stmt *st)
 }
 
 enum db_status
-db_rows(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
-    json_t **out)
+db_rows(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out)
 {
 	*out = json_array();
 	int rc;
@@ -285,8 +284,7 @@ db_rows(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
 }
 
 enum db_status
-db_row(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
-    json_t **out)
+db_row(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out)
 {
 	enum db_status s = db_step_one(db, st);
 	*out = s == DB_OK ? row(st) : NULL;
