@@ -124,6 +124,42 @@ class Startup(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             srv.cleanup()
 
+    def test_idle_and_slow_connections_are_closed(self):
+        import time
+        srv = harness.Server(args=["--timeout", "1"]).start()
+        try:
+            ctx = ssl.create_default_context(cafile=srv.cafile)
+            # Idle after the handshake: closed within the timeout.
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+                with ctx.wrap_socket(s, server_hostname="localhost") as t:
+                    t0 = time.time()
+                    try:
+                        data = t.recv(1024)
+                    except (ConnectionResetError, ssl.SSLError):
+                        data = b""
+                    self.assertEqual(data, b"")
+                    self.assertLess(time.time() - t0, 8)
+            # A request that never finishes its headers: closed too.
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+                with ctx.wrap_socket(s, server_hostname="localhost") as t:
+                    t.sendall(b"GET /healthz HTTP/1.1\r\nHost: local")
+                    try:
+                        data = t.recv(1024)
+                    except (ConnectionResetError, ssl.SSLError):
+                        data = b""
+                    self.assertNotIn(b"200 OK", data)
+            # A connection that never starts TLS: closed as well.
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+                try:
+                    data = s.recv(1024)
+                except ConnectionResetError:
+                    data = b""
+                self.assertEqual(data, b"")
+            self.assertEqual(srv.get("/healthz").status, 200)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            srv.cleanup()
+
     def test_sighup_reloads_certificate_keeping_connections(self):
         d = tempfile.mkdtemp(prefix="market-certs-")
         try:
