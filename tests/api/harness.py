@@ -92,7 +92,10 @@ class Server:
                "--cert", os.path.join(self.certs, "localhost.crt"),
                "--key", os.path.join(self.certs, "localhost.key"),
                "--threads", str(self.threads)] + self.args
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, env=self.env)
+        # stdout goes nowhere: a server left behind by a failed test must
+        # not hold the test runner's output pipe open.
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:
             line = self.proc.stderr.readline().decode("utf-8", "replace")
@@ -221,6 +224,15 @@ class ServerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server(threads=cls.threads, args=cls.server_args).start()
+        # If a subclass's setUpClass fails after this, tearDownClass does
+        # not run: make sure the server is stopped anyway.
+        cls.addClassCleanup(cls._kill_leftover, cls.srv)
+
+    @staticmethod
+    def _kill_leftover(srv):
+        if srv.proc is not None:
+            srv.stop(signal.SIGKILL)
+            srv.cleanup()
 
     @classmethod
     def tearDownClass(cls):
