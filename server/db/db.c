@@ -199,12 +199,6 @@ db_reset_all(struct db *db)
 }
 
 enum db_status
-db_begin_read(struct db *db)
-{
-	return db_exec_stmt(db, db_stmt(db, "BEGIN DEFERRED"));
-}
-
-enum db_status
 db_begin_write(struct db *db)
 {
 	pthread_mutex_lock(&write_lock);

@@ -48,11 +48,12 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 void db_reset_all(struct db *db);
 
 /*
- * Transactions. db_begin_write() takes the write lock at once (BEGIN
- * IMMEDIATE) so concurrent writers queue instead of failing midway.
- * db_commit() returns DB_OK or DB_ERROR; db_rollback() never fails.
+ * Transactions. db_begin_write() takes the write lock at once (a
+ * process-wide mutex, then BEGIN IMMEDIATE) so concurrent writers queue
+ * instead of failing midway; db_commit() and db_rollback() release it.
+ * db_commit() returns DB_OK or DB_ERROR (and has rolled back);
+ * db_rollback() never fails and is a no-op outside a transaction.
  */
-enum db_status db_begin_read(struct db *db);
 enum db_status db_begin_write(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);

@@ -11,12 +11,6 @@ static const char *const reason_names[] = {
 	[STOCK_ORDER_CANCEL] = "order_cancel",
 };
 
-const char *
-stock_reason_name(enum stock_reason reason)
-{
-	return reason_names[reason];
-}
-
 enum db_status
 stock_move(struct db *db, int64_t product_id, int64_t delta,
     enum stock_reason reason, const char *ref, int64_t user_id, int64_t now,

@@ -34,9 +34,6 @@ enum db_status stock_move(struct db *db, int64_t product_id, int64_t delta,
     enum stock_reason reason, const char *ref, int64_t user_id, int64_t now,
     bool floor_zero, int64_t *stock_after);
 
-/* The name stored for reason ("sale"). */
-const char *stock_reason_name(enum stock_reason reason);
-
 /*
  * Calls bad() for each product whose stock differs from the sum of its
  * movements; returns the number of such products, or -1 on a database
