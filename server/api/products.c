@@ -7,6 +7,8 @@
  */
 #include "api/api.h"
 
+#include <event2/buffer.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,23 +40,34 @@ etag_matches(const char *header, const char *etag)
 	return false;
 }
 
+static void
+free_text(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
+}
+
 /* Replies 200 with body and a strong ETag (the SHA-256 of the body as
- * sent), or 304 when the client holds that version. body is stolen. */
+ * sent), or 304 when the client holds that version. body is stolen; it
+ * is serialized once, for the tag and the reply. */
 static void
 reply_tagged(struct request *r, json_t *body)
 {
 	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
 	char hex[65], etag[68];
 	sha256_hex(text, strlen(text), hex);
-	free(text);
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	reply_header(r, "ETag", etag);
 	const char *inm = req_header(r, "If-None-Match");
 	if (inm != NULL && etag_matches(inm, etag)) {
-		json_decref(body);
+		free(text);
 		reply_empty(r, 304);
 	} else {
-		reply_json(r, 200, body);
+		/* The buffer frees text once it is sent. */
+		struct evbuffer *b = evbuffer_new();
+		evbuffer_add_reference(b, text, strlen(text), free_text, NULL);
+		reply_raw(r, 200, "application/json; charset=utf-8", b);
+		evbuffer_free(b);
 	}
 }
 
