@@ -150,11 +150,19 @@ update_user(struct request *r)
 		region_code = json_string_value(json_object_get(cur, "region_code"));
 	if (!has_active)
 		active = json_is_true(json_object_get(cur, "active"));
+	int64_t admins = 0;
 	if ((has_region && !region_valid(f, role, region_code)) ||
 	    !db_ok(r, store_user_update(r->db, id, display_name, role, region_code, active)) ||
 	    (!active && !db_ok(r, store_token_revoke_user(r->db, id))) ||
-	    !db_ok(r, store_user_get(r->db, id, &user)) ||
-	    !db_ok(r, db_commit(r->db)))
+	    !db_ok(r, store_active_admins(r->db, &admins)))
+		goto out;
+	/* Nobody could manage users any more: refuse (the router rolls back). */
+	if (admins == 0) {
+		reply_error(r, E_INVALID_STATE, has_active ? "active" : "role",
+		    "user %lld is the last active admin", (long long)id);
+		goto out;
+	}
+	if (!db_ok(r, store_user_get(r->db, id, &user)) || !db_ok(r, db_commit(r->db)))
 		goto out;
 	reply_json(r, 200, user);
 	user = NULL;

@@ -206,7 +206,27 @@ store_token_create(struct db *db, const unsigned char hash[32], int64_t user_id,
 	sqlite3_bind_int64(st, 2, user_id);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, expires_at);
+	enum db_status s = db_exec_stmt(db, st);
+	if (s != DB_OK)
+		return s;
+	/* A login is a good moment to forget this user's dead tokens, so the
+	 * table holds live ones and the recently expired only. */
+	st = db_stmt(db, "DELETE FROM tokens WHERE user_id = ?1 AND expires_at < ?2");
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, now - 86400);
 	return db_exec_stmt(db, st);
+}
+
+enum db_status
+store_active_admins(struct db *db, int64_t *count)
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1");
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		*count = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return s;
 }
 
 enum db_status

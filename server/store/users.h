@@ -76,4 +76,7 @@ enum db_status store_token_revoke(struct db *db, const unsigned char hash[32]);
 /* Revokes every token of user id (none is fine). */
 enum db_status store_token_revoke_user(struct db *db, int64_t user_id);
 
+/* The number of active admins. */
+enum db_status store_active_admins(struct db *db, int64_t *count);
+
 #endif
