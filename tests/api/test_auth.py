@@ -254,6 +254,26 @@ class T(harness.ServerTest):
         self.assertEqual(sorted(results), [401] * 5 + [429] * 5)
 
     # --- tokens ---------------------------------------------------------
+    def test_login_forgets_long_expired_tokens(self):
+        import sqlite3
+        self.srv.user("pruned", "buyer")
+        con = sqlite3.connect(self.srv.db)
+        uid = con.execute("SELECT id FROM users WHERE username = 'pruned'").fetchone()[0]
+        # A token that expired two days ago, and one that expired just now.
+        con.execute("INSERT INTO tokens (hash, user_id, created_at, expires_at) "
+                    "VALUES (randomblob(32), ?, 0, strftime('%s','now') - 172800)", (uid,))
+        con.execute("INSERT INTO tokens (hash, user_id, created_at, expires_at) "
+                    "VALUES (randomblob(32), ?, 0, strftime('%s','now') - 60)", (uid,))
+        con.commit()
+        self.assertEqual(self.login("pruned", "password123").status, 200)
+        expired = con.execute("SELECT count(*) FROM tokens WHERE user_id = ? AND "
+                              "expires_at < strftime('%s','now')", (uid,)).fetchone()[0]
+        live = con.execute("SELECT count(*) FROM tokens WHERE user_id = ? AND "
+                           "expires_at >= strftime('%s','now')", (uid,)).fetchone()[0]
+        con.close()
+        self.assertEqual(expired, 1)   # the long-dead one is gone
+        self.assertEqual(live, 2)      # srv.user's login and this one
+
     def test_logout(self):
         self.srv.add_user("ivan", "coordinator", password="ivan-pass")
         t1 = self.login("ivan", "ivan-pass").json["token"]
