@@ -101,13 +101,8 @@ out:
 static void
 logout(struct request *r)
 {
-	/* The router has accepted "Bearer <token>"; take the token again. */
-	const char *token = req_header(r, "Authorization") + 7;
-	while (*token == ' ')
-		token++;
-	unsigned char th[TOKEN_HASH_LEN];
-	token_hash(token, th);
-	if (db_ok(r, store_token_revoke(r->db, th)))
+	/* The router has hashed the token it accepted. */
+	if (db_ok(r, store_token_revoke(r->db, r->token_hash)))
 		reply_empty(r, 204);
 }
 

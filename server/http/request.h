@@ -61,6 +61,8 @@ struct request {
 	bool ints_as_reals;            /* body had an integer beyond 64 bits and
 	                                  was parsed with integers as reals */
 	struct user user;
+	unsigned char token_hash[32];  /* SHA-256 of the caller's token, when
+	                                  user.id != 0 (logout revokes it) */
 	char remote_addr[64];
 	int64_t now;                   /* seconds since the epoch at arrival */
 

@@ -8,7 +8,6 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <openssl/sha.h>
 
 #include "crypto.h"
 #include "db/db.h"
@@ -18,8 +17,6 @@
 #include "store/users.h"
 #include "util.h"
 
-#define MAX_BODY (1024 * 1024)
-#define MAX_HEADER_BLOCK (16 * 1024)
 
 static const struct {
 	enum evhttp_cmd_type m;
@@ -160,9 +157,8 @@ authenticate(struct request *r)
 	const char *token = h + 7;
 	while (*token == ' ')
 		token++;
-	unsigned char hash[SHA256_DIGEST_LENGTH];
-	token_hash(token, hash);
-	switch (store_user_by_token(r->db, hash, r->now, &r->user)) {
+	token_hash(token, r->token_hash);
+	switch (store_user_by_token(r->db, r->token_hash, r->now, &r->user)) {
 	case DB_OK:
 		return true;
 	case DB_NOT_FOUND:
@@ -213,7 +209,7 @@ read_body(struct request *r)
 	}
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
 	size_t len = evbuffer_get_length(in);
-	if (len > MAX_BODY) {
+	if (len > HTTP_MAX_BODY) {
 		reply_error(r, E_PAYLOAD_TOO_LARGE, NULL, "the body may be at most 1 MiB");
 		return false;
 	}
@@ -300,10 +296,12 @@ check_scope(struct request *r)
 	return true;
 }
 
-static size_t
+size_t
 header_block_size(struct evhttp_request *ev)
 {
-	size_t n = strlen(evhttp_request_get_uri(ev)) + 16;
+	/* A request that failed to parse may have no URI. */
+	const char *uri = evhttp_request_get_uri(ev);
+	size_t n = (uri ? strlen(uri) : 0) + 16;
 	struct evkeyvalq *h = evhttp_request_get_input_headers(ev);
 	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
 		n += strlen(kv->key) + strlen(kv->value) + 4;
@@ -327,7 +325,7 @@ static void
 route_and_handle(struct request *r)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
-	if (header_block_size(r->ev) > MAX_HEADER_BLOCK) {
+	if (header_block_size(r->ev) > HTTP_MAX_HEADER_BLOCK) {
 		reply_error(r, E_HEADERS_TOO_LARGE, NULL, "the header block may be at most 16 KiB");
 		return;
 	}

@@ -9,6 +9,7 @@
 #define MARKET_HTTP_ROUTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <event2/http.h>
 
@@ -55,6 +56,15 @@ const char *method_name(enum evhttp_cmd_type m);
  */
 const struct route *route_match(enum evhttp_cmd_type method, const char *path,
     char *params[REQUEST_MAX_PARAMS], unsigned *allow);
+
+/* The contract's limits: a body of at most 1 MiB, a header block of at
+ * most 16 KiB. */
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_HEADER_BLOCK (16 * 1024)
+
+/* The size of a request's header block as received (request line and
+ * header lines with their separators), so far as libevent has read it. */
+size_t header_block_size(struct evhttp_request *ev);
 
 /* The deepest JSON nesting the API accepts. */
 #define JSON_MAX_DEPTH 32

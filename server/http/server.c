@@ -31,7 +31,6 @@
 #include "tls.h"
 #include "util.h"
 
-#define MAX_BODY (1024 * 1024)
 /* libevent refuses header blocks beyond this itself; the router refuses
  * those over 16 KiB with a proper 431 before that. */
 #define LIBEVENT_MAX_HEADERS (64 * 1024)
@@ -86,16 +85,9 @@ void
 evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 {
 	enum api_error e = api_error_for_status(error);
-	if (error == 400) {
-		/* Was it a header block over the limit? */
-		size_t n = 0;
-		struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-		for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next)
-			n += strlen(kv->key) + strlen(kv->value) + 4;
-		if (n > 16 * 1024) {
-			e = E_HEADERS_TOO_LARGE;
-		}
-	}
+	/* Was it a header block over the limit? */
+	if (error == 400 && header_block_size(req) > HTTP_MAX_HEADER_BLOCK)
+		e = E_HEADERS_TOO_LARGE;
 	const struct api_error_def *d = api_error_def(e);
 	json_t *p = problem_new(e, NULL, e == E_PAYLOAD_TOO_LARGE ?
 	    "the body may be at most 1 MiB" : e == E_NOT_IMPLEMENTED ?
@@ -244,7 +236,7 @@ server_new(const struct config *cfg, char **err)
 		}
 		evhttp_set_bevcb(w->http, make_bev, w);
 		evhttp_set_gencb(w->http, router_dispatch, w);
-		evhttp_set_max_body_size(w->http, MAX_BODY);
+		evhttp_set_max_body_size(w->http, HTTP_MAX_BODY);
 		evhttp_set_max_headers_size(w->http, LIBEVENT_MAX_HEADERS);
 		evhttp_set_timeout(w->http, cfg->timeout);
 		evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
