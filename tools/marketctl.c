@@ -62,6 +62,10 @@ user_add(struct db *db, int argc, char **argv)
 		}
 	if (username == NULL || role == NULL)
 		return usage();
+	if (!username_valid(username)) {
+		fprintf(stderr, "marketctl: the username must be %s\n", USERNAME_RULE);
+		return 2;
+	}
 	if (role_from_name(role) == 0) {
 		fprintf(stderr, "marketctl: role must be buyer, operator, coordinator or admin\n");
 		return 2;

@@ -12,23 +12,13 @@
 
 static const char *const roles[] = {"buyer", "operator", "coordinator", "admin", NULL};
 
-static bool
-valid_username(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		    *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
 bool
 user_fields_valid(struct fields f, struct new_user *u)
 {
 	u->display_name = NULL;
 	return f_string(f, "username", F_REQUIRED, 3, 32, &u->username, NULL) &&
-	    (valid_username(u->username) ||
-	    f_fail(f, "username", "must be 3 to 32 of a-z, 0-9, _, . and -")) &&
+	    (username_valid(u->username) ||
+	    f_fail(f, "username", "must be " USERNAME_RULE)) &&
 	    f_string(f, "password", F_REQUIRED, 8, 128, &u->password, NULL) &&
 	    f_string(f, "display_name", F_OPTIONAL, 1, DISPLAY_NAME_MAX,
 	    &u->display_name, NULL);

@@ -5,6 +5,19 @@
 
 #include "util.h"
 
+bool
+username_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 3 || n > 32)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
 enum db_status
 store_user_by_token(struct db *db, const unsigned char hash[32], int64_t now,
     struct user *out)

@@ -10,6 +10,11 @@
 #include "db/db.h"
 #include "http/request.h"
 
+/* The rules of a username, shared by the API and marketctl: 3 to 32 of
+ * a-z, 0-9, '_', '.' and '-'. */
+#define USERNAME_RULE "3 to 32 of a-z, 0-9, _, . and -"
+bool username_valid(const char *s);
+
 /* The active user holding the unexpired, unrevoked token whose hash is
  * given. DB_NOT_FOUND otherwise. */
 enum db_status store_user_by_token(struct db *db,

@@ -19,13 +19,14 @@ class Marketctl(harness.ServerTest):
         # The same name again, a bad role, a short password, a region on a buyer.
         cases = [
             (["--username", "ctl_admin", "--role", "admin"], "password123\n", 1, "taken"),
-            (["--username", "x1", "--role", "root"], "password123\n", 2, "role"),
-            (["--username", "x2", "--role", "buyer"], "short\n", 2, "8 to 128"),
-            (["--username", "x3", "--role", "buyer", "--region", "zhenfeng"],
+            (["--username", "xx1", "--role", "root"], "password123\n", 2, "role"),
+            (["--username", "xx2", "--role", "buyer"], "short\n", 2, "8 to 128"),
+            (["--username", "xx3", "--role", "buyer", "--region", "zhenfeng"],
              "password123\n", 2, "region"),
-            (["--username", "x4", "--role", "coordinator", "--region", "nowhere"],
+            (["--username", "xx4", "--role", "coordinator", "--region", "nowhere"],
              "password123\n", 1, "region"),
-            (["--username", "x5", "--role", "buyer"], "", 2, "standard input"),
+            (["--username", "xx5", "--role", "buyer"], "", 2, "standard input"),
+            (["--username", "xx Bad Name", "--role", "buyer"], "password123\n", 2, "a-z"),
         ]
         for args, stdin, rc, words in cases:
             with self.subTest(args=args):
