@@ -32,8 +32,8 @@ class MarketDays(harness.ServerTest):
         super().setUpClass()
         s = cls.srv
         cls.admin = s.user("admin", "admin")
-        cls.coord = s.user("c1", "coordinator")
-        cls.buyer = s.user("b1", "buyer")
+        cls.coord = s.user("coord1", "coordinator")
+        cls.buyer = s.user("buyer1", "buyer")
         cls.op = s.user("op1", "operator")
         cls.venues = {}
 

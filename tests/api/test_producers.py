@@ -19,9 +19,9 @@ class T(harness.ServerTest):
                 "province": "Guizhou", "partnership": "east_west"},
                 token=cls.admin)
             assert r.status == 201, r
-        cls.coord = s.user("c1", "coordinator")
-        cls.cz = s.user("cz", "coordinator", region="zhenfeng")
-        cls.buyer = s.user("b1", "buyer")
+        cls.coord = s.user("coord1", "coordinator")
+        cls.cz = s.user("coord_zf", "coordinator", region="zhenfeng")
+        cls.buyer = s.user("buyer1", "buyer")
 
     def body(self, **kw):
         b = {"name": "贞丰县鲁容乡李子合作社", "region_code": "zhenfeng",

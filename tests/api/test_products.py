@@ -28,10 +28,10 @@ class T(harness.ServerTest):
             assert r.status == 201, r
         cls.pz = cls.producer("贞丰李子合作社", "zhenfeng")
         cls.pq = cls.producer("庆元香菇协会", "qingyuan")
-        cls.coord = s.user("c1", "coordinator")
-        cls.cz = s.user("cz", "coordinator", region="zhenfeng")
-        cls.buyer = s.user("b1", "buyer")
-        cls.operator = s.user("o1", "operator")
+        cls.coord = s.user("coord1", "coordinator")
+        cls.cz = s.user("coord_zf", "coordinator", region="zhenfeng")
+        cls.buyer = s.user("buyer1", "buyer")
+        cls.operator = s.user("oper1", "operator")
 
     @classmethod
     def producer(cls, name, region):

@@ -11,9 +11,9 @@ class T(harness.ServerTest):
         super().setUpClass()
         s = cls.srv
         cls.admin = s.user("admin", "admin")
-        cls.coord = s.user("c1", "coordinator")
-        cls.buyer = s.user("b1", "buyer")
-        cls.operator = s.user("o1", "operator")
+        cls.coord = s.user("coord1", "coordinator")
+        cls.buyer = s.user("buyer1", "buyer")
+        cls.operator = s.user("oper1", "operator")
 
     def body(self, **kw):
         b = {"name": "鼓楼步行街", "kind": "street_market", "subdistrict": "鼓楼街道",

@@ -66,8 +66,8 @@ class Calendar(harness.ServerTest):
         super().setUpClass()
         s = cls.srv
         cls.admin = s.user("admin", "admin")
-        cls.coord = s.user("c1", "coordinator")
-        cls.buyer = s.user("b1", "buyer")
+        cls.coord = s.user("coord1", "coordinator")
+        cls.buyer = s.user("buyer1", "buyer")
         today = datetime.datetime.now(SHANGHAI).date()
         cls.today = today
 
