@@ -10,6 +10,11 @@
 
 #include "util.h"
 
+/* Sessions kept for id-based TLS 1.2 resumption (about 1 KiB each),
+ * and how long a session or ticket may be resumed, in seconds. */
+#define SESSION_CACHE_SIZE 10000
+#define SESSION_LIFETIME (2 * 3600)
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *current;
 static char *cert_file, *key_file;
@@ -42,7 +47,23 @@ build(char **err)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/*
+	 * Session resumption, so a phone that reconnects skips the full
+	 * handshake: stateless tickets (TLS 1.2 and 1.3; TLS 1.3 resumes
+	 * with a fresh ECDHE exchange), and a server-side cache for TLS 1.2
+	 * clients that resume by session id. One context, shared by every
+	 * worker thread, holds the ticket keys and the cache, so a session
+	 * resumes on any thread. A reload makes new keys: sessions from
+	 * before it take one full handshake.
+	 */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"marketd", 7);
+	SSL_CTX_sess_set_cache_size(ctx, SESSION_CACHE_SIZE);
+	SSL_CTX_set_timeout(ctx, SESSION_LIFETIME);
+	/* One ticket per handshake: a client needs one for its next
+	 * connection, and each costs an encryption and a record. */
+	SSL_CTX_set_num_tickets(ctx, 1);
 	/* TLS 1.2: ECDHE with AEAD ciphers only. TLS 1.3 suites are all AEAD. */
 	if (SSL_CTX_set_cipher_list(ctx,
 	    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"

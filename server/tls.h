@@ -1,6 +1,7 @@
 /*
  * The server's TLS context: TLS 1.2 and 1.3 only, forward-secret AEAD
- * ciphers, no compression, no renegotiation. tls_reload() swaps in a new
+ * ciphers, no compression, no renegotiation; session resumption by
+ * ticket or session id for two hours. tls_reload() swaps in a new
  * context built from the same files (SIGHUP); connections already open
  * keep the context they started with.
  */
