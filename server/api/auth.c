@@ -39,17 +39,52 @@ register_buyer(struct request *r)
 		user_create(r, &u);
 }
 
+/* A login's rate check and password check are read-only and slow (the
+ * scrypt): they run on the worker thread before the handler. */
+static void
+login_prepare(struct request *r)
+{
+	struct fields f = fields_of(r);
+	const char *username, *password;
+	char *hash = NULL;
+	if (!f_string(f, "username", F_REQUIRED, 1, 64, &username, NULL) ||
+	    !f_string(f, "password", F_REQUIRED, 1, 1024, &password, NULL))
+		goto out;
+	/* A username over its limit is refused before any scrypt. */
+	int64_t retry_after;
+	if (!db_ok(r, store_login_blocked(r->db, username, r->now,
+	    r->cfg->login_window, r->cfg->login_max_failures, &retry_after)))
+		goto out;
+	if (retry_after > 0)
+		goto out; /* the handler answers 429 */
+	int64_t id = 0;
+	bool active = false;
+	enum db_status s = store_user_credentials(r->db, username, &id, &hash, &active);
+	if (s != DB_NOT_FOUND && !db_ok(r, s))
+		goto out;
+	/* Verify even for an unknown or inactive user: same work, same time. */
+	bool ok = password_verify(password, hash ? hash : dummy_hash);
+	r->prep_verified = ok && s == DB_OK && active;
+	r->prep_user_id = id;
+out:
+	free(hash);
+}
+
 static void
 login(struct request *r)
 {
 	struct fields f = fields_of(r);
 	const char *username, *password;
-	char *hash = NULL;
 	json_t *user = NULL;
-	if (!f_string(f, "username", F_REQUIRED, 1, 64, &username, NULL) ||
+	if (!r->prepared)
+		login_prepare(r);
+	if (replied(r) ||
+	    !f_string(f, "username", F_REQUIRED, 1, 64, &username, NULL) ||
 	    !f_string(f, "password", F_REQUIRED, 1, 1024, &password, NULL))
 		goto out;
 
+	/* Checked again and recorded here, on the writer, so that
+	 * concurrent attempts cannot get past the limit. */
 	int64_t attempt, retry_after;
 	if (!db_ok(r, store_login_attempt(r->db, username, r->now,
 	    r->cfg->login_window, r->cfg->login_max_failures, &attempt, &retry_after)))
@@ -62,15 +97,7 @@ login(struct request *r)
 		    "too many failed logins; try again in %s seconds", secs);
 		goto out;
 	}
-
-	int64_t id = 0;
-	bool active = false;
-	enum db_status s = store_user_credentials(r->db, username, &id, &hash, &active);
-	if (s != DB_NOT_FOUND && !db_ok(r, s))
-		goto out;
-	/* Verify even for an unknown or inactive user: same work, same time. */
-	bool ok = password_verify(password, hash ? hash : dummy_hash);
-	if (!ok || s == DB_NOT_FOUND || !active) {
+	if (!r->prep_verified) {
 		reply_error(r, E_INVALID_CREDENTIALS, NULL, "wrong username or password");
 		goto out;
 	}
@@ -82,7 +109,7 @@ login(struct request *r)
 		goto out;
 	}
 	token_hash(token, th);
-	int64_t expires_at = r->now + r->cfg->token_ttl;
+	int64_t id = r->prep_user_id, expires_at = r->now + r->cfg->token_ttl;
 	if (!db_ok(r, db_begin_write(r->db)) ||
 	    !db_ok(r, store_login_succeeded(r->db, attempt)) ||
 	    !db_ok(r, store_token_create(r->db, th, id, r->now, expires_at)) ||
@@ -95,7 +122,6 @@ login(struct request *r)
 	    "expires_at", expires, "user", user));
 out:
 	json_decref(user);
-	free(hash);
 }
 
 static void
@@ -115,8 +141,8 @@ me(struct request *r)
 }
 
 const struct route auth_routes[] = {
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/register", .handler = register_buyer, .roles = ROLES_ANYONE, .body = true},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/login", .handler = login, .roles = ROLES_ANYONE, .body = true},
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/register", .handler = register_buyer, .roles = ROLES_ANYONE, .body = true, .prepare = user_prepare_password},
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/login", .handler = login, .roles = ROLES_ANYONE, .body = true, .prepare = login_prepare},
 	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/logout", .handler = logout, .roles = ROLES_USER},
 	{.method = EVHTTP_REQ_GET, .path = "/api/v1/me", .handler = me, .roles = ROLES_USER},
 	{0},

@@ -39,11 +39,23 @@ region_valid(struct fields f, const char *role, const char *region_code)
 }
 
 void
+user_prepare_password(struct request *r)
+{
+	json_t *pw = json_object_get(r->body, "password");
+	/* Not for a password the handler will refuse (8..128 characters,
+	 * so 8..512 bytes of UTF-8). */
+	size_t n = json_is_string(pw) ? json_string_length(pw) : 0;
+	if (n >= 8 && n <= 512)
+		r->prep_hash = password_hash(json_string_value(pw));
+}
+
+void
 user_create(struct request *r, const struct new_user *u)
 {
-	char *hash = NULL;
+	char *hash = r->prep_hash;
 	json_t *user = NULL;
-	if ((hash = password_hash(u->password)) == NULL) {
+	r->prep_hash = NULL;
+	if (hash == NULL && (hash = password_hash(u->password)) == NULL) {
 		reply_error(r, E_INTERNAL, NULL, NULL);
 		goto out;
 	}
@@ -162,7 +174,7 @@ out:
 }
 
 const struct route users_routes[] = {
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/users", .handler = create_user, .roles = ROLE_ADMIN, .body = true},
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/users", .handler = create_user, .roles = ROLE_ADMIN, .body = true, .prepare = user_prepare_password},
 	{.method = EVHTTP_REQ_GET, .path = "/api/v1/users", .handler = list_users, .roles = ROLE_ADMIN},
 	{.method = EVHTTP_REQ_PATCH, .path = "/api/v1/users/{id}", .handler = update_user, .roles = ROLE_ADMIN, .body = true},
 	{0},

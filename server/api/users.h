@@ -25,6 +25,10 @@ struct new_user {
  */
 bool user_fields_valid(struct fields f, struct new_user *u);
 
+/* The prepare hook of routes that create users: hashes the body's
+ * password on the worker thread, for user_create(). */
+void user_prepare_password(struct request *r);
+
 /*
  * Stores u (display_name defaults to the username) and replies 201 with
  * the new user, 409 conflict on username when it is taken, or 500.

@@ -1,6 +1,7 @@
 #include "db/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ struct stmt_slot {
 struct db {
 	sqlite3 *h;
 	bool writing; /* holds write_lock */
+	bool batch;   /* the writer's batch transaction is open */
+	int depth;    /* open "req" savepoints inside the batch */
+	unsigned touched; /* db_touch() topics of the open transaction */
 	struct stmt_slot slots[STMT_SLOTS];
 };
 
@@ -31,6 +35,35 @@ struct db {
  * busy timeout.
  */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Per topic, how many commits have changed it (see db_touch()). */
+static _Atomic uint64_t versions[DB_TOPICS];
+
+void
+db_touch(struct db *db, unsigned topics)
+{
+	db->touched |= topics;
+}
+
+uint64_t
+db_version(enum db_topic topic)
+{
+	for (int i = 0; i < DB_TOPICS; i++)
+		if (topic == 1u << i)
+			return atomic_load(&versions[i]);
+	return 0;
+}
+
+/* After a commit: what it touched is now another version. A rolled
+ * back change may bump a version too; that costs a cache miss only. */
+static void
+publish(struct db *db)
+{
+	for (int i = 0; i < DB_TOPICS; i++)
+		if (db->touched & (1u << i))
+			atomic_fetch_add(&versions[i], 1);
+	db->touched = 0;
+}
 
 sqlite3 *
 db_handle(struct db *db)
@@ -201,6 +234,14 @@ db_reset_all(struct db *db)
 enum db_status
 db_begin_write(struct db *db)
 {
+	if (db->batch) {
+		/* Inside the writer's batch, a handler's transaction is a
+		 * savepoint: it commits with the batch, or is undone alone. */
+		enum db_status s = db_exec_stmt(db, db_stmt(db, "SAVEPOINT req"));
+		if (s == DB_OK)
+			db->depth++;
+		return s;
+	}
 	pthread_mutex_lock(&write_lock);
 	db->writing = true;
 	enum db_status s = db_exec_stmt(db, db_stmt(db, "BEGIN IMMEDIATE"));
@@ -212,9 +253,21 @@ db_begin_write(struct db *db)
 enum db_status
 db_commit(struct db *db)
 {
+	if (db->batch) {
+		if (db->depth == 0)
+			return DB_OK;
+		enum db_status s = db_exec_stmt(db, db_stmt(db, "RELEASE req"));
+		if (s != DB_OK) {
+			db_rollback(db);
+			return s;
+		}
+		db->depth--;
+		return DB_OK;
+	}
 	enum db_status s = db_exec_stmt(db, db_stmt(db, "COMMIT"));
 	if (s != DB_OK)
 		db_rollback(db);
+	publish(db);
 	if (db->writing) {
 		db->writing = false;
 		pthread_mutex_unlock(&write_lock);
@@ -226,12 +279,90 @@ void
 db_rollback(struct db *db)
 {
 	db_reset_all(db);
+	if (db->batch) {
+		/* Undo the handler's open savepoints, not the batch. */
+		for (; db->depth > 0; db->depth--)
+			sqlite3_exec(db->h, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
+		return;
+	}
+	db->touched = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	if (db->writing) {
 		db->writing = false;
 		pthread_mutex_unlock(&write_lock);
 	}
+}
+
+enum db_status
+db_batch_begin(struct db *db)
+{
+	pthread_mutex_lock(&write_lock);
+	db->writing = true;
+	enum db_status s = db_exec_stmt(db, db_stmt(db, "BEGIN IMMEDIATE"));
+	if (s != DB_OK) {
+		db->writing = false;
+		pthread_mutex_unlock(&write_lock);
+		return s;
+	}
+	db->batch = true;
+	db->depth = 0;
+	return DB_OK;
+}
+
+enum db_status
+db_job_begin(struct db *db)
+{
+	return db_exec_stmt(db, db_stmt(db, "SAVEPOINT job"));
+}
+
+bool
+db_job_end(struct db *db, bool keep)
+{
+	db_rollback(db); /* a savepoint the handler left open */
+	if (sqlite3_get_autocommit(db->h))
+		return false; /* SQLite rolled the whole batch back (I/O error, full disk) */
+	if (!keep)
+		sqlite3_exec(db->h, "ROLLBACK TO job", NULL, NULL, NULL);
+	return sqlite3_exec(db->h, "RELEASE job", NULL, NULL, NULL) == SQLITE_OK &&
+	    !sqlite3_get_autocommit(db->h);
+}
+
+bool
+db_batch_alive(struct db *db)
+{
+	return db->batch && !sqlite3_get_autocommit(db->h);
+}
+
+enum db_status
+db_batch_end(struct db *db, bool commit)
+{
+	db_reset_all(db);
+	enum db_status s = DB_OK;
+	if (!sqlite3_get_autocommit(db->h)) {
+		if (commit)
+			s = db_exec_stmt(db, db_stmt(db, "COMMIT"));
+		else
+			s = DB_ERROR;
+		if (s != DB_OK && !sqlite3_get_autocommit(db->h))
+			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	} else if (commit) {
+		s = DB_ERROR; /* the batch was lost before the commit */
+	}
+	db->batch = false;
+	db->depth = 0;
+	publish(db);
+	if (db->writing) {
+		db->writing = false;
+		pthread_mutex_unlock(&write_lock);
+	}
+	return s;
+}
+
+int64_t
+db_total_changes(struct db *db)
+{
+	return sqlite3_total_changes64(db->h);
 }
 
 static enum db_status

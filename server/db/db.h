@@ -58,6 +58,40 @@ enum db_status db_begin_write(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/*
+ * The writer's batch (group commit, see server/http/writer.c): one
+ * transaction holds many requests' changes and commits them with one
+ * sync. db_batch_begin() takes the write lock and begins it; each request
+ * runs between db_job_begin() and db_job_end(), and inside it
+ * db_begin_write()/db_commit()/db_rollback() are a savepoint, its release
+ * and its undo, so a failed request is undone alone. db_job_end(keep)
+ * keeps or undoes the request's changes and returns false when the batch
+ * is lost (SQLite rolls a whole transaction back on some I/O errors).
+ * db_batch_end(commit) commits (DB_OK once durable) or rolls back, and
+ * releases the write lock.
+ */
+enum db_status db_batch_begin(struct db *db);
+enum db_status db_job_begin(struct db *db);
+bool db_job_end(struct db *db, bool keep);
+bool db_batch_alive(struct db *db);
+enum db_status db_batch_end(struct db *db, bool commit);
+/* Rows changed by this connection since it opened. */
+int64_t db_total_changes(struct db *db);
+
+/*
+ * Versions of what readers cache. A write that changes a topic calls
+ * db_touch() inside its transaction; once that commits, db_version()
+ * of the topic is higher. A reader takes the version before it reads
+ * and tags what it caches with it: an entry is fresh while the version
+ * is unchanged.
+ */
+enum db_topic {
+	DB_TOPIC_CATALOG = 1 << 0, /* products, their producers and regions, stock */
+};
+#define DB_TOPICS 1
+void db_touch(struct db *db, unsigned topics);
+uint64_t db_version(enum db_topic topic);
+
 /* Step a statement that changes rows or returns at most one row:
  * DB_OK (a row is ready, or done), DB_NOT_FOUND (no row), DB_CONSTRAINT. */
 enum db_status db_step_one(struct db *db, sqlite3_stmt *st);

@@ -102,6 +102,20 @@ reply_error(struct request *r, enum api_error e, const char *field,
 }
 
 void
+reply_clear(struct request *r)
+{
+	r->status = 0;
+	json_decref(r->reply_body);
+	r->reply_body = NULL;
+	if (r->reply_raw != NULL)
+		evbuffer_free(r->reply_raw);
+	r->reply_raw = NULL;
+	r->reply_type = NULL;
+	if (r->ev != NULL)
+		evhttp_clear_headers(evhttp_request_get_output_headers(r->ev));
+}
+
+void
 reply_header(struct request *r, const char *key, const char *value)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), key, value);

@@ -66,6 +66,18 @@ struct request {
 	char remote_addr[64];
 	int64_t now;                   /* seconds since the epoch at arrival */
 
+	/* What a route's prepare hook worked out on the worker thread
+	 * before the handler runs on the writer (see router.h). */
+	bool prepared;
+	char *prep_hash;               /* a new password's hash; owned */
+	bool prep_verified;            /* the password given matched */
+	int64_t prep_user_id;          /* whose it is */
+
+	/* Bookkeeping of the router and the writer. */
+	struct request *next;          /* the writer's queues */
+	int64_t t0_ns;                 /* monotonic arrival */
+	bool wrote;                    /* its handler changed rows */
+
 	/* The reply. Set by reply_*; the first one set wins. */
 	int status;
 	json_t *reply_body;            /* owned */
@@ -84,6 +96,9 @@ void reply_raw(struct request *r, int status, const char *content_type,
  * detail built from fmt (may be NULL). */
 void reply_error(struct request *r, enum api_error e, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Forgets the reply set so far (its body and headers), so that another
+ * can be set: the writer's answer when a commit fails. */
+void reply_clear(struct request *r);
 /* True once a reply is set. */
 bool replied(const struct request *r);
 /* Adds a response header. */

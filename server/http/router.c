@@ -321,25 +321,33 @@ set_allow(struct request *r, unsigned allow)
 	reply_header(r, "Allow", buf);
 }
 
-static void
-route_and_handle(struct request *r)
+bool
+route_writes(const struct route *route)
+{
+	return route->method != EVHTTP_REQ_GET && route->method != EVHTTP_REQ_HEAD;
+}
+
+/* Everything before the handler. True when the request goes on to its
+ * handler, false when a reply is set already. */
+static bool
+route_request(struct request *r)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
 	if (header_block_size(r->ev) > HTTP_MAX_HEADER_BLOCK) {
 		reply_error(r, E_HEADERS_TOO_LARGE, NULL, "the header block may be at most 16 KiB");
-		return;
+		return false;
 	}
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
 	size_t path_len = 0;
 	r->path = raw_path ? evhttp_uridecode(raw_path, 0, &path_len) : NULL;
 	if (r->path == NULL || strlen(r->path) != path_len) {
 		reply_error(r, E_BAD_REQUEST, NULL, "the request target is malformed");
-		return;
+		return false;
 	}
 	const char *q = evhttp_uri_get_query(uri);
 	if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) {
 		reply_error(r, E_BAD_REQUEST, NULL, "the query string is malformed");
-		return;
+		return false;
 	}
 	unsigned allow;
 	r->route = route_match(r->method, r->path, r->params, &allow);
@@ -351,27 +359,35 @@ route_and_handle(struct request *r)
 			reply_error(r, E_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here",
 			    method_name(r->method));
 		}
-		return;
+		return false;
 	}
 	if (!authenticate(r))
-		return;
+		return false;
 	if ((r->route->roles & r->user.role) == 0) {
 		if (r->user.id == 0)
 			reply_error(r, E_UNAUTHORIZED, NULL, "log in first");
 		else
 			reply_error(r, E_FORBIDDEN, NULL, "a %s may not do this",
 			    role_name(r->user.role));
-		return;
+		return false;
 	}
 	if (r->route->body && !read_body(r))
-		return;
+		return false;
 	if (!check_scope(r))
-		return;
+		return false;
+	return true;
+}
+
+bool
+router_run_handler(struct request *r)
+{
 	r->route->handler(r);
+	db_rollback(r->db); /* a no-op unless a handler left a transaction open */
 	if (!replied(r)) {
 		log_warn("bug: %s %s gave no reply", method_name(r->method), r->route->path);
 		reply_error(r, E_INTERNAL, NULL, NULL);
 	}
+	return true;
 }
 
 static void
@@ -403,47 +419,83 @@ send_reply(struct request *r)
 	evbuffer_free(body);
 }
 
+static int64_t
+monotonic_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+void
+router_finish(struct request *r)
+{
+	send_reply(r);
+	/* The access log: never the query string or a body (they may hold
+	 * names or passwords), only what identifies the request. */
+	log_info("%s %s %d %ldus user=%lld %s", method_name(r->method),
+	    r->path ? r->path : "-", r->status,
+	    (long)((monotonic_ns() - r->t0_ns) / 1000),
+	    (long long)r->user.id, r->remote_addr);
+	router_discard(r);
+}
+
+void
+router_discard(struct request *r)
+{
+	free(r->path);
+	for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
+		free(r->params[i]);
+	evhttp_clear_headers(&r->query);
+	json_decref(r->body);
+	json_decref(r->reply_body);
+	if (r->reply_raw != NULL)
+		evbuffer_free(r->reply_raw);
+	free(r->prep_hash);
+	free(r);
+}
+
 void
 router_dispatch(struct evhttp_request *ev, void *arg)
 {
 	struct worker *w = arg;
-	struct request r = {
-		.ev = ev,
-		.w = w,
-		.db = worker_db(w),
-		.cfg = worker_config(w),
-		.method = evhttp_request_get_command(ev),
-		.now = now_unix(),
-	};
-	r.query.tqh_first = NULL;
-	r.query.tqh_last = &r.query.tqh_first;
+	struct request *r = xcalloc(1, sizeof(*r));
+	r->ev = ev;
+	r->w = w;
+	r->db = worker_db(w);
+	r->cfg = worker_config(w);
+	r->method = evhttp_request_get_command(ev);
+	r->now = now_unix();
+	r->t0_ns = monotonic_ns();
+	r->query.tqh_first = NULL;
+	r->query.tqh_last = &r->query.tqh_first;
 	struct evhttp_connection *conn = evhttp_request_get_connection(ev);
 	if (conn != NULL) {
 		char *addr;
 		ev_uint16_t port;
 		evhttp_connection_get_peer(conn, &addr, &port);
-		snprintf(r.remote_addr, sizeof(r.remote_addr), "%s", addr ? addr : "");
+		snprintf(r->remote_addr, sizeof(r->remote_addr), "%s", addr ? addr : "");
 	}
 
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	route_and_handle(&r);
-	db_rollback(r.db); /* a no-op unless a handler left a transaction open */
-	send_reply(&r);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	/* The access log: never the query string or a body (they may hold
-	 * names or passwords), only what identifies the request. */
-	log_info("%s %s %d %ldus user=%lld %s", method_name(r.method),
-	    r.path ? r.path : "-", r.status,
-	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
-	    (long long)r.user.id, r.remote_addr);
-
-	free(r.path);
-	for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
-		free(r.params[i]);
-	evhttp_clear_headers(&r.query);
-	json_decref(r.body);
-	json_decref(r.reply_body);
-	if (r.reply_raw != NULL)
-		evbuffer_free(r.reply_raw);
+	if (!route_request(r)) {
+		db_rollback(r->db);
+		router_finish(r);
+		return;
+	}
+	if (!route_writes(r->route)) {
+		router_run_handler(r);
+		router_finish(r);
+		return;
+	}
+	if (r->route->prepare != NULL) {
+		r->route->prepare(r);
+		r->prepared = true;
+		db_rollback(r->db);
+		if (replied(r)) {
+			router_finish(r);
+			return;
+		}
+	}
+	/* The writer runs the handler and hands r back to this worker. */
+	worker_submit_write(w, r);
 }

@@ -38,7 +38,31 @@ struct route {
 	unsigned roles;       /* ROLE_* bits that may call it */
 	bool body;            /* takes a JSON object body */
 	unsigned scope;       /* enum scope bits */
+	/*
+	 * Every route whose method is not GET or HEAD writes: its handler
+	 * runs on the writer thread inside the writer's batch transaction,
+	 * and its reply is sent once that batch is durable. prepare, when
+	 * set, runs first on the worker thread for work too slow to hold
+	 * the writer up (a password's scrypt); it sets r->prepared and the
+	 * prep_* fields, or a reply (an error), which ends the request.
+	 */
+	handler_fn prepare;
 };
+
+/* True when the route's handler runs on the writer. */
+bool route_writes(const struct route *route);
+
+/*
+ * The writer's side (server/http/writer.c): runs r's handler (r->db is
+ * the writer's connection, inside a job savepoint) and makes sure a
+ * reply is set. Returns false when the request's changes must be undone
+ * (its audit entry could not be written).
+ */
+bool router_run_handler(struct request *r);
+/* Back on r's worker thread: sends r's reply, logs it and frees r. */
+void router_finish(struct request *r);
+/* Frees r without a reply (its connection is gone). */
+void router_discard(struct request *r);
 
 /* All route tables, ended by NULL (server/api/routes.c). */
 extern const struct route *const route_tables[];

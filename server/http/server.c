@@ -27,6 +27,7 @@
 #include "db/db.h"
 #include "http/errors.h"
 #include "http/router.h"
+#include "http/writer.h"
 #include "log.h"
 #include "tls.h"
 #include "util.h"
@@ -35,6 +36,7 @@
  * those over 16 KiB with a proper 431 before that. */
 #define LIBEVENT_MAX_HEADERS (64 * 1024)
 #define SHUTDOWN_GRACE_MS 250
+#define SHUTDOWN_WAIT_S 10
 
 struct worker {
 	struct server *srv;
@@ -45,6 +47,11 @@ struct worker {
 	struct evhttp_bound_socket *bound;
 	struct db *db;
 	struct event *stop_ev;
+	struct event *done_ev;          /* the writer gave requests back */
+	pthread_mutex_t done_mu;
+	struct request *done;           /* ... these, newest first */
+	atomic_int inflight;            /* requests handed to the writer */
+	int64_t stop_deadline;          /* shutdown: give up waiting then */
 };
 
 struct server {
@@ -53,6 +60,7 @@ struct server {
 	char where[128];
 	struct worker *workers;
 	int nworkers;
+	struct writer *writer;
 	atomic_bool stopping;
 };
 
@@ -72,6 +80,47 @@ bool
 server_stopping(struct worker *w)
 {
 	return atomic_load(&w->srv->stopping);
+}
+
+void
+worker_submit_write(struct worker *w, struct request *r)
+{
+	atomic_fetch_add(&w->inflight, 1);
+	writer_submit(w->srv->writer, r);
+}
+
+/* The writer's done(): on the writer thread, back to r's worker. */
+static void
+write_done(struct request *r)
+{
+	struct worker *w = r->w;
+	pthread_mutex_lock(&w->done_mu);
+	r->next = w->done;
+	w->done = r;
+	pthread_mutex_unlock(&w->done_mu);
+	event_active(w->done_ev, EV_READ, 0);
+}
+
+/* On the worker thread: send what the writer finished, oldest first. */
+static void
+on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	pthread_mutex_lock(&w->done_mu);
+	struct request *list = w->done, *rev = NULL;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->done_mu);
+	while (list != NULL) {
+		struct request *next = list->next;
+		list->next = rev;
+		rev = list;
+		list = next;
+	}
+	for (struct request *r = rev, *next; r != NULL; r = next) {
+		next = r->next;
+		router_finish(r);
+		atomic_fetch_sub(&w->inflight, 1);
+	}
 }
 
 /*
@@ -133,6 +182,12 @@ make_bev(struct event_base *base, void *arg)
 	return bev;
 }
 
+/*
+ * Shutdown of a worker: stop accepting, wait until the writer has given
+ * back every request this worker handed it (bounded), then let the loop
+ * run a grace period so that replies already queued reach their clients
+ * before the connections close.
+ */
 static void
 on_stop(evutil_socket_t fd, short what, void *arg)
 {
@@ -140,10 +195,12 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 	if (w->bound != NULL) {
 		evhttp_del_accept_socket(w->http, w->bound);
 		w->bound = NULL;
+		w->stop_deadline = now_unix() + SHUTDOWN_WAIT_S;
 	}
-	/* A request is answered within its callback, so the loop only stops
-	 * between requests; the grace lets replies already queued reach
-	 * their clients before the connections close. */
+	if (atomic_load(&w->inflight) > 0 && now_unix() < w->stop_deadline) {
+		event_add(w->stop_ev, &(struct timeval){0, 10000});
+		return;
+	}
 	event_base_loopexit(w->base, &(struct timeval){0, SHUTDOWN_GRACE_MS * 1000});
 }
 
@@ -219,6 +276,9 @@ server_new(const struct config *cfg, char **err)
 	s->fd = -1;
 	if (bind_socket(s, err) < 0)
 		goto fail;
+	s->writer = writer_new(cfg, write_done, err);
+	if (s->writer == NULL)
+		goto fail;
 	s->nworkers = cfg->threads;
 	s->workers = xcalloc((size_t)s->nworkers, sizeof(*s->workers));
 	for (int i = 0; i < s->nworkers; i++) {
@@ -251,6 +311,8 @@ server_new(const struct config *cfg, char **err)
 			goto fail;
 		}
 		w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
+		w->done_ev = event_new(w->base, -1, 0, on_done, w);
+		pthread_mutex_init(&w->done_mu, NULL);
 	}
 	return s;
 fail:
@@ -288,6 +350,7 @@ server_run(struct server *s)
 		evsignal_add(sigs[i], NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	writer_start(s->writer);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
 	fprintf(stderr, "listening on https://%s\n", s->where);
@@ -296,6 +359,7 @@ server_run(struct server *s)
 		event_base_loop(main_base, EVLOOP_ONCE);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
+	writer_stop(s->writer);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	event_base_free(main_base);
@@ -314,11 +378,22 @@ server_free(struct server *s)
 			evhttp_free(w->http);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
+		if (w->done_ev) {
+			event_free(w->done_ev);
+			pthread_mutex_destroy(&w->done_mu);
+		}
+		/* Requests the writer finished after this loop stopped (the
+		 * shutdown wait timed out): their connections are gone. */
+		for (struct request *r = w->done, *next; r != NULL; r = next) {
+			next = r->next;
+			router_discard(r);
+		}
 		if (w->base)
 			event_base_free(w->base);
 		db_close(w->db);
 	}
 	free(s->workers);
+	writer_free(s->writer);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

@@ -23,6 +23,10 @@ void server_free(struct server *s);
 
 struct db *worker_db(struct worker *w);
 const struct config *worker_config(struct worker *w);
+/* Hands a writing request to the writer; its reply is sent on w's
+ * thread once the writer is done with it. */
+struct request;
+void worker_submit_write(struct worker *w, struct request *r);
 /* True once shutdown began: replies then ask the client to close. */
 bool server_stopping(struct worker *w);
 

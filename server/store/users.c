@@ -158,15 +158,12 @@ failure_at(struct db *db, const char *username, int64_t since, int64_t nth,
 }
 
 enum db_status
-store_login_attempt(struct db *db, const char *username, int64_t now,
-    int window, int max, int64_t *attempt, int64_t *retry_after)
+store_login_blocked(struct db *db, const char *username, int64_t now,
+    int window, int max, int64_t *retry_after)
 {
 	int64_t since = now - window, count = 0, at = 0;
-	*attempt = 0;
 	*retry_after = 0;
-	enum db_status s = db_begin_write(db);
-	if (s == DB_OK)
-		s = failures_since(db, username, since, &count);
+	enum db_status s = failures_since(db, username, since, &count);
 	if (s == DB_OK && count >= max) {
 		/* Attempts are allowed again once count - max + 1 of the
 		 * failures have left the window, that is when failure number
@@ -177,16 +174,28 @@ store_login_attempt(struct db *db, const char *username, int64_t now,
 			if (*retry_after < 1)
 				*retry_after = 1;
 		}
+	}
+	return s;
+}
+
+enum db_status
+store_login_attempt(struct db *db, const char *username, int64_t now,
+    int window, int max, int64_t *attempt, int64_t *retry_after)
+{
+	int64_t since = now - window;
+	*attempt = 0;
+	enum db_status s = db_begin_write(db);
+	if (s == DB_OK)
+		s = store_login_blocked(db, username, now, window, max, retry_after);
+	if (s != DB_OK || *retry_after > 0) {
 		db_rollback(db);
 		return s;
 	}
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM login_failures WHERE at <= ?1");
+	sqlite3_bind_int64(st, 1, since);
+	s = db_exec_stmt(db, st);
 	if (s == DB_OK) {
-		sqlite3_stmt *st = db_stmt(db, "DELETE FROM login_failures WHERE at <= ?1");
-		sqlite3_bind_int64(st, 1, since);
-		s = db_exec_stmt(db, st);
-	}
-	if (s == DB_OK) {
-		sqlite3_stmt *st = db_stmt(db,
+		st = db_stmt(db,
 		    "INSERT INTO login_failures (username, at) VALUES (?1, ?2)");
 		db_bind_text(st, 1, username);
 		sqlite3_bind_int64(st, 2, now);

@@ -68,6 +68,9 @@ enum db_status store_user_credentials(struct db *db, const char *username,
  */
 enum db_status store_login_attempt(struct db *db, const char *username,
     int64_t now, int window, int max, int64_t *attempt, int64_t *retry_after);
+/* Only the check of store_login_attempt(), writing nothing. */
+enum db_status store_login_blocked(struct db *db, const char *username,
+    int64_t now, int window, int max, int64_t *retry_after);
 /* Forgets the failure recorded in advance for attempt: it succeeded.
  * Earlier failures stay. */
 enum db_status store_login_succeeded(struct db *db, int64_t attempt);

@@ -1,0 +1,184 @@
+#include "http/writer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "db/db.h"
+#include "http/router.h"
+#include "log.h"
+#include "util.h"
+
+/* At most this many requests share a transaction; more wait for the next. */
+#define BATCH_MAX 512
+
+struct writer {
+	struct db *db;
+	void (*done)(struct request *r);
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct request *head, **tail; /* the queue, oldest first */
+	bool stop;
+};
+
+struct writer *
+writer_new(const struct config *cfg, void (*done)(struct request *r), char **err)
+{
+	struct writer *wr = xcalloc(1, sizeof(*wr));
+	wr->db = db_open(cfg->db_path, cfg->synchronous, err);
+	if (wr->db == NULL) {
+		free(wr);
+		return NULL;
+	}
+	wr->done = done;
+	wr->tail = &wr->head;
+	pthread_mutex_init(&wr->mu, NULL);
+	pthread_cond_init(&wr->cv, NULL);
+	return wr;
+}
+
+void
+writer_submit(struct writer *wr, struct request *r)
+{
+	r->next = NULL;
+	pthread_mutex_lock(&wr->mu);
+	*wr->tail = r;
+	wr->tail = &r->next;
+	pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+}
+
+/* Takes up to BATCH_MAX queued requests; NULL once stopped and empty. */
+static struct request *
+take(struct writer *wr, int *n)
+{
+	pthread_mutex_lock(&wr->mu);
+	while (wr->head == NULL && !wr->stop)
+		pthread_cond_wait(&wr->cv, &wr->mu);
+	struct request *list = wr->head, **end = &wr->head;
+	*n = 0;
+	while (*end != NULL && *n < BATCH_MAX) {
+		end = &(*end)->next;
+		(*n)++;
+	}
+	wr->head = *end;
+	*end = NULL;
+	if (wr->head == NULL)
+		wr->tail = &wr->head;
+	pthread_mutex_unlock(&wr->mu);
+	return list;
+}
+
+static int64_t
+monotonic_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The changes of requests first..last (excluded) were not saved. */
+static void
+fail_written(struct request *first, struct request *last)
+{
+	for (struct request *r = first; r != last; r = r->next) {
+		if (!r->wrote)
+			continue;
+		reply_clear(r);
+		reply_error(r, E_UNAVAILABLE, NULL,
+		    "the change could not be saved; send it again");
+	}
+}
+
+static void
+run_batch(struct writer *wr, struct request *list, int n)
+{
+	int64_t t0 = monotonic_us();
+	/* Requests from batch_start on belong to the open transaction. */
+	struct request *batch_start = list;
+	bool open = db_batch_begin(wr->db) == DB_OK;
+	for (struct request *r = list; r != NULL; r = r->next) {
+		r->db = wr->db;
+		if (!open || db_job_begin(wr->db) != DB_OK) {
+			reply_error(r, E_UNAVAILABLE, NULL, "the database is unavailable");
+			continue;
+		}
+		int64_t before = db_total_changes(wr->db);
+		bool keep = router_run_handler(r);
+		r->wrote = keep && db_total_changes(wr->db) != before;
+		if (!keep) {
+			reply_clear(r);
+			reply_error(r, E_INTERNAL, NULL, NULL);
+		}
+		if (!db_job_end(wr->db, keep)) {
+			/* SQLite gave the whole transaction up: nothing of it
+			 * is saved. Start again for the requests after r. */
+			log_warn("writer: a batch was rolled back by the database");
+			fail_written(batch_start, r->next);
+			db_batch_end(wr->db, false);
+			batch_start = r->next;
+			open = db_batch_begin(wr->db) == DB_OK;
+		}
+	}
+	if (open && db_batch_end(wr->db, true) != DB_OK) {
+		log_warn("writer: a commit failed; %d requests are refused", n);
+		fail_written(batch_start, NULL);
+	}
+	int64_t us = monotonic_us() - t0;
+	(void)us;
+	for (struct request *r = list, *next; r != NULL; r = next) {
+		next = r->next;
+		r->next = NULL;
+		wr->done(r);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *wr = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	struct request *list;
+	int n;
+	while ((list = take(wr, &n)) != NULL)
+		run_batch(wr, list, n);
+	return NULL;
+}
+
+void
+writer_start(struct writer *wr)
+{
+	wr->started = pthread_create(&wr->thread, NULL, writer_main, wr) == 0;
+	if (!wr->started)
+		fatal("cannot start the writer thread");
+}
+
+void
+writer_stop(struct writer *wr)
+{
+	if (wr == NULL || !wr->started)
+		return;
+	pthread_mutex_lock(&wr->mu);
+	wr->stop = true;
+	pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+	pthread_join(wr->thread, NULL);
+	wr->started = false;
+}
+
+void
+writer_free(struct writer *wr)
+{
+	if (wr == NULL)
+		return;
+	writer_stop(wr);
+	db_close(wr->db);
+	pthread_mutex_destroy(&wr->mu);
+	pthread_cond_destroy(&wr->cv);
+	free(wr);
+}
