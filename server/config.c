@@ -112,7 +112,12 @@ static const struct option_def options[] = {
 	{"payment-secret", parse_string, OFF(payment_secret), NULL, "HMAC secret of payment callbacks"},
 	{"synchronous", parse_synchronous, OFF(synchronous), "full", "SQLite synchronous mode"},
 	{"token-ttl", parse_seconds, OFF(token_ttl), "43200", "seconds a login token lives"},
-	{"timeout", parse_seconds, OFF(timeout), "30", "seconds an idle or slow connection may stay"},
+	{"timeout-idle", parse_seconds, OFF(timeout), "30", "seconds a connection may stay silent (idle, or not reading its reply)"},
+	{"timeout", parse_seconds, OFF(timeout), NULL, "the older name of timeout-idle"},
+	{"timeout-header", parse_seconds, OFF(timeout_header), "20", "seconds from a request's first byte (or the accept) to the end of its headers"},
+	{"timeout-body", parse_seconds, OFF(timeout_body), "60", "seconds from the end of a request's headers to the end of its body"},
+	{"max-connections", parse_count, OFF(max_connections), "1024", "open connections at most; more are closed at once"},
+	{"user", parse_string, OFF(user), NULL, "after binding and opening the database, run as this user"},
 	{"login-window", parse_seconds, OFF(login_window), "900", "seconds of the failed-login window"},
 	{"login-max-failures", parse_count, OFF(login_max_failures), "5", "failed logins before 429"},
 };
@@ -285,5 +290,6 @@ config_free(struct config *c)
 	free(c->key_path);
 	free(c->payment_secret);
 	free(c->synchronous);
+	free(c->user);
 	memset(c, 0, sizeof(*c));
 }

@@ -18,7 +18,12 @@ struct config {
 	char *payment_secret;   /* NULL when not configured */
 	char *synchronous;      /* SQLite synchronous: "full" or "normal" */
 	int token_ttl;          /* seconds a login token lives */
-	int timeout;            /* seconds of silence before a connection is closed */
+	int timeout;            /* timeout-idle: seconds of silence before a
+	                           connection is closed */
+	int timeout_header;     /* seconds for a request's header block */
+	int timeout_body;       /* seconds for a request's body */
+	int max_connections;    /* open connections at most */
+	char *user;             /* drop root to this user; NULL: stay */
 	int login_window;       /* seconds of the failed-login window */
 	int login_max_failures; /* failures in the window before 429 */
 };

@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "http/server.h"
 #include "log.h"
+#include "privs.h"
 #include "tls.h"
 
 int
@@ -21,6 +22,12 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return rc < 0 ? 2 : 0;
 	}
+	if (privs_prepare(&cfg, &err) < 0) {
+		fprintf(stderr, "marketd: %s\n", err);
+		free(err);
+		config_free(&cfg);
+		return 2;
+	}
 	if (tls_init(cfg.cert_path, cfg.key_path, &err) < 0) {
 		fprintf(stderr, "marketd: %s\n", err);
 		free(err);
@@ -29,9 +36,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	struct server *srv = server_new(&cfg, &err);
-	if (srv == NULL) {
+	if (srv == NULL || privs_drop(&cfg, &err) < 0) {
 		fprintf(stderr, "marketd: %s\n", err);
 		free(err);
+		server_free(srv);
 		tls_shutdown();
 		config_free(&cfg);
 		return 2;

@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "db/db.h"
+#include "http/conns.h"
 #include "http/errors.h"
 #include "http/router.h"
 #include "http/writer.h"
@@ -47,6 +48,7 @@ struct worker {
 	struct evhttp_bound_socket *bound;
 	struct db *db;
 	struct event *stop_ev;
+	struct conns *conns;            /* deadlines and the connection count */
 	struct event *done_ev;          /* the writer gave requests back */
 	pthread_mutex_t done_mu;
 	struct request *done;           /* ... these, newest first */
@@ -177,9 +179,20 @@ make_bev(struct event_base *base, void *arg)
 		return NULL;
 	struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev != NULL)
+	if (bev != NULL) {
 		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		conns_track(((struct worker *)arg)->conns, bev);
+	}
 	return bev;
+}
+
+/* A complete request: its connection's deadlines stop until the reply is
+ * out (see http/conns.h), and the router takes it. */
+static void
+dispatch(struct evhttp_request *ev, void *arg)
+{
+	conns_dispatched(ev);
+	router_dispatch(ev, arg);
 }
 
 /*
@@ -294,8 +307,9 @@ server_new(const struct config *cfg, char **err)
 			*err = xstrdup("cannot create the event loop");
 			goto fail;
 		}
+		w->conns = conns_new(w->base, cfg);
 		evhttp_set_bevcb(w->http, make_bev, w);
-		evhttp_set_gencb(w->http, router_dispatch, w);
+		evhttp_set_gencb(w->http, dispatch, w);
 		evhttp_set_max_body_size(w->http, HTTP_MAX_BODY);
 		evhttp_set_max_headers_size(w->http, LIBEVENT_MAX_HEADERS);
 		evhttp_set_timeout(w->http, cfg->timeout);
@@ -376,6 +390,7 @@ server_free(struct server *s)
 		struct worker *w = &s->workers[i];
 		if (w->http)
 			evhttp_free(w->http);
+		conns_free(w->conns);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
 		if (w->done_ev) {
