@@ -21,6 +21,7 @@ extern const struct route venues_routes[];
 extern const struct route market_days_routes[];
 extern const struct route stalls_routes[];
 extern const struct route sales_routes[];
+extern const struct route reports_routes[];
 
 /* Replies 500 (or 503) for a store status that is neither OK nor an
  * expected outcome; returns false so handlers can write

@@ -1,4 +1,5 @@
 #include "store/sales.h"
+#include "store/rollup.h"
 #include "store/stock.h"
 
 #include <inttypes.h>
@@ -205,6 +206,8 @@ sale_record(struct db *db, struct sale *s, const char *fingerprint,
 		if (st != DB_OK)
 			return SALE_DB_ERROR;
 	}
+	if (rollup_sale(db, s->id, +1) != DB_OK)
+		return SALE_DB_ERROR;
 	return SALE_RECORDED;
 }
 
@@ -220,7 +223,8 @@ store_sale_void(
 	db_bind_text(st, 2, reason);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, user_id);
-	return db_exec_change(db, st);
+	enum db_status rc = db_exec_change(db, st);
+	return rc == DB_OK ? rollup_sale(db, id, -1) : rc;
 }
 
 #define SALE_COLS                                                                      \

@@ -57,6 +57,8 @@ EXPECTED = {
     "GET /api/v1/sales": SELLERS,
     "GET /api/v1/sales/{id}": SELLERS,
     "POST /api/v1/sales/{id}/void": SELLERS,
+    "GET /api/v1/reports/impact": STAFF,
+    "GET /api/v1/reports/market-days/{id}": SELLERS,
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.

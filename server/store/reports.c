@@ -1,0 +1,905 @@
+#include "store/reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/market_days.h"
+#include "util.h"
+
+/* ---- Dates ---------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil); d may run past the month's end. */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int
+month_days(int y, int m)
+{
+	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : n[m - 1];
+}
+
+static bool
+digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* YYYY-MM-DD into y, m, d; false when it is not a real date. */
+static bool
+date_parse(const char *s, int *y, int *m, int *d)
+{
+	if (s == NULL || strlen(s) != 10 || !digits(s, 4) || s[4] != '-' ||
+	    !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
+		return false;
+	*y = atoi(s);
+	*m = (s[5] - '0') * 10 + (s[6] - '0');
+	*d = (s[8] - '0') * 10 + (s[9] - '0');
+	return *y >= 1 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
+}
+
+bool
+report_date_valid(const char *s)
+{
+	int y, m, d;
+	return date_parse(s, &y, &m, &d);
+}
+
+const char *
+report_range_check(const char *from, const char *to, const char **why)
+{
+	int fy, fm, fd, ty, tm, td;
+	if (!date_parse(from, &fy, &fm, &fd)) {
+		*why = "must be a date, YYYY-MM-DD";
+		return "from";
+	}
+	if (!date_parse(to, &ty, &tm, &td)) {
+		*why = "must be a date, YYYY-MM-DD";
+		return "to";
+	}
+	int64_t f = days_from_civil(fy, fm, fd), t = days_from_civil(ty, tm, td);
+	if (f > t) {
+		*why = "must not be after to";
+		return "from";
+	}
+	if (t >= days_from_civil(fy + REPORT_YEARS_MAX, fm, fd)) {
+		*why = "the range may cover at most 3 years";
+		return "to";
+	}
+	return NULL;
+}
+
+static void
+date_format(int64_t days, char out[11])
+{
+	int y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
+	    (unsigned)m % 100u, (unsigned)d % 100u);
+}
+
+/* The month number (years * 12 + month - 1) of text that starts
+ * YYYY-MM. */
+static int64_t
+month_number(const char *s)
+{
+	return (int64_t)atoi(s) * 12 + (s[5] - '0') * 10 + (s[6] - '0') - 1;
+}
+
+/* ---- Figures -------------------------------------------------------- */
+
+static const char *const channels[] = {
+    "holiday_market", "caravan", "counter", "five_into", "online"};
+#define NCHANNELS 5
+#define ONLINE 4
+
+/* What a region (or a month of it, or all of them) adds up to. */
+struct figures {
+	fen_t fen[NCHANNELS];
+	int64_t units, orders, stall_sales;
+	int64_t producers, households, poor;
+};
+
+/* Adds b to a; false on overflow. */
+static bool
+figures_add(struct figures *a, const struct figures *b)
+{
+	for (int i = 0; i < NCHANNELS; i++)
+		if (!fen_add(a->fen[i], b->fen[i], &a->fen[i]))
+			return false;
+	a->units += b->units;
+	a->orders += b->orders;
+	a->stall_sales += b->stall_sales;
+	a->producers += b->producers;
+	a->households += b->households;
+	a->poor += b->poor;
+	return true;
+}
+
+/* The figures as fields of obj, in the contract's order; false when a
+ * sum is beyond 64 bits. */
+static bool
+figures_json(json_t *obj, const struct figures *f)
+{
+	fen_t stall = 0, all = 0;
+	for (int i = 0; i < NCHANNELS; i++)
+		if (i != ONLINE && !fen_add(stall, f->fen[i], &stall))
+			return false;
+	if (!fen_add(stall, f->fen[ONLINE], &all))
+		return false;
+	json_t *by = json_object();
+	for (int i = 0; i < NCHANNELS; i++)
+		json_object_set_new(by, channels[i], json_integer(f->fen[i]));
+	json_object_set_new(obj, "sales_fen", json_integer(all));
+	json_object_set_new(obj, "stall_sales_fen", json_integer(stall));
+	json_object_set_new(obj, "online_sales_fen", json_integer(f->fen[ONLINE]));
+	json_object_set_new(obj, "by_channel", by);
+	json_object_set_new(obj, "orders", json_integer(f->orders));
+	json_object_set_new(obj, "stall_sales", json_integer(f->stall_sales));
+	json_object_set_new(obj, "units", json_integer(f->units));
+	json_object_set_new(obj, "producers_with_sales", json_integer(f->producers));
+	json_object_set_new(obj, "households", json_integer(f->households));
+	json_object_set_new(obj, "poor_households", json_integer(f->poor));
+	json_object_set_new(obj, "sales_per_poor_household_fen",
+	    json_integer(f->poor > 0 ? all / f->poor : 0));
+	return true;
+}
+
+/* ---- An id → index map (open addressing) ----------------------------- */
+
+struct idmap {
+	int64_t *keys;
+	size_t *slots; /* index + 1; 0 is empty */
+	size_t cap;    /* a power of two, or 0 */
+	size_t n;
+};
+
+static void
+idmap_free(struct idmap *m)
+{
+	free(m->keys);
+	free(m->slots);
+}
+
+static size_t
+idmap_hash(int64_t key, size_t cap)
+{
+	uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15u;
+	return (size_t)(h >> 17) & (cap - 1);
+}
+
+/* The index of key; when new, it gets index m->n (so the caller appends
+ * to its array) and *fresh is set. */
+static size_t
+idmap_get(struct idmap *m, int64_t key, bool *fresh)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct idmap big = {.cap = m->cap ? 2 * m->cap : 64, .n = m->n};
+		big.keys = xcalloc(big.cap, sizeof(*big.keys));
+		big.slots = xcalloc(big.cap, sizeof(*big.slots));
+		for (size_t i = 0; i < m->cap; i++) {
+			if (m->slots[i] == 0)
+				continue;
+			size_t j = idmap_hash(m->keys[i], big.cap);
+			while (big.slots[j] != 0)
+				j = (j + 1) & (big.cap - 1);
+			big.keys[j] = m->keys[i];
+			big.slots[j] = m->slots[i];
+		}
+		idmap_free(m);
+		*m = big;
+	}
+	size_t j = idmap_hash(key, m->cap);
+	while (m->slots[j] != 0) {
+		if (m->keys[j] == key) {
+			*fresh = false;
+			return m->slots[j] - 1;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->keys[j] = key;
+	m->slots[j] = ++m->n;
+	*fresh = true;
+	return m->n - 1;
+}
+
+/* ---- The impact report ----------------------------------------------- */
+
+#define TOP_MAX 5
+/* At most REPORT_YEARS_MAX years, partial months at both ends. */
+#define MONTHS_MAX (REPORT_YEARS_MAX * 12 + 1)
+
+struct product_acc {
+	int64_t id;
+	size_t region;
+	int64_t units;
+	fen_t fen;
+};
+
+struct producer_acc {
+	size_t region;
+	int64_t households, poor;
+	uint64_t months; /* bit k: a counted line in month k of the range */
+};
+
+struct region_acc {
+	char *code, *name;
+	struct figures month[MONTHS_MAX];
+	/* Producers with a counted line in the range, and their households. */
+	int64_t producers, households, poor;
+	size_t top[TOP_MAX]; /* indexes into products */
+	size_t ntop;
+};
+
+struct impact {
+	const struct impact_query *q;
+	int64_t first_month; /* month_number of from */
+	size_t nmonths;
+	struct region_acc *regions;
+	size_t nregions;
+	struct idmap product_ids, producer_ids;
+	struct product_acc *products;
+	struct producer_acc *producers;
+	size_t products_cap, producers_cap;
+	bool overflow;
+};
+
+static void
+impact_free(struct impact *im)
+{
+	for (size_t i = 0; i < im->nregions; i++) {
+		free(im->regions[i].code);
+		free(im->regions[i].name);
+	}
+	free(im->regions);
+	idmap_free(&im->product_ids);
+	idmap_free(&im->producer_ids);
+	free(im->products);
+	free(im->producers);
+}
+
+/* The index of region code, or nregions when it is not in the report. */
+static size_t
+region_index(const struct impact *im, const char *code)
+{
+	size_t lo = 0, hi = im->nregions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(code, im->regions[mid].code);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return im->nregions;
+}
+
+static enum db_status
+load_regions(struct db *db, struct impact *im)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT code, name FROM regions "
+	                               "WHERE ?1 IS NULL OR code = ?1 ORDER BY code");
+	db_bind_text(st, 1, im->q->region);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (im->nregions == cap) {
+			cap = cap ? 2 * cap : 8;
+			im->regions = xrealloc(im->regions, cap * sizeof(*im->regions));
+		}
+		struct region_acc *r = &im->regions[im->nregions++];
+		memset(r, 0, sizeof(*r));
+		r->code = xstrdup(db_col_text(st, 0));
+		r->name = xstrdup(db_col_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return DB_ERROR;
+	return im->nregions == 0 && im->q->region != NULL ? DB_NOT_FOUND : DB_OK;
+}
+
+/*
+ * Adds the product rollup rows of st: (region_code, producer_id,
+ * households, poor_households, product_id, period, units, five money
+ * columns), period a date or a month.
+ */
+static enum db_status
+add_product_rows(struct impact *im, sqlite3_stmt *st)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t units = sqlite3_column_int64(st, 6);
+		if (units == 0)
+			continue; /* a row emptied by voids and cancels */
+		size_t r = region_index(im, db_col_text(st, 0));
+		int64_t k = month_number(db_col_text(st, 5)) - im->first_month;
+		if (r == im->nregions || k < 0 || (size_t)k >= im->nmonths)
+			continue; /* not asked for */
+		struct figures f = {.units = units};
+		fen_t fen = 0;
+		for (int i = 0; i < NCHANNELS; i++) {
+			f.fen[i] = sqlite3_column_int64(st, 7 + i);
+			if (!fen_add(fen, f.fen[i], &fen))
+				im->overflow = true;
+		}
+		if (!figures_add(&im->regions[r].month[k], &f))
+			im->overflow = true;
+
+		bool fresh;
+		size_t p = idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
+		if (fresh) {
+			if (p == im->products_cap) {
+				im->products_cap = im->products_cap ? 2 * im->products_cap : 64;
+				im->products = xrealloc(im->products,
+				    im->products_cap * sizeof(*im->products));
+			}
+			im->products[p] = (struct product_acc){
+			    .id = sqlite3_column_int64(st, 4), .region = r};
+		}
+		im->products[p].units += units;
+		if (!fen_add(im->products[p].fen, fen, &im->products[p].fen))
+			im->overflow = true;
+
+		size_t q = idmap_get(&im->producer_ids, sqlite3_column_int64(st, 1), &fresh);
+		if (fresh) {
+			if (q == im->producers_cap) {
+				im->producers_cap = im->producers_cap ? 2 * im->producers_cap : 64;
+				im->producers = xrealloc(im->producers,
+				    im->producers_cap * sizeof(*im->producers));
+			}
+			im->producers[q] = (struct producer_acc){.region = r,
+			    .households = sqlite3_column_int64(st, 2),
+			    .poor = sqlite3_column_int64(st, 3)};
+		}
+		im->producers[q].months |= (uint64_t)1 << k;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+#define PRODUCT_FIGURES                                                                \
+	"t.units, t.holiday_market_fen, t.caravan_fen, t.counter_fen, "               \
+	"t.five_into_fen, t.online_fen "
+
+/* The product rows of days from..to (inclusive). CROSS JOIN fixes the
+ * loop order: the region's producers, their products, then each
+ * product's rows by primary key. */
+static enum db_status
+add_days(struct db *db, struct impact *im, const char *from, const char *to)
+{
+	sqlite3_stmt *st;
+	if (im->q->region != NULL) {
+		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		    "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
+		    "FROM producers p CROSS JOIN products x CROSS JOIN "
+		    "report_product_day t WHERE p.region_code = ?3 "
+		    "AND x.producer_id = p.id AND t.product_id = x.id "
+		    "AND t.date BETWEEN ?1 AND ?2");
+		db_bind_text(st, 3, im->q->region);
+	} else {
+		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		    "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
+		    "FROM products x CROSS JOIN report_product_day t "
+		    "JOIN producers p ON p.id = x.producer_id "
+		    "WHERE t.product_id = x.id AND t.date BETWEEN ?1 AND ?2");
+	}
+	db_bind_text(st, 1, from);
+	db_bind_text(st, 2, to);
+	return add_product_rows(im, st);
+}
+
+/* The product rows of months from..to (YYYY-MM, inclusive). */
+static enum db_status
+add_months(struct db *db, struct impact *im, const char *from, const char *to)
+{
+	sqlite3_stmt *st;
+	if (im->q->region != NULL) {
+		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		    "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
+		    "FROM producers p CROSS JOIN products x CROSS JOIN "
+		    "report_product_month t WHERE p.region_code = ?3 "
+		    "AND x.producer_id = p.id AND t.product_id = x.id "
+		    "AND t.month BETWEEN ?1 AND ?2");
+		db_bind_text(st, 3, im->q->region);
+	} else {
+		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		    "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
+		    "FROM products x CROSS JOIN report_product_month t "
+		    "JOIN producers p ON p.id = x.producer_id "
+		    "WHERE t.product_id = x.id AND t.month BETWEEN ?1 AND ?2");
+	}
+	db_bind_text(st, 1, from);
+	db_bind_text(st, 2, to);
+	return add_product_rows(im, st);
+}
+
+/*
+ * The product rows of the range: whole months from the month rollup,
+ * and the days of a partial month at either edge from the day rollup.
+ */
+static enum db_status
+add_range(struct db *db, struct impact *im)
+{
+	int fy, fm, fd, ty, tm, td;
+	date_parse(im->q->from, &fy, &fm, &fd);
+	date_parse(im->q->to, &ty, &tm, &td);
+	int64_t from = days_from_civil(fy, fm, fd), to = days_from_civil(ty, tm, td);
+	/* The first day of the first whole month, the last of the last. */
+	int64_t first = fd == 1 ? from : days_from_civil(fy, fm + 1, 1);
+	int64_t last = td == month_days(ty, tm) ? to : days_from_civil(ty, tm, 1) - 1;
+	char a[11], b[11];
+	enum db_status s;
+	if (first > last)
+		return add_days(db, im, im->q->from, im->q->to);
+	if (from < first) {
+		date_format(first - 1, b);
+		if ((s = add_days(db, im, im->q->from, b)) != DB_OK)
+			return s;
+	}
+	date_format(first, a);
+	date_format(last, b);
+	a[7] = b[7] = '\0';
+	if ((s = add_months(db, im, a, b)) != DB_OK)
+		return s;
+	if (last < to) {
+		date_format(last + 1, a);
+		s = add_days(db, im, a, im->q->to);
+	}
+	return s;
+}
+
+/* The counted sales and orders per region and day. */
+static enum db_status
+add_counts(struct db *db, struct impact *im)
+{
+	sqlite3_stmt *st;
+	if (im->q->region != NULL) {
+		st = db_stmt(db, "SELECT region_code, date, stall_sales, orders "
+		                 "FROM report_region_day WHERE region_code = ?3 "
+		                 "AND date BETWEEN ?1 AND ?2");
+		db_bind_text(st, 3, im->q->region);
+	} else {
+		st = db_stmt(db, "SELECT region_code, date, stall_sales, orders "
+		                 "FROM report_region_day WHERE date BETWEEN ?1 AND ?2");
+	}
+	db_bind_text(st, 1, im->q->from);
+	db_bind_text(st, 2, im->q->to);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t r = region_index(im, db_col_text(st, 0));
+		int64_t k = month_number(db_col_text(st, 1)) - im->first_month;
+		if (r == im->nregions || k < 0 || (size_t)k >= im->nmonths)
+			continue;
+		im->regions[r].month[k].stall_sales += sqlite3_column_int64(st, 2);
+		im->regions[r].month[k].orders += sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+/* Households reached: each producer once a month and once a region. */
+static void
+add_producers(struct impact *im)
+{
+	for (size_t i = 0; i < im->producer_ids.n; i++) {
+		const struct producer_acc *p = &im->producers[i];
+		struct region_acc *r = &im->regions[p->region];
+		r->producers++;
+		r->households += p->households;
+		r->poor += p->poor;
+		for (size_t k = 0; k < im->nmonths; k++)
+			if (p->months & ((uint64_t)1 << k)) {
+				r->month[k].producers++;
+				r->month[k].households += p->households;
+				r->month[k].poor += p->poor;
+			}
+	}
+}
+
+/* Does product a come before b in top_products? */
+static bool
+ranks_before(const struct product_acc *a, const struct product_acc *b)
+{
+	return a->fen != b->fen ? a->fen > b->fen : a->id < b->id;
+}
+
+static void
+rank_products(struct impact *im)
+{
+	for (size_t i = 0; i < im->product_ids.n; i++) {
+		struct region_acc *r = &im->regions[im->products[i].region];
+		size_t j = r->ntop;
+		while (j > 0 && ranks_before(&im->products[i], &im->products[r->top[j - 1]]))
+			j--;
+		if (j >= TOP_MAX)
+			continue;
+		size_t end = r->ntop < TOP_MAX ? r->ntop : TOP_MAX - 1;
+		memmove(&r->top[j + 1], &r->top[j], (end - j) * sizeof(r->top[0]));
+		r->top[j] = i;
+		if (r->ntop < TOP_MAX)
+			r->ntop++;
+	}
+}
+
+static enum db_status
+top_products_json(struct db *db, const struct impact *im,
+    const struct region_acc *r, json_t **out)
+{
+	*out = json_array();
+	for (size_t i = 0; i < r->ntop; i++) {
+		const struct product_acc *p = &im->products[r->top[i]];
+		sqlite3_stmt *st = db_stmt(db, "SELECT name FROM products WHERE id = ?1");
+		sqlite3_bind_int64(st, 1, p->id);
+		enum db_status s = db_step_one(db, st);
+		if (s != DB_OK) {
+			sqlite3_reset(st);
+			json_decref(*out);
+			*out = NULL;
+			return s == DB_NOT_FOUND ? DB_ERROR : s;
+		}
+		json_array_append_new(*out, json_pack("{s:I, s:s, s:I, s:I}",
+		    "product_id", (json_int_t)p->id, "name", db_col_text(st, 0),
+		    "units", (json_int_t)p->units, "sales_fen", (json_int_t)p->fen));
+		sqlite3_reset(st);
+	}
+	return DB_OK;
+}
+
+/* The counted sales and orders of the range overall (every region). */
+static enum db_status
+day_totals(struct db *db, const struct impact *im, struct figures *t)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(sum(stall_sales), 0), "
+	                               "coalesce(sum(orders), 0) FROM report_day "
+	                               "WHERE date BETWEEN ?1 AND ?2");
+	db_bind_text(st, 1, im->q->from);
+	db_bind_text(st, 2, im->q->to);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK) {
+		t->stall_sales = sqlite3_column_int64(st, 0);
+		t->orders = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return s;
+}
+
+static enum db_status
+impact_json(struct db *db, struct impact *im, json_t **out)
+{
+	struct figures totals = {0};
+	json_t *regions = json_array();
+	enum db_status s = DB_OK;
+	for (size_t i = 0; i < im->nregions && s == DB_OK; i++) {
+		struct region_acc *r = &im->regions[i];
+		struct figures all = {0};
+		for (size_t k = 0; k < im->nmonths; k++)
+			if (!figures_add(&all, &r->month[k]))
+				im->overflow = true;
+		/* A producer counts once over the range, not once a month. */
+		all.producers = r->producers;
+		all.households = r->households;
+		all.poor = r->poor;
+		if (!figures_add(&totals, &all))
+			im->overflow = true;
+		json_t *obj = json_pack("{s:s, s:s}", "region_code", r->code,
+		    "region_name", r->name);
+		if (!figures_json(obj, &all))
+			im->overflow = true;
+		json_t *top;
+		s = top_products_json(db, im, r, &top);
+		if (s == DB_OK)
+			json_object_set_new(obj, "top_products", top);
+		if (im->q->by_month) {
+			json_t *months = json_array();
+			for (size_t k = 0; k < im->nmonths; k++) {
+				int64_t n = im->first_month + (int64_t)k;
+				char month[16];
+				snprintf(month, sizeof(month), "%04d-%02d",
+				    (int)(n / 12 % 10000), (int)(n % 12 + 1));
+				json_t *m = json_pack("{s:s}", "month", month);
+				if (!figures_json(m, &r->month[k]))
+					im->overflow = true;
+				json_array_append_new(months, m);
+			}
+			json_object_set_new(obj, "months", months);
+		}
+		json_array_append_new(regions, obj);
+	}
+	if (s == DB_OK && im->q->region == NULL)
+		s = day_totals(db, im, &totals); /* distinct overall */
+	json_t *t = json_object();
+	if (!figures_json(t, &totals))
+		im->overflow = true;
+	if (s == DB_OK && im->overflow) {
+		log_warn("impact report %s..%s: a sum is beyond 64 bits", im->q->from,
+		    im->q->to);
+		s = DB_ERROR;
+	}
+	if (s != DB_OK) {
+		json_decref(regions);
+		json_decref(t);
+		return s;
+	}
+	*out = json_pack("{s:s, s:s, s:o, s:o}", "from", im->q->from, "to",
+	    im->q->to, "regions", regions, "totals", t);
+	return DB_OK;
+}
+
+enum db_status
+report_impact(struct db *db, const struct impact_query *q, json_t **out)
+{
+	struct impact im = {.q = q};
+	*out = NULL;
+	im.first_month = month_number(q->from);
+	im.nmonths = (size_t)(month_number(q->to) - im.first_month + 1);
+	if (im.nmonths > MONTHS_MAX)
+		return DB_ERROR; /* report_range_check() was not called */
+	enum db_status s = load_regions(db, &im);
+	if (s == DB_OK)
+		s = add_range(db, &im);
+	if (s == DB_OK)
+		s = add_counts(db, &im);
+	if (s == DB_OK) {
+		add_producers(&im);
+		rank_products(&im);
+		s = impact_json(db, &im, out);
+	}
+	impact_free(&im);
+	return s;
+}
+
+/* ---- CSV ------------------------------------------------------------- */
+
+/* One field, quoted when it holds a comma, a quote or a line break. */
+static void
+csv_field(FILE *f, const char *s, bool first)
+{
+	if (!first)
+		fputc(',', f);
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const char *const scalar_cols[] = {"sales_fen", "stall_sales_fen",
+    "online_sales_fen", "by_channel", "orders", "stall_sales", "units",
+    "producers_with_sales", "households", "poor_households",
+    "sales_per_poor_household_fen"};
+
+static void
+csv_figures(FILE *f, json_t *obj)
+{
+	char num[24];
+	for (size_t i = 0; i < nitems(scalar_cols); i++) {
+		json_t *v = json_object_get(obj, scalar_cols[i]);
+		if (strcmp(scalar_cols[i], "by_channel") == 0) {
+			for (int c = 0; c < NCHANNELS; c++) {
+				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+				    json_integer_value(json_object_get(v, channels[c])));
+				csv_field(f, num, false);
+			}
+			continue;
+		}
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		csv_field(f, num, false);
+	}
+	fputs("\r\n", f);
+}
+
+char *
+report_impact_csv(json_t *report, bool by_month, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	if (f == NULL) {
+		fprintf(stderr, "out of memory\n");
+		abort();
+	}
+	fputs("\xEF\xBB\xBF", f);
+	csv_field(f, "region_code", true);
+	csv_field(f, "region_name", false);
+	if (by_month)
+		csv_field(f, "month", false);
+	for (size_t i = 0; i < nitems(scalar_cols); i++) {
+		if (strcmp(scalar_cols[i], "by_channel") != 0) {
+			csv_field(f, scalar_cols[i], false);
+			continue;
+		}
+		for (int c = 0; c < NCHANNELS; c++) {
+			char name[32];
+			snprintf(name, sizeof(name), "by_channel.%s", channels[c]);
+			csv_field(f, name, false);
+		}
+	}
+	fputs("\r\n", f);
+	size_t i, k;
+	json_t *region, *month;
+	json_array_foreach(json_object_get(report, "regions"), i, region)
+	{
+		const char *code = json_string_value(json_object_get(region, "region_code"));
+		const char *name = json_string_value(json_object_get(region, "region_name"));
+		if (!by_month) {
+			csv_field(f, code, true);
+			csv_field(f, name, false);
+			csv_figures(f, region);
+			continue;
+		}
+		json_array_foreach(json_object_get(region, "months"), k, month)
+		{
+			csv_field(f, code, true);
+			csv_field(f, name, false);
+			csv_field(f, json_string_value(json_object_get(month, "month")), false);
+			csv_figures(f, month);
+		}
+	}
+	if (fclose(f) != 0) {
+		fprintf(stderr, "out of memory\n");
+		abort();
+	}
+	return buf;
+}
+
+/* ---- The close-out ----------------------------------------------------- */
+
+static const char *const payments[] = {"cash", "wechat", "alipay", "card", "other"};
+
+static json_t *
+stall_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:s}", "stall_id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "label", db_col_text(st, 1));
+}
+
+static json_t *
+stall_product_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:s, s:I, s:I}", "product_id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
+	    "units", (json_int_t)sqlite3_column_int64(st, 2), "sales_fen",
+	    (json_int_t)sqlite3_column_int64(st, 3));
+}
+
+/* Fills stall's sales, total_fen, by_payment and products. */
+static enum db_status
+stall_figures(struct db *db, json_t *stall)
+{
+	int64_t id = json_integer_value(json_object_get(stall, "stall_id"));
+	int64_t count = 0;
+	fen_t total = 0;
+	json_t *by = json_object();
+	for (size_t i = 0; i < nitems(payments); i++)
+		json_object_set_new(by, payments[i], json_integer(0));
+	sqlite3_stmt *st = db_stmt(db, "SELECT payment, count(*), sum(total_fen) "
+	                               "FROM sales WHERE stall_id = ?1 AND voided = 0 "
+	                               "GROUP BY payment");
+	sqlite3_bind_int64(st, 1, id);
+	int rc;
+	bool overflow = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fen_t fen = sqlite3_column_int64(st, 2);
+		count += sqlite3_column_int64(st, 1);
+		if (!fen_add(total, fen, &total))
+			overflow = true;
+		json_object_set_new(by, db_col_text(st, 0), json_integer(fen));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || overflow) {
+		json_decref(by);
+		return DB_ERROR;
+	}
+	json_object_set_new(stall, "sales", json_integer(count));
+	json_object_set_new(stall, "total_fen", json_integer(total));
+	json_object_set_new(stall, "by_payment", by);
+	st = db_stmt(db, "SELECT l.product_id, x.name, sum(l.quantity), "
+	                 "sum(l.amount_fen) FROM sales s "
+	                 "JOIN sale_lines l ON l.sale_seq = s.seq "
+	                 "JOIN products x ON x.id = l.product_id "
+	                 "WHERE s.stall_id = ?1 AND s.voided = 0 "
+	                 "GROUP BY l.product_id ORDER BY l.product_id");
+	sqlite3_bind_int64(st, 1, id);
+	json_t *products;
+	enum db_status s = db_rows(db, st, stall_product_row, &products);
+	if (s == DB_OK)
+		json_object_set_new(stall, "products", products);
+	return s;
+}
+
+static enum db_status
+pickups(struct db *db, int64_t id, const char *region, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT count(*), coalesce(sum(o.status = 'fulfilled'), 0) FROM orders o "
+	    "WHERE o.market_day_id = ?1 AND o.status <> 'cancelled' AND (?2 IS NULL "
+	    "OR EXISTS (SELECT 1 FROM order_lines l "
+	    "JOIN products x ON x.id = l.product_id "
+	    "JOIN producers p ON p.id = x.producer_id "
+	    "WHERE l.order_id = o.id AND p.region_code = ?2))");
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, region);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK) {
+		int64_t total = sqlite3_column_int64(st, 0);
+		int64_t fulfilled = sqlite3_column_int64(st, 1);
+		*out = json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total,
+		    "fulfilled", (json_int_t)fulfilled, "outstanding",
+		    (json_int_t)(total - fulfilled));
+	}
+	sqlite3_reset(st);
+	return s;
+}
+
+enum db_status
+report_closeout(struct db *db, int64_t id, const struct closeout_scope *scope,
+    json_t **out)
+{
+	json_t *day = NULL, *stalls = NULL, *pick = NULL;
+	*out = NULL;
+	enum db_status s = store_market_day_get(db, id, &day);
+	if (s != DB_OK)
+		return s;
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT st.id, st.label FROM stalls st "
+	    "JOIN producers p ON p.id = st.producer_id WHERE st.market_day_id = ?1 "
+	    "AND (?2 = 0 OR st.operator_id = ?2) "
+	    "AND (?3 IS NULL OR p.region_code = ?3) ORDER BY st.id");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, scope->operator_id);
+	db_bind_text(st, 3, scope->region);
+	s = db_rows(db, st, stall_row, &stalls);
+	size_t i;
+	json_t *stall;
+	json_array_foreach(stalls, i, stall)
+	{
+		if (s == DB_OK)
+			s = stall_figures(db, stall);
+	}
+	if (s == DB_OK)
+		s = pickups(db, id, scope->region, &pick);
+	if (s != DB_OK) {
+		json_decref(day);
+		json_decref(stalls);
+		return s == DB_NOT_FOUND ? DB_ERROR : s;
+	}
+	*out = json_pack("{s:o, s:o, s:o}", "market_day", day, "stalls", stalls,
+	    "pickups", pick);
+	return DB_OK;
+}

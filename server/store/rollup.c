@@ -1,0 +1,246 @@
+#include "store/rollup.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+/* The five money columns of a product rollup, in table order. */
+#define FEN_COLS "holiday_market_fen, caravan_fen, counter_fen, five_into_fen, online_fen"
+
+#define ADD_FIGURES                                                                    \
+	"units = units + excluded.units, "                                             \
+	"holiday_market_fen = holiday_market_fen + excluded.holiday_market_fen, "      \
+	"caravan_fen = caravan_fen + excluded.caravan_fen, "                           \
+	"counter_fen = counter_fen + excluded.counter_fen, "                           \
+	"five_into_fen = five_into_fen + excluded.five_into_fen, "                     \
+	"online_fen = online_fen + excluded.online_fen"
+
+#define ORDER_COUNTED "o.status IN ('paid', 'ready', 'fulfilled')"
+
+/* One stall sale's lines in the rollups, times sign. */
+#define SALE_FIGURES(period)                                                           \
+	"SELECT l.product_id, " period ", ?2 * sum(l.quantity), "                      \
+	"?2 * sum(CASE d.channel WHEN 'holiday_market' THEN l.amount_fen ELSE 0 END), " \
+	"?2 * sum(CASE d.channel WHEN 'caravan' THEN l.amount_fen ELSE 0 END), "       \
+	"?2 * sum(CASE d.channel WHEN 'counter' THEN l.amount_fen ELSE 0 END), "       \
+	"?2 * sum(CASE d.channel WHEN 'five_into' THEN l.amount_fen ELSE 0 END), 0 "   \
+	"FROM sales s JOIN market_days d ON d.id = s.market_day_id "                   \
+	"JOIN sale_lines l ON l.sale_seq = s.seq WHERE s.id = ?1 GROUP BY l.product_id "
+
+#define ORDER_FIGURES(period)                                                          \
+	"SELECT l.product_id, " period ", ?2 * sum(l.quantity), 0, 0, 0, 0, "          \
+	"?2 * sum(l.amount_fen) "                                                      \
+	"FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.id = ?1 "       \
+	"GROUP BY l.product_id "
+
+static enum db_status
+step_all(struct db *db, sqlite3_stmt *const *st, size_t n)
+{
+	enum db_status s = DB_OK;
+	for (size_t i = 0; i < n && s == DB_OK; i++)
+		s = db_exec_stmt(db, st[i]);
+	return s;
+}
+
+enum db_status
+rollup_sale(struct db *db, const char *id, int sign)
+{
+	sqlite3_stmt *st[4];
+	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
+	                    "units, " FEN_COLS ") " SALE_FIGURES("s.recorded_date")
+	                    "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
+	st[1] = db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
+	                    "units, " FEN_COLS ") " SALE_FIGURES("substr(s.recorded_date, 1, 7)")
+	                    "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
+	st[2] = db_stmt(db,
+	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
+	    "SELECT DISTINCT p.region_code, s.recorded_date, ?2, 0 FROM sales s "
+	    "JOIN sale_lines l ON l.sale_seq = s.seq "
+	    "JOIN products x ON x.id = l.product_id "
+	    "JOIN producers p ON p.id = x.producer_id WHERE s.id = ?1 "
+	    "ON CONFLICT (region_code, date) DO UPDATE "
+	    "SET stall_sales = stall_sales + excluded.stall_sales");
+	st[3] = db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
+	                    "SELECT recorded_date, ?2, 0 FROM sales WHERE id = ?1 "
+	                    "ON CONFLICT (date) DO UPDATE "
+	                    "SET stall_sales = stall_sales + excluded.stall_sales");
+	for (size_t i = 0; i < nitems(st); i++) {
+		db_bind_text(st[i], 1, id);
+		sqlite3_bind_int(st[i], 2, sign);
+	}
+	return step_all(db, st, nitems(st));
+}
+
+enum db_status
+rollup_order(struct db *db, int64_t id, int sign)
+{
+	sqlite3_stmt *st[4];
+	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
+	                    "units, " FEN_COLS ") " ORDER_FIGURES("o.created_date")
+	                    "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
+	st[1] = db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
+	                    "units, " FEN_COLS ") " ORDER_FIGURES("substr(o.created_date, 1, 7)")
+	                    "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
+	st[2] = db_stmt(db,
+	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
+	    "SELECT DISTINCT p.region_code, o.created_date, 0, ?2 FROM orders o "
+	    "JOIN order_lines l ON l.order_id = o.id "
+	    "JOIN products x ON x.id = l.product_id "
+	    "JOIN producers p ON p.id = x.producer_id WHERE o.id = ?1 "
+	    "ON CONFLICT (region_code, date) DO UPDATE "
+	    "SET orders = orders + excluded.orders");
+	st[3] = db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
+	                    "SELECT created_date, 0, ?2 FROM orders WHERE id = ?1 "
+	                    "ON CONFLICT (date) DO UPDATE "
+	                    "SET orders = orders + excluded.orders");
+	for (size_t i = 0; i < nitems(st); i++) {
+		sqlite3_bind_int64(st[i], 1, id);
+		sqlite3_bind_int(st[i], 2, sign);
+	}
+	return step_all(db, st, nitems(st));
+}
+
+bool
+rollup_order_counts(const char *status)
+{
+	return strcmp(status, "paid") == 0 || strcmp(status, "ready") == 0 ||
+	    strcmp(status, "fulfilled") == 0;
+}
+
+enum db_status
+rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
+{
+	int sign = (int)rollup_order_counts(to) - (int)rollup_order_counts(from);
+	return sign == 0 ? DB_OK : rollup_order(db, id, sign);
+}
+
+/*
+ * The raw rows the rollups follow: every counted line as (product_id,
+ * date, units, f1..f5 the money by channel in table order, kind, ref),
+ * kind 0 for a stall sale (ref its seq) and 1 for an order (ref its id).
+ */
+#define COUNTED_LINES                                                                  \
+	"SELECT l.product_id AS product_id, s.recorded_date AS date, "                \
+	"l.quantity AS units, "                                                        \
+	"CASE d.channel WHEN 'holiday_market' THEN l.amount_fen ELSE 0 END AS f1, "    \
+	"CASE d.channel WHEN 'caravan' THEN l.amount_fen ELSE 0 END AS f2, "           \
+	"CASE d.channel WHEN 'counter' THEN l.amount_fen ELSE 0 END AS f3, "           \
+	"CASE d.channel WHEN 'five_into' THEN l.amount_fen ELSE 0 END AS f4, "         \
+	"0 AS f5, 0 AS kind, s.seq AS ref "                                            \
+	"FROM sales s JOIN market_days d ON d.id = s.market_day_id "                   \
+	"JOIN sale_lines l ON l.sale_seq = s.seq WHERE s.voided = 0 "                  \
+	"UNION ALL "                                                                   \
+	"SELECT l.product_id, o.created_date, l.quantity, 0, 0, 0, 0, l.amount_fen, "  \
+	"1, o.id FROM orders o JOIN order_lines l ON l.order_id = o.id "               \
+	"WHERE " ORDER_COUNTED
+
+/* The recomputations, in table column order, named r0, r1, ... */
+#define RAW_PRODUCT(period)                                                            \
+	"SELECT product_id AS r0, " period " AS r1, sum(units) AS r2, "                \
+	"sum(f1) AS r3, sum(f2) AS r4, sum(f3) AS r5, sum(f4) AS r6, sum(f5) AS r7 "   \
+	"FROM (" COUNTED_LINES ") GROUP BY product_id, " period
+#define RAW_REGION_DAY                                                                 \
+	"SELECT p.region_code AS r0, c.date AS r1, "                                   \
+	"count(DISTINCT CASE c.kind WHEN 0 THEN c.ref END) AS r2, "                    \
+	"count(DISTINCT CASE c.kind WHEN 1 THEN c.ref END) AS r3 "                     \
+	"FROM (" COUNTED_LINES ") c JOIN products x ON x.id = c.product_id "           \
+	"JOIN producers p ON p.id = x.producer_id GROUP BY p.region_code, c.date"
+#define RAW_DAY                                                                        \
+	"SELECT date AS r0, sum(kind = 0) AS r1, sum(kind = 1) AS r2 FROM ("           \
+	"SELECT recorded_date AS date, 0 AS kind FROM sales WHERE voided = 0 "         \
+	"UNION ALL SELECT o.created_date, 1 FROM orders o WHERE " ORDER_COUNTED        \
+	") GROUP BY date"
+
+/* Row text for the comparisons: a key k and the figures v. */
+#define PRODUCT_K(id, period) "printf('%d %s', " id ", " period ") AS k, "
+#define PRODUCT_V(u, a, b, c, d, e)                                                    \
+	"printf('units %d, fen %d/%d/%d/%d/%d', " u ", " a ", " b ", " c ", " d        \
+	", " e ") AS v"
+#define PRODUCT_ROLLUP(table, period)                                                  \
+	"SELECT " PRODUCT_K("product_id", period)                                      \
+	PRODUCT_V("units", "holiday_market_fen", "caravan_fen", "counter_fen",         \
+	    "five_into_fen", "online_fen")                                             \
+	" FROM " table " WHERE units <> 0 OR holiday_market_fen <> 0 OR "              \
+	"caravan_fen <> 0 OR counter_fen <> 0 OR five_into_fen <> 0 OR online_fen <> 0"
+#define PRODUCT_RAW(period)                                                            \
+	"SELECT " PRODUCT_K("r0", "r1") PRODUCT_V("r2", "r3", "r4", "r5", "r6", "r7")  \
+	" FROM (" RAW_PRODUCT(period) ")"
+#define COUNTS_V(a, b) "printf('stall_sales %d, orders %d', " a ", " b ") AS v"
+
+/* Compares two (k, v) queries: rows (key, rollup v or NULL, raw v or
+ * NULL) where they differ. */
+#define COMPARE(rollup, raw)                                                           \
+	"SELECT coalesce(a.k, b.k), a.v, b.v FROM (" rollup ") a "                     \
+	"FULL JOIN (" raw ") b ON b.k = a.k WHERE a.v IS NOT b.v ORDER BY 1"
+
+static const struct {
+	const char *table;
+	const char *sql;
+} comparisons[] = {
+    {"report_product_day", COMPARE(PRODUCT_ROLLUP("report_product_day", "date"),
+                               PRODUCT_RAW("date"))},
+    {"report_product_month",
+        COMPARE(PRODUCT_ROLLUP("report_product_month", "month"),
+            PRODUCT_RAW("substr(date, 1, 7)"))},
+    {"report_region_day",
+        COMPARE("SELECT region_code || ' ' || date AS k, "
+                COUNTS_V("stall_sales", "orders") " FROM report_region_day "
+                "WHERE stall_sales <> 0 OR orders <> 0",
+            "SELECT r0 || ' ' || r1 AS k, " COUNTS_V("r2", "r3")
+            " FROM (" RAW_REGION_DAY ")")},
+    {"report_day",
+        COMPARE("SELECT date AS k, " COUNTS_V("stall_sales", "orders")
+                " FROM report_day WHERE stall_sales <> 0 OR orders <> 0",
+            "SELECT r0 AS k, " COUNTS_V("r1", "r2") " FROM (" RAW_DAY ")")},
+};
+
+int
+rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg)
+{
+	sqlite3 *h = db_handle(db);
+	int n = 0;
+	for (size_t i = 0; i < nitems(comparisons); i++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(h, comparisons[i].sql, -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *a = (const char *)sqlite3_column_text(st, 1);
+			const char *b = (const char *)sqlite3_column_text(st, 2);
+			bad(comparisons[i].table, (const char *)sqlite3_column_text(st, 0),
+			    a ? a : "-", b ? b : "-", arg);
+			n++;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	return n;
+}
+
+enum db_status
+rollup_rebuild(struct db *db)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM report_product_day",
+	    "DELETE FROM report_product_month",
+	    "DELETE FROM report_region_day",
+	    "DELETE FROM report_day",
+	    "INSERT INTO report_product_day (product_id, date, units, " FEN_COLS ") "
+	    RAW_PRODUCT("date"),
+	    "INSERT INTO report_product_month (product_id, month, units, " FEN_COLS ") "
+	    RAW_PRODUCT("substr(date, 1, 7)"),
+	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
+	    RAW_REGION_DAY,
+	    "INSERT INTO report_day (date, stall_sales, orders) " RAW_DAY,
+	};
+	enum db_status s = db_begin_write(db);
+	for (size_t i = 0; i < nitems(sql) && s == DB_OK; i++)
+		s = db_exec(db, sql[i]);
+	if (s != DB_OK) {
+		db_rollback(db);
+		return s;
+	}
+	return db_commit(db);
+}
