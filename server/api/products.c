@@ -1,8 +1,9 @@
 /*
  * Products: GET /api/v1/products (filters region, category, producer, q,
  * active; answers a strong ETag and honours If-None-Match),
- * GET /api/v1/products/{id}, POST /api/v1/products,
- * PATCH /api/v1/products/{id}. The rules of a product live in
+ * GET /api/v1/products/{id} (with an ETag too), POST /api/v1/products,
+ * PATCH /api/v1/products/{id}. Both GETs are served from the response
+ * cache (http/cache.h) while the catalog is unchanged. The rules of a product live in
  * store/products.c, shared with the CSV import.
  */
 #include "api/api.h"
@@ -17,59 +18,6 @@
 #include "crypto.h"
 #include "store/catalog.h"
 #include "store/products.h"
-
-/* True when the If-None-Match header lists etag (or is "*"); weak
- * comparison, as RFC 9110 asks for If-None-Match. */
-static bool
-etag_matches(const char *header, const char *etag)
-{
-	size_t n = strlen(etag);
-	const char *p = header;
-	while (p != NULL && *p) {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '*')
-			return true;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (strncmp(p, etag, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
-			return true;
-		p = strchr(p, ',');
-	}
-	return false;
-}
-
-static void
-free_text(const void *data, size_t len, void *arg)
-{
-	free((void *)data);
-}
-
-/* Replies 200 with body and a strong ETag (the SHA-256 of the body as
- * sent), or 304 when the client holds that version. body is stolen; it
- * is serialized once, for the tag and the reply. */
-static void
-reply_tagged(struct request *r, json_t *body)
-{
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	char hex[65], etag[68];
-	sha256_hex(text, strlen(text), hex);
-	snprintf(etag, sizeof(etag), "\"%s\"", hex);
-	reply_header(r, "ETag", etag);
-	const char *inm = req_header(r, "If-None-Match");
-	if (inm != NULL && etag_matches(inm, etag)) {
-		free(text);
-		reply_empty(r, 304);
-	} else {
-		/* The buffer frees text once it is sent. */
-		struct evbuffer *b = evbuffer_new();
-		evbuffer_add_reference(b, text, strlen(text), free_text, NULL);
-		reply_raw(r, 200, "application/json; charset=utf-8", b);
-		evbuffer_free(b);
-	}
-}
 
 static void
 list_products(struct request *r)
@@ -109,7 +57,7 @@ list_products(struct request *r)
 	if (!db_ok(r, store_product_list(r->db, &pf,
 	    after ? json_integer_value(after) : 0, p.limit, &items)))
 		goto out;
-	reply_tagged(r, page_body(&p, items, page_key_id));
+	reply_json_tagged(r, page_body(&p, items, page_key_id));
 	items = NULL;
 out:
 	json_decref(items);
@@ -125,7 +73,7 @@ get_product(struct request *r)
 	if (s == DB_NOT_FOUND)
 		reply_error(r, E_NOT_FOUND, NULL, "no product %s", r->params[0]);
 	else if (db_ok(r, s))
-		reply_json(r, 200, product);
+		reply_json_tagged(r, product);
 }
 
 /*
@@ -238,9 +186,9 @@ out:
 }
 
 const struct route products_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products", .handler = list_products,
+	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products", .handler = list_products, .cached = true,
 	    .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products/{id}", .handler = get_product,
+	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products/{id}", .handler = get_product, .cached = true,
 	    .roles = ROLES_ANYONE},
 	{.method = EVHTTP_REQ_POST, .path = "/api/v1/products", .handler = create_product,
 	    .roles = ROLES_STAFF, .body = true, .scope = SCOPE_BODY_PRODUCER},

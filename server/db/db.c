@@ -1,7 +1,6 @@
 #include "db/db.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@ struct db {
 	bool writing; /* holds write_lock */
 	bool batch;   /* the writer's batch transaction is open */
 	int depth;    /* open "req" savepoints inside the batch */
-	unsigned touched; /* db_touch() topics of the open transaction */
 	struct stmt_slot slots[STMT_SLOTS];
 };
 
@@ -35,35 +33,6 @@ struct db {
  * busy timeout.
  */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Per topic, how many commits have changed it (see db_touch()). */
-static _Atomic uint64_t versions[DB_TOPICS];
-
-void
-db_touch(struct db *db, unsigned topics)
-{
-	db->touched |= topics;
-}
-
-uint64_t
-db_version(enum db_topic topic)
-{
-	for (int i = 0; i < DB_TOPICS; i++)
-		if (topic == 1u << i)
-			return atomic_load(&versions[i]);
-	return 0;
-}
-
-/* After a commit: what it touched is now another version. A rolled
- * back change may bump a version too; that costs a cache miss only. */
-static void
-publish(struct db *db)
-{
-	for (int i = 0; i < DB_TOPICS; i++)
-		if (db->touched & (1u << i))
-			atomic_fetch_add(&versions[i], 1);
-	db->touched = 0;
-}
 
 sqlite3 *
 db_handle(struct db *db)
@@ -267,7 +236,6 @@ db_commit(struct db *db)
 	enum db_status s = db_exec_stmt(db, db_stmt(db, "COMMIT"));
 	if (s != DB_OK)
 		db_rollback(db);
-	publish(db);
 	if (db->writing) {
 		db->writing = false;
 		pthread_mutex_unlock(&write_lock);
@@ -285,7 +253,6 @@ db_rollback(struct db *db)
 			sqlite3_exec(db->h, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
 		return;
 	}
-	db->touched = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	if (db->writing) {
@@ -351,12 +318,20 @@ db_batch_end(struct db *db, bool commit)
 	}
 	db->batch = false;
 	db->depth = 0;
-	publish(db);
 	if (db->writing) {
 		db->writing = false;
 		pthread_mutex_unlock(&write_lock);
 	}
 	return s;
+}
+
+uint64_t
+db_data_version(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");
+	uint64_t v = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return v;
 }
 
 int64_t

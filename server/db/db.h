@@ -79,18 +79,12 @@ enum db_status db_batch_end(struct db *db, bool commit);
 int64_t db_total_changes(struct db *db);
 
 /*
- * Versions of what readers cache. A write that changes a topic calls
- * db_touch() inside its transaction; once that commits, db_version()
- * of the topic is higher. A reader takes the version before it reads
- * and tags what it caches with it: an entry is fresh while the version
- * is unchanged.
+ * A number that changes whenever another connection (the writer, or
+ * another process) has committed since this connection last asked: what
+ * a reader tags cached replies with. It costs no query, only a look at
+ * the WAL's shared index.
  */
-enum db_topic {
-	DB_TOPIC_CATALOG = 1 << 0, /* products, their producers and regions, stock */
-};
-#define DB_TOPICS 1
-void db_touch(struct db *db, unsigned topics);
-uint64_t db_version(enum db_topic topic);
+uint64_t db_data_version(struct db *db);
 
 /* Step a statement that changes rows or returns at most one row:
  * DB_OK (a row is ready, or done), DB_NOT_FOUND (no row), DB_CONSTRAINT. */

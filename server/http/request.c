@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 #include <openssl/evp.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "util.h"
 
@@ -99,6 +100,55 @@ reply_error(struct request *r, enum api_error e, const char *field,
 	if (!claim_reply(r, d->status))
 		return;
 	r->reply_body = problem_new(e, field, fmt ? detail : NULL);
+}
+
+/* True when the If-None-Match header lists etag (or is "*"); weak
+ * comparison, as RFC 9110 asks for If-None-Match. */
+bool
+req_etag_matches(struct request *r, const char *etag)
+{
+	const char *p = req_header(r, "If-None-Match");
+	size_t n = strlen(etag);
+	while (p != NULL && *p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+static void
+free_text(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
+}
+
+void
+reply_json_tagged(struct request *r, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	char hex[65], etag[68];
+	sha256_hex(text, strlen(text), hex);
+	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	reply_header(r, "ETag", etag);
+	if (req_etag_matches(r, etag)) {
+		free(text);
+		reply_empty(r, 304);
+	} else {
+		/* The buffer frees text once it is sent. */
+		struct evbuffer *b = evbuffer_new();
+		evbuffer_add_reference(b, text, strlen(text), free_text, NULL);
+		reply_raw(r, 200, "application/json; charset=utf-8", b);
+		evbuffer_free(b);
+	}
 }
 
 void

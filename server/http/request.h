@@ -73,6 +73,11 @@ struct request {
 	bool prep_verified;            /* the password given matched */
 	int64_t prep_user_id;          /* whose it is */
 
+	/* What the audit entry of a write names (api/audit.h): set by
+	 * audit_object(), else derived from the reply or the path. */
+	const char *audit_type;
+	json_t *audit_id;              /* owned */
+
 	/* Bookkeeping of the router and the writer. */
 	struct request *next;          /* the writer's queues */
 	int64_t t0_ns;                 /* monotonic arrival */
@@ -96,6 +101,11 @@ void reply_raw(struct request *r, int status, const char *content_type,
  * detail built from fmt (may be NULL). */
 void reply_error(struct request *r, enum api_error e, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A 200 with body (stolen) and a strong ETag (the SHA-256 of the body
+ * as sent), or a 304 when the request's If-None-Match holds that tag. */
+void reply_json_tagged(struct request *r, json_t *body);
+/* True when the request's If-None-Match lists etag (or is "*"). */
+bool req_etag_matches(struct request *r, const char *etag);
 /* Forgets the reply set so far (its body and headers), so that another
  * can be set: the writer's answer when a commit fails. */
 void reply_clear(struct request *r);

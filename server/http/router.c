@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "db/db.h"
+#include "http/cache.h"
 #include "http/server.h"
 #include "log.h"
 #include "store/catalog.h"
@@ -452,6 +453,7 @@ router_discard(struct request *r)
 	if (r->reply_raw != NULL)
 		evbuffer_free(r->reply_raw);
 	free(r->prep_hash);
+	json_decref(r->audit_id);
 	free(r);
 }
 
@@ -483,7 +485,12 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	if (!route_writes(r->route)) {
-		router_run_handler(r);
+		uint64_t version = 0;
+		if (!r->route->cached || !cache_reply(r, &version)) {
+			router_run_handler(r);
+			if (r->route->cached)
+				cache_store(r, version);
+		}
 		router_finish(r);
 		return;
 	}

@@ -47,6 +47,9 @@ struct route {
 	 * prep_* fields, or a reply (an error), which ends the request.
 	 */
 	handler_fn prepare;
+	/* A GET whose 200 replies (with an ETag) depend only on the path,
+	 * the query and the catalog: served from the response cache. */
+	bool cached;
 };
 
 /* True when the route's handler runs on the writer. */

@@ -1,0 +1,107 @@
+"""The response cache of the product list and product by id: a repeated
+GET is answered from memory, and every write that changes what it shows
+(a product's fields, its producer, its stock through a sale) is visible
+to the very next GET on every worker thread."""
+import threading
+
+import harness
+from sales_fixture import Market, check
+
+
+class CatalogCache(harness.ServerTest):
+    threads = 2
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.m = Market(cls.srv)
+        cls.p = cls.m.product(500, 40, name="贞丰李子 cache")
+
+    def get_everywhere(self, path):
+        """GETs path on several fresh connections, so both worker threads
+        answer (and cache) it; returns the bodies."""
+        out = []
+        for _ in range(6):
+            c = self.srv.connect()
+            r = self.srv.request("GET", path, conn=c)
+            self.assertEqual(r.status, 200, r)
+            out.append(r)
+            c.close()
+        return out
+
+    def test_repeat_is_identical_with_etag(self):
+        a = self.srv.get("/api/v1/products/%d" % self.p)
+        b = self.srv.get("/api/v1/products/%d" % self.p)
+        self.assertEqual(a.status, 200)
+        self.assertEqual(a.body, b.body)
+        self.assertTrue(a.header("ETag"))
+        self.assertEqual(a.header("ETag"), b.header("ETag"))
+        r = self.srv.get("/api/v1/products/%d" % self.p,
+                         headers={"If-None-Match": a.header("ETag")})
+        self.assertEqual(r.status, 304)
+        self.assertEqual(r.body, b"")
+
+    def test_patch_is_seen_at_once(self):
+        path = "/api/v1/products?producer=%d&limit=200" % self.m.producer
+        before = self.get_everywhere(path)
+        check(self.srv.patch("/api/v1/products/%d" % self.p,
+                             {"name": "贞丰李子 renamed"}, token=self.m.admin), 200)
+        for r in self.get_everywhere(path):
+            names = [i["name"] for i in r.json["items"]]
+            self.assertIn("贞丰李子 renamed", names)
+            self.assertNotEqual(r.header("ETag"), before[0].header("ETag"))
+        for r in self.get_everywhere("/api/v1/products/%d" % self.p):
+            self.assertEqual(r.json["name"], "贞丰李子 renamed")
+
+    def test_sale_stock_is_seen_at_once(self):
+        p = self.m.product(100, 10)
+        self.get_everywhere("/api/v1/products/%d" % p)
+        check(self.srv.post("/api/v1/sales", {
+            "id": "cache-sale-0001", "stall_id": self.m.stall,
+            "recorded_at": "2026-05-01T02:00:00Z", "payment": "cash",
+            "lines": [{"product_id": p, "quantity": 3}]}, token=self.m.op))
+        for r in self.get_everywhere("/api/v1/products/%d" % p):
+            self.assertEqual(r.json["stock"], 7)
+
+    def test_producer_rename_is_seen(self):
+        path = "/api/v1/products/%d" % self.p
+        self.get_everywhere(path)
+        check(self.srv.patch("/api/v1/producers/%d" % self.m.producer,
+                             {"name": "贞丰李子合作社 二"}, token=self.m.admin), 200)
+        for r in self.get_everywhere(path):
+            self.assertEqual(r.json["producer_name"], "贞丰李子合作社 二")
+
+    def test_concurrent_readers_and_writer_agree(self):
+        """While stock changes, readers never see a stock older than one
+        they saw before on the same connection... and the last read after
+        the writes equals the final stock."""
+        p = self.m.product(100, 1000)
+        path = "/api/v1/products/%d" % p
+        errors = []
+
+        def reader():
+            c = self.srv.connect()
+            last = None
+            for _ in range(60):
+                s = self.srv.request("GET", path, conn=c).json["stock"]
+                if last is not None and s > last:
+                    errors.append((last, s))
+                last = s
+
+        ts = [threading.Thread(target=reader) for _ in range(3)]
+        for t in ts:
+            t.start()
+        for i in range(20):
+            check(self.srv.post("/api/v1/sales", {
+                "id": "cache-conc-%04d" % i, "stall_id": self.m.stall,
+                "recorded_at": "2026-05-01T02:00:00Z", "payment": "cash",
+                "lines": [{"product_id": p, "quantity": 1}]}, token=self.m.op))
+        for t in ts:
+            t.join()
+        self.assertEqual(errors, [])
+        for r in self.get_everywhere(path):
+            self.assertEqual(r.json["stock"], 980)
+
+
+if __name__ == "__main__":
+    harness.main()
