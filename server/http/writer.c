@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "db/db.h"
+#include "http/metrics.h"
 #include "http/router.h"
 #include "log.h"
 #include "util.h"
@@ -123,12 +124,16 @@ run_batch(struct writer *wr, struct request *list, int n)
 			open = db_batch_begin(wr->db) == DB_OK;
 		}
 	}
+	int64_t t1 = monotonic_us();
 	if (open && db_batch_end(wr->db, true) != DB_OK) {
 		log_warn("writer: a commit failed; %d requests are refused", n);
 		fail_written(batch_start, NULL);
 	}
-	int64_t us = monotonic_us() - t0;
-	(void)us;
+	int64_t t2 = monotonic_us();
+	metrics_commit(t2 - t1, n);
+	if (t2 - t0 > 1000000)
+		log_warn("writer: a batch of %d requests took %lld ms", n,
+		    (long long)(t2 - t0) / 1000);
 	for (struct request *r = list, *next; r != NULL; r = next) {
 		next = r->next;
 		r->next = NULL;
