@@ -22,6 +22,8 @@ extern const struct route market_days_routes[];
 extern const struct route stalls_routes[];
 extern const struct route sales_routes[];
 extern const struct route reports_routes[];
+extern const struct route orders_routes[];
+extern const struct route payments_routes[];
 
 /* Replies 500 (or 503) for a store status that is neither OK nor an
  * expected outcome; returns false so handlers can write

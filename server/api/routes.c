@@ -13,6 +13,8 @@ const struct route *const route_tables[] = {
 	stalls_routes,
 	sales_routes,
 	reports_routes,
+	orders_routes,
+	payments_routes,
 	NULL,
 };
 

@@ -33,6 +33,8 @@ SOURCE = os.environ.get("MARKET_SOURCE") or os.path.dirname(
 BUILD = os.environ.get("MARKET_BUILD") or os.path.join(SOURCE, "build")
 MARKETD = os.path.join(BUILD, "marketd")
 MARKETCTL = os.path.join(BUILD, "marketctl")
+# marketd refuses to start without a payment secret of 32 bytes or more.
+PAYMENT_SECRET = "test-payment-secret-0123456789abcdef"
 
 _certs_lock = threading.Lock()
 
@@ -78,7 +80,7 @@ class Server:
         self.threads = threads
         self.args = list(args)
         self.env = dict(os.environ)
-        self.env.setdefault("MARKETD_PAYMENT_SECRET", "test-secret")
+        self.env.setdefault("MARKETD_PAYMENT_SECRET", PAYMENT_SECRET)
         if env:
             self.env.update(env)
         self.proc = None

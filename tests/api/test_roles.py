@@ -8,6 +8,8 @@ A caller the contract does not allow gets 401 unauthorized (anonymous) or
 and 403: the bodies sent are empty, so 400 validation_failed is common).
 A scoped coordinator naming another region's producer or product gets 403.
 """
+import hashlib
+import hmac
 import subprocess
 
 import harness
@@ -59,6 +61,13 @@ EXPECTED = {
     "POST /api/v1/sales/{id}/void": SELLERS,
     "GET /api/v1/reports/impact": STAFF,
     "GET /api/v1/reports/market-days/{id}": SELLERS,
+    "POST /api/v1/orders": {"buyer"},
+    "GET /api/v1/orders": USERS,
+    "GET /api/v1/orders/{id}": USERS,
+    "POST /api/v1/orders/{id}/cancel": {"buyer", "coordinator", "scoped", "admin"},
+    "POST /api/v1/orders/{id}/ready": SELLERS,
+    "POST /api/v1/orders/{id}/fulfil": SELLERS,
+    "POST /api/v1/payments/callback": ANY,
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.
@@ -131,6 +140,13 @@ class Roles(harness.ServerTest):
                                                "coordinator": "coord", "scoped": "coord_zf",
                                                "admin": "admin"}[who])
             return r
+        if key == "POST /api/v1/payments/callback":
+            # The provider's route: a signed body gets past the signature
+            # check (then 400 for the empty body), whoever calls.
+            sig = hmac.new(harness.PAYMENT_SECRET.encode(), b"{}",
+                           hashlib.sha256).hexdigest()
+            return self.srv.request(method, path, raw=b"{}", token=self.tokens[who],
+                                    headers={"X-Signature": sig})
         return self.srv.request(method, path, body=body, token=self.tokens[who])
 
     def test_every_route_for_every_caller(self):
