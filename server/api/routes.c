@@ -12,6 +12,7 @@ const struct route *const route_tables[] = {
 	market_days_routes,
 	stalls_routes,
 	sales_routes,
+	metrics_routes,
 	reports_routes,
 	orders_routes,
 	payments_routes,

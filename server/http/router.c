@@ -12,6 +12,8 @@
 #include "crypto.h"
 #include "db/db.h"
 #include "http/cache.h"
+#include "http/access_log.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "log.h"
 #include "store/catalog.h"
@@ -432,11 +434,13 @@ void
 router_finish(struct request *r)
 {
 	send_reply(r);
+	int64_t us = (monotonic_ns() - r->t0_ns) / 1000;
+	metrics_request(method_name(r->method), r->route ? r->route->path : NULL,
+	    r->status, us);
 	/* The access log: never the query string or a body (they may hold
 	 * names or passwords), only what identifies the request. */
-	log_info("%s %s %d %ldus user=%lld %s", method_name(r->method),
-	    r->path ? r->path : "-", r->status,
-	    (long)((monotonic_ns() - r->t0_ns) / 1000),
+	access_log("%s %s %d %ldus user=%lld %s", method_name(r->method),
+	    r->path ? r->path : "-", r->status, (long)us,
 	    (long long)r->user.id, r->remote_addr);
 	router_discard(r);
 }

@@ -23,6 +23,7 @@ SELLERS = {"operator", "coordinator", "scoped", "admin"}
 EXPECTED = {
     "GET /healthz": ANY,
     "GET /api/v1/openapi.json": ANY,
+    "GET /metrics": ANY,
     "POST /api/v1/auth/register": ANY,
     "POST /api/v1/auth/login": ANY,
     "POST /api/v1/auth/logout": USERS,
