@@ -59,6 +59,8 @@ struct worker {
 struct server {
 	const struct config *cfg;
 	int fd;
+	struct sockaddr_storage addr; /* as bound */
+	socklen_t addr_len;
 	char where[128];
 	struct worker *workers;
 	int nworkers;
@@ -228,6 +230,33 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A listening socket on addr. SO_REUSEPORT lets every worker have a
+ * socket of its own on the same port: the kernel spreads new connections
+ * over them, and no two threads wake for the same one.
+ */
+static int
+listen_on(const struct sockaddr *addr, socklen_t len)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	/* TCP_NODELAY is inherited by accepted sockets on Linux: a reply
+	 * goes out as several TLS records, and Nagle would hold the last one
+	 * back for the client's delayed ACK (40 ms a request). */
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    bind(fd, addr, len) < 0 || listen(fd, 511) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	evutil_make_socket_nonblocking(fd);
+	return fd;
+}
+
 static int
 bind_socket(struct server *s, char **err)
 {
@@ -242,35 +271,42 @@ bind_socket(struct server *s, char **err)
 		    gai_strerror(rc));
 		return -1;
 	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	/* TCP_NODELAY is inherited by accepted sockets on Linux: a reply
-	 * goes out as several TLS records, and Nagle would hold the last one
-	 * back for the client's delayed ACK (40 ms a request). */
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 511) < 0) {
+	/* SO_REUSEPORT would also let a second marketd share the port: a
+	 * plain bind first proves that nobody listens there. */
+	struct sockaddr_storage want;
+	socklen_t want_len = ai->ai_addrlen;
+	memcpy(&want, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	int probe = socket(want.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (probe < 0 || setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(probe, (struct sockaddr *)&want, want_len) < 0 ||
+	    getsockname(probe, (struct sockaddr *)&want, &want_len) < 0) {
 		*err = xasprintf("cannot listen on %s:%d: %s", cfg->listen_host,
 		    cfg->listen_port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
+		if (probe >= 0)
+			close(probe);
 		return -1;
 	}
-	freeaddrinfo(ai);
-	evutil_make_socket_nonblocking(fd);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	close(probe);
+	int fd = listen_on((struct sockaddr *)&want, want_len);
+	if (fd < 0) {
+		*err = xasprintf("cannot listen on %s:%d: %s", cfg->listen_host,
+		    cfg->listen_port, strerror(errno));
+		return -1;
+	}
+	/* The address as bound (port 0 became a real port): the other
+	 * workers' sockets bind to it. */
+	s->addr_len = sizeof(s->addr);
+	getsockname(fd, (struct sockaddr *)&s->addr, &s->addr_len);
 	char host[64];
 	int p;
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+	if (s->addr.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&s->addr;
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
 		p = ntohs(a->sin6_port);
 		snprintf(s->where, sizeof(s->where), "[%s]:%d", host, p);
 	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		struct sockaddr_in *a = (struct sockaddr_in *)&s->addr;
 		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
 		p = ntohs(a->sin_port);
 		snprintf(s->where, sizeof(s->where), "%s:%d", host, p);
@@ -317,8 +353,10 @@ server_new(const struct config *cfg, char **err)
 		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 		    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
 		    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-		/* Each worker accepts on its own copy of the socket. */
-		int fd = dup(s->fd);
+		/* Each worker accepts on a socket of its own; the first
+		 * worker's is the one bound first. */
+		int fd = i == 0 ? dup(s->fd) :
+		    listen_on((struct sockaddr *)&s->addr, s->addr_len);
 		w->bound = fd < 0 ? NULL : evhttp_accept_socket_with_handle(w->http, fd);
 		if (w->bound == NULL) {
 			*err = xasprintf("cannot accept on %s", s->where);
