@@ -22,6 +22,7 @@ extern const struct route market_days_routes[];
 extern const struct route stalls_routes[];
 extern const struct route sales_routes[];
 extern const struct route metrics_routes[];
+extern const struct route audit_routes[];
 extern const struct route reports_routes[];
 extern const struct route orders_routes[];
 extern const struct route payments_routes[];

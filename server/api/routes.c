@@ -13,6 +13,7 @@ const struct route *const route_tables[] = {
 	stalls_routes,
 	sales_routes,
 	metrics_routes,
+	audit_routes,
 	reports_routes,
 	orders_routes,
 	payments_routes,

@@ -24,6 +24,7 @@ EXPECTED = {
     "GET /healthz": ANY,
     "GET /api/v1/openapi.json": ANY,
     "GET /metrics": ANY,
+    "GET /api/v1/audit": ADMIN,
     "POST /api/v1/auth/register": ANY,
     "POST /api/v1/auth/login": ANY,
     "POST /api/v1/auth/logout": USERS,
