@@ -8,7 +8,9 @@
  *   marketctl --db FILE demo
  *   marketctl --db FILE import-products FILE.csv
  *   marketctl --db FILE backup DEST
- *   marketctl --db FILE check
+ *   marketctl --db FILE check [--repair-rollups]
+ *   marketctl --db FILE report --from D --to D [--region CODE] [--csv]
+ *                              [--group-by month]
  *   marketctl routes
  */
 #include <stdio.h>
@@ -33,7 +35,8 @@ usage(void)
 	    "       marketctl --db FILE demo\n"
 	    "       marketctl --db FILE import-products FILE.csv\n"
 	    "       marketctl --db FILE backup DEST\n"
-	    "       marketctl --db FILE check\n"
+	    "       marketctl --db FILE check [--repair-rollups]\n"
+	    "       marketctl --db FILE report --from YYYY-MM-DD --to YYYY-MM-DD [--region CODE] [--csv] [--group-by month]\n"
 	    "       marketctl routes\n");
 	return 2;
 }
@@ -134,6 +137,11 @@ main(int argc, char **argv)
 		rc = ctl_demo(db);
 	else if (strcmp(cmd, "check") == 0 && argc == 4)
 		rc = ctl_check(db);
+	else if (strcmp(cmd, "check") == 0 && argc == 5 &&
+	    strcmp(argv[4], "--repair-rollups") == 0)
+		rc = ctl_repair_rollups(db);
+	else if (strcmp(cmd, "report") == 0)
+		rc = ctl_report(db, argc - 4, argv + 4);
 	else if (strcmp(cmd, "backup") == 0 && argc == 5)
 		rc = ctl_backup(db, argv[4]);
 	else if (strcmp(cmd, "import-products") == 0 && argc == 5)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/rollup.h"
 #include "store/sales.h"
 #include "store/stock.h"
 
@@ -416,6 +417,8 @@ store_order_set_status(struct db *db, int64_t id, enum order_status from,
 		s = restock(db, id, user_id, now);
 	/* Reports: an order enters or leaves a counted status (paid, ready,
 	 * fulfilled) here and nowhere else. */
+	if (s == DB_OK)
+		s = rollup_order_status(db, id, status_names[from], status_names[to]);
 	return s;
 }
 

@@ -1,10 +1,13 @@
-/* marketctl check: SQLite's integrity check, foreign keys, and every
- * product's stock against the sum of its stock movements. */
+/* marketctl check: SQLite's integrity check, foreign keys, every
+ * product's stock against the sum of its stock movements, and the report
+ * rollups against the raw sales and orders (--repair-rollups rebuilds
+ * them first). */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "ctl/ctl.h"
 #include "db/db.h"
+#include "store/rollup.h"
 #include "store/stock.h"
 
 static void
@@ -12,6 +15,14 @@ report(int64_t product, int64_t stock, int64_t ledger, void *arg)
 {
 	printf("product %" PRId64 ": stock %" PRId64 " but its movements add up to %" PRId64 "\n",
 	    product, stock, ledger);
+}
+
+static void
+rollup_report(const char *table, const char *key, const char *rollup,
+    const char *raw, void *arg)
+{
+	printf("%s %s: the rollup holds %s, the raw rows give %s\n", table, key,
+	    rollup, raw);
 }
 
 static int
@@ -56,10 +67,28 @@ ctl_check(struct db *db)
 	}
 	problems += n;
 
+	n = rollup_verify(db, rollup_report, NULL);
+	if (n < 0) {
+		fprintf(stderr, "marketctl: cannot read the report rollups\n");
+		return 1;
+	}
+	problems += n;
+
 	if (problems > 0) {
 		printf("check failed: %d problem%s\n", problems, problems == 1 ? "" : "s");
 		return 1;
 	}
-	printf("ok: integrity, foreign keys and stock ledger agree\n");
+	printf("ok: integrity, foreign keys, stock ledger and report rollups agree\n");
 	return 0;
+}
+
+int
+ctl_repair_rollups(struct db *db)
+{
+	if (rollup_rebuild(db) != DB_OK) {
+		fprintf(stderr, "marketctl: cannot rebuild the report rollups\n");
+		return 1;
+	}
+	printf("rebuilt the report rollups from the sales and orders\n");
+	return ctl_check(db);
 }

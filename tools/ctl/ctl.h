@@ -13,9 +13,15 @@ int user_create_checked(struct db *db, const char *username,
 /* Fills an empty database with the demo data of shared/DOMAIN.md and
  * prints the demo users and their passwords. */
 int ctl_demo(struct db *db);
-/* SQLite's integrity check and every product's stock against the sum
- * of its stock movements; 0 when all holds. */
+/* SQLite's integrity check, every product's stock against the sum of
+ * its stock movements, and the report rollups against the raw sales and
+ * orders; 0 when all holds. */
 int ctl_check(struct db *db);
+/* Rebuilds the report rollups from the raw rows, then checks. */
+int ctl_repair_rollups(struct db *db);
+/* The impact report as JSON or CSV; argv holds the options after
+ * "report". */
+int ctl_report(struct db *db, int argc, char **argv);
 /* A consistent copy of the database at dest (SQLite's backup API). */
 int ctl_backup(struct db *db, const char *dest);
 /* Imports products from a CSV file; all rows or none. */
