@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "api/audit.h"
 #include "crypto.h"
 #include "db/db.h"
 #include "http/cache.h"
@@ -389,6 +390,13 @@ router_run_handler(struct request *r)
 	if (!replied(r)) {
 		log_warn("bug: %s %s gave no reply", method_name(r->method), r->route->path);
 		reply_error(r, E_INTERNAL, NULL, NULL);
+	}
+	/* The audit entry joins the change in the writer's transaction:
+	 * both are kept, or (returning false) both are undone. */
+	if (route_writes(r->route) && !audit_record(r)) {
+		log_warn("%s %s: the audit entry could not be written",
+		    method_name(r->method), r->route->path);
+		return false;
 	}
 	return true;
 }
