@@ -90,6 +90,33 @@ parse_listen(struct config *c, size_t off, const char *v, char **err)
 	return 0;
 }
 
+static const char *const bool_words[][2] = {
+	{"true", "false"}, {"yes", "no"}, {"on", "off"}, {"1", "0"},
+};
+
+/* 1 when v says true, 0 when it says false, -1 when neither. */
+static int
+bool_word(const char *v)
+{
+	for (size_t i = 0; i < nitems(bool_words); i++)
+		for (int j = 0; j < 2; j++)
+			if (strcmp(v, bool_words[i][j]) == 0)
+				return j == 0;
+	return -1;
+}
+
+static int
+parse_bool(struct config *c, size_t off, const char *v, char **err)
+{
+	int b = bool_word(v);
+	if (b < 0) {
+		*err = xstrdup("must be true or false (or on/off, yes/no, 1/0)");
+		return -1;
+	}
+	*(bool *)((char *)c + off) = b == 1;
+	return 0;
+}
+
 static int
 parse_synchronous(struct config *c, size_t off, const char *v, char **err)
 {
@@ -109,7 +136,8 @@ static const struct option_def options[] = {
 	{"cert", parse_string, OFF(cert_path), "certs/localhost.crt", "PEM certificate chain"},
 	{"key", parse_string, OFF(key_path), "certs/localhost.key", "PEM private key"},
 	{"threads", parse_threads, OFF(threads), "2", "worker threads (1..64)"},
-	{"payment-secret", parse_string, OFF(payment_secret), NULL, "HMAC secret of payment callbacks"},
+	{"payment-secret", parse_string, OFF(payment_secret), NULL, "HMAC secret of payment callbacks (32 bytes or more)"},
+	{"demo", parse_bool, OFF(demo), "false", "demo mode: allow a missing or short payment secret (a flag: --demo)"},
 	{"synchronous", parse_synchronous, OFF(synchronous), "full", "SQLite synchronous mode"},
 	{"token-ttl", parse_seconds, OFF(token_ttl), "43200", "seconds a login token lives"},
 	{"timeout-idle", parse_seconds, OFF(timeout), "30", "seconds a connection may stay silent (idle, or not reading its reply)"},
@@ -121,6 +149,23 @@ static const struct option_def options[] = {
 	{"login-window", parse_seconds, OFF(login_window), "900", "seconds of the failed-login window"},
 	{"login-max-failures", parse_count, OFF(login_max_failures), "5", "failed logins before 429"},
 };
+
+/*
+ * The value of the command-line option argv[*i] whose '=' is eq (NULL
+ * when none), advancing *i past a separate value; NULL when it lacks one.
+ * A true-or-false option may stand alone: --demo is --demo=true, and
+ * --demo off takes the next argument only when it is a boolean word.
+ */
+static const char *
+arg_value(const struct option_def *o, const char *eq, int argc, char **argv, int *i)
+{
+	if (eq != NULL)
+		return eq + 1;
+	if (o != NULL && o->parse == parse_bool &&
+	    (*i + 1 >= argc || bool_word(argv[*i + 1]) < 0))
+		return "true";
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
 
 static const struct option_def *
 find_option(const char *key, size_t len)
@@ -243,7 +288,7 @@ config_load(struct config *c, int argc, char **argv, char **err)
 			*err = xasprintf("unknown option %.*s (try --help)", (int)len + 2, a);
 			return -1;
 		}
-		const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		const char *value = arg_value(find_option(name, len), eq, argc, argv, &i);
 		if (value == NULL) {
 			*err = xasprintf("option %s needs a value", a);
 			return -1;
@@ -269,16 +314,36 @@ config_load(struct config *c, int argc, char **argv, char **err)
 	for (int i = 1; i < argc; i++) {
 		const char *name = argv[i] + 2, *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
-		const char *value = eq ? eq + 1 : argv[++i];
+		const struct option_def *o = find_option(name, len);
+		const char *value = arg_value(o, eq, argc, argv, &i);
 		if (len == 6 && strncmp(name, "config", 6) == 0)
 			continue;
 		char *origin = xasprintf("--%.*s", (int)len, name);
-		int rc = apply(c, find_option(name, len), value, origin, err);
+		int rc = apply(c, o, value, origin, err);
 		free(origin);
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int
+config_check_payment_secret(const struct config *c, char **msg)
+{
+	*msg = NULL;
+	size_t n = c->payment_secret ? strlen(c->payment_secret) : 0;
+	if (n >= PAYMENT_SECRET_MIN)
+		return 0;
+	const char *what = n == 0 ? "no payment secret is configured"
+	    : "the payment secret is shorter than 32 bytes";
+	if (c->demo) {
+		*msg = xasprintf("demo mode: %s; payment callbacks are %s", what,
+		    n == 0 ? "refused" : "checked against a weak secret");
+		return 1;
+	}
+	*msg = xasprintf("%s: set MARKETD_PAYMENT_SECRET or payment-secret to %d "
+	    "bytes or more (or start with --demo)", what, PAYMENT_SECRET_MIN);
+	return -1;
 }
 
 void

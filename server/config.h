@@ -6,7 +6,11 @@
 #ifndef MARKET_CONFIG_H
 #define MARKET_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+/* The shortest payment secret marketd serves with, unless in demo mode. */
+#define PAYMENT_SECRET_MIN 32
 
 struct config {
 	char *listen_host;      /* "127.0.0.1" */
@@ -16,6 +20,8 @@ struct config {
 	char *key_path;         /* "certs/localhost.key" */
 	int threads;            /* worker threads, 1..64 */
 	char *payment_secret;   /* NULL when not configured */
+	bool demo;              /* demo mode: a missing or short payment
+	                           secret is a warning, not an error */
 	char *synchronous;      /* SQLite synchronous: "full" or "normal" */
 	int token_ttl;          /* seconds a login token lives */
 	int timeout;            /* timeout-idle: seconds of silence before a
@@ -35,6 +41,15 @@ struct config {
  * asked for (usage already printed), 0 otherwise.
  */
 int config_load(struct config *cfg, int argc, char **argv, char **err);
+
+/*
+ * The payment-secret rule: a secret of at least PAYMENT_SECRET_MIN bytes,
+ * or demo mode. Returns 0 when the secret is fine; 1 when it is missing
+ * or short but demo mode allows it (*msg says so, for a warning); -1
+ * when marketd must not start (*msg says why, in one line). The caller
+ * frees *msg.
+ */
+int config_check_payment_secret(const struct config *cfg, char **msg);
 
 /* Frees the strings inside cfg (not cfg itself). */
 void config_free(struct config *cfg);

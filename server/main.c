@@ -44,9 +44,20 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
-	if (cfg.payment_secret == NULL)
-		log_warn("no payment secret configured (MARKETD_PAYMENT_SECRET): "
-		    "payment callbacks will be refused");
+	/* Checked after the certificate and the database, so their errors
+	 * are reported first. */
+	rc = config_check_payment_secret(&cfg, &err);
+	if (rc < 0) {
+		fprintf(stderr, "marketd: %s\n", err);
+		free(err);
+		server_free(srv);
+		tls_shutdown();
+		config_free(&cfg);
+		return 2;
+	}
+	if (rc > 0)
+		log_warn("%s", err);
+	free(err);
 	rc = server_run(srv);
 	server_free(srv);
 	tls_shutdown();

@@ -96,7 +96,7 @@ class Startup(unittest.TestCase):
         db = os.path.join(self.tmp, "from-config.db")
         conf = os.path.join(self.tmp, "good.conf")
         with open(conf, "w") as f:
-            f.write("db = %s\nthreads = 1\ntimeout = 5\npayment_secret = s3cret\n" % db)
+            f.write("db = %s\nthreads = 1\ntimeout = 5\npayment_secret = s3cret-of-32-bytes-or-more-0123456\n" % db)
         # Start without the harness's --db so the config file's db applies.
         cmd = [harness.MARKETD, "--config", conf, "--listen", "127.0.0.1:0",
                "--cert", os.path.join(self.certs, "localhost.crt"),
