@@ -203,7 +203,7 @@ content_type_is_json(const char *ct)
 	    (p[5] == '\0' || p[5] == '"' || p[5] == ' ' || p[5] == ';');
 }
 
-static bool
+bool
 read_body(struct request *r)
 {
 	if (!content_type_is_json(req_header(r, "Content-Type"))) {

@@ -93,6 +93,12 @@ const struct route *route_match(enum evhttp_cmd_type method, const char *path,
  * header lines with their separators), so far as libevent has read it. */
 size_t header_block_size(struct evhttp_request *ev);
 
+/* Reads r's body as the router does before a handler that takes one:
+ * application/json, at most HTTP_MAX_BODY bytes, UTF-8 JSON, an object
+ * nesting at most JSON_MAX_DEPTH levels, into r->body. false with the
+ * error reply set. (Exposed for the fuzz targets in tests/fuzz/.) */
+bool read_body(struct request *r);
+
 /* The deepest JSON nesting the API accepts. */
 #define JSON_MAX_DEPTH 32
 /* True when the JSON text nests arrays and objects deeper than max. */
