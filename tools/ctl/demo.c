@@ -11,6 +11,10 @@
  *   - 2026's 64 holiday-market days and the caravan round, plus counter
  *     and five-into days, with stalls staffed by the demo operator;
  *   - a few hundred stall sales spread over the year's past market days;
+ *   - online orders in every status: a year of collected pickups and
+ *     deliveries, and around today orders placed, paid, ready and
+ *     cancelled (one of them paid, with its refund), picked up at the
+ *     coming market days or delivered;
  *   - one user of each role, with random passwords printed on stdout as
  *     "username password role" lines.
  *
@@ -29,6 +33,7 @@
 #include "db/db.h"
 #include "store/catalog.h"
 #include "store/market_days.h"
+#include "store/orders.h"
 #include "store/producers.h"
 #include "store/products.h"
 #include "store/sales.h"
@@ -104,11 +109,22 @@ static const char *const holidays[] = {
 	"2026-10-05", "2026-10-06", "2026-10-07", "2026-10-08",
 };
 
+/* A market day the demo's orders can be picked up at. */
+struct demo_day {
+	int64_t id;
+	char date[11];
+};
+
 struct demo {
 	struct db *db;
 	int64_t now;
 	int64_t operator_id;
 	int64_t coord_id;
+	int64_t buyer_id;
+	struct demo_day past[160];     /* market days before today, by creation */
+	struct demo_day upcoming[160]; /* today's and later ones */
+	int npast, nupcoming;
+	int norders;
 	int64_t producer_ids[sizeof(producers) / sizeof(producers[0])];
 	int64_t product_ids[sizeof(products) / sizeof(products[0])];
 	int nsales;
@@ -274,12 +290,197 @@ add_day(struct demo *d, int64_t venue, const char *date, const char *opens,
 	    "A1", &stall), "a stall"))
 		return false;
 	char today[11];
-	days_to_date(d->now / 86400, today);
+	days_to_date((d->now + 8 * 3600) / 86400, today); /* Asia/Shanghai */
 	bool past = strcmp(date, today) < 0;
+	struct demo_day *slot = NULL;
+	if (past && d->npast < (int)nitems(d->past))
+		slot = &d->past[d->npast++];
+	else if (!past && d->nupcoming < (int)nitems(d->upcoming))
+		slot = &d->upcoming[d->nupcoming++];
+	if (slot != NULL) {
+		slot->id = id;
+		snprintf(slot->date, sizeof(slot->date), "%s", date);
+	}
 	if (past && sales > 0 && !add_sales(d, stall, date, producer, sales))
 		return false;
 	if (past && !ok(store_market_day_update(d->db, id, opens, closes, title, "closed"),
 	    "a market day's status"))
+		return false;
+	return true;
+}
+
+/* Where the demo buyer's deliveries go. */
+#define DEMO_ADDRESS                                                           \
+	"{\"name\":\"海曙区某机关食堂 王师傅\",\"phone\":\"0574-87650000\","      \
+	"\"line1\":\"解放南路 1 号 食堂后门\",\"city\":\"宁波\"}"
+
+/* Products the demo orders draw on: those with stock to spare. */
+static const int order_products[] = {0, 1, 2, 3, 6, 7, 9};
+
+/* True when product p (an index in products[]) has quantity in stock. */
+static bool
+in_stock(struct demo *d, int p, int64_t quantity)
+{
+	json_t *product = NULL;
+	bool enough = store_product_get(d->db, d->product_ids[p], &product) == DB_OK &&
+	    json_integer_value(json_object_get(product, "stock")) >= quantity;
+	json_decref(product);
+	return enough;
+}
+
+/*
+ * The demo buyer orders quantity of product p (and quantity2 of p2 when
+ * p2 >= 0) at `at`, for pickup at market_day_id or, when that is 0,
+ * delivery. *id is the order, *total its total; *id is 0 when a product
+ * has too little stock left (nothing is placed then).
+ */
+static bool
+demo_order(struct demo *d, int64_t market_day_id, const char *note, int p,
+    int64_t quantity, int p2, int64_t quantity2, int64_t at, int64_t *id, fen_t *total)
+{
+	struct order_line_in lines[2] = {
+		{.product_id = d->product_ids[p], .quantity = quantity},
+		{.product_id = p2 >= 0 ? d->product_ids[p2] : 0, .quantity = quantity2},
+	};
+	struct order_in o = {
+		.buyer_id = d->buyer_id,
+		.nlines = p2 >= 0 && p2 != p ? 2 : 1,
+		.lines = lines,
+		.market_day_id = market_day_id,
+		.address = market_day_id > 0 ? NULL : DEMO_ADDRESS,
+		.note = note,
+	};
+	size_t bad;
+	int64_t left;
+	*id = 0;
+	if (!in_stock(d, p, quantity) || (o.nlines == 2 && !in_stock(d, p2, quantity2)))
+		return true;
+	if (order_place(d->db, &o, at, &bad, &left, id) != ORDER_OK) {
+		fprintf(stderr, "marketctl: demo: cannot place an order\n");
+		return false;
+	}
+	*total = o.total_fen;
+	d->norders++;
+	return true;
+}
+
+/* Moves order id from → to as user_id at `at`; a payment is recorded as
+ * the provider's, with a transaction id of its own. */
+static bool
+demo_step(struct demo *d, int64_t id, fen_t total, enum order_status from,
+    enum order_status to, int64_t user_id, int64_t at)
+{
+	if (to == ORDER_PAID) {
+		char txn[40];
+		snprintf(txn, sizeof(txn), "demo-wx-%" PRId64, id);
+		if (!ok(store_payment_add(d->db, txn, id, "wechat", total, at), "a payment"))
+			return false;
+		user_id = 0;
+	}
+	return ok(store_order_set_status(d->db, id, from, to, user_id, at),
+	    "an order's status");
+}
+
+/* Takes placed order id along the life cycle up to `last` (not
+ * cancelled), an hour a step after `at`; ready and fulfilled by
+ * handler_id. */
+static bool
+demo_walk(struct demo *d, int64_t id, fen_t total, enum order_status last,
+    int64_t handler_id, int64_t at)
+{
+	enum order_status s = ORDER_PLACED;
+	while (s < last) {
+		enum order_status next = (enum order_status)(s + 1);
+		at += 3600;
+		if (!demo_step(d, id, total, s, next, handler_id, at))
+			return false;
+		s = next;
+	}
+	return true;
+}
+
+/*
+ * Orders in every status. A year of collected ones: at every third past
+ * market day a pickup (or, now and then, a delivery) placed three days
+ * before, paid, made ready on the morning and handed over. Around today:
+ * pickups at the coming market days that are placed, paid and ready;
+ * deliveries placed, paid and handed over; an order the buyer cancelled,
+ * and a paid one the office cancelled, with its refund.
+ */
+static bool
+add_orders(struct demo *d)
+{
+	static const char *const notes[] = {NULL, "单位食堂采购", NULL, "请开发票", NULL};
+	int64_t id;
+	fen_t total;
+	for (int i = 0; i < d->npast; i += 3) {
+		const struct demo_day *day = &d->past[i];
+		int64_t morning = date_to_days(day->date) * 86400; /* 08:00 in Ningbo */
+		bool deliver = next_rand(d) % 4 == 0;
+		int p = order_products[next_rand(d) % nitems(order_products)];
+		int p2 = next_rand(d) % 3 == 0 ?
+		    order_products[next_rand(d) % nitems(order_products)] : -1;
+		if (!demo_order(d, deliver ? 0 : day->id, notes[next_rand(d) % nitems(notes)],
+		        p, 1 + next_rand(d) % 5, p2, 1 + next_rand(d) % 3,
+		        morning - 3 * 86400 + 2 * 3600, &id, &total))
+			return false;
+		int64_t handler = deliver ? d->coord_id : d->operator_id;
+		if (id != 0 &&
+		    (!demo_step(d, id, total, ORDER_PLACED, ORDER_PAID, 0,
+		         morning - 3 * 86400 + 2 * 3600 + 600) ||
+		        !demo_step(d, id, total, ORDER_PAID, ORDER_READY, handler,
+		            morning + 3600) ||
+		        !demo_step(d, id, total, ORDER_READY, ORDER_FULFILLED, handler,
+		            morning + 4 * 3600)))
+			return false;
+	}
+
+	/* Around today. Without a coming market day, pickups become
+	 * deliveries. */
+	int64_t now = d->now, next = 0, later = 0;
+	if (d->nupcoming > 0)
+		next = later = d->upcoming[0].id;
+	if (d->nupcoming > 1)
+		later = d->upcoming[1].id;
+	const int64_t hour = 3600;
+	struct {
+		int64_t day; /* 0: a delivery */
+		int p, quantity, p2, quantity2; /* indexes in products[]; p2 -1: none */
+		int64_t placed_hours_ago;
+		enum order_status last;
+		const char *note;
+	} recent[] = {
+		{next, 0, 4, -1, 0, 2, ORDER_PLACED, "周六下午来取"},
+		{next, 1, 1, 2, 2, 26, ORDER_PAID, NULL},
+		{next, 3, 1, 0, 2, 50, ORDER_READY, "两袋李子分开装"},
+		{later, 7, 3, -1, 0, 5, ORDER_PAID, NULL},
+		{0, 9, 2, -1, 0, 1, ORDER_PLACED, NULL},
+		{0, 6, 5, 7, 3, 20, ORDER_PAID, "单位食堂采购"},
+		{0, 2, 10, -1, 0, 70, ORDER_FULFILLED, "请开发票"},
+	};
+	for (size_t i = 0; i < nitems(recent); i++) {
+		if (!demo_order(d, recent[i].day, recent[i].note, recent[i].p,
+		        recent[i].quantity, recent[i].p2, recent[i].quantity2,
+		        now - recent[i].placed_hours_ago * hour, &id, &total))
+			return false;
+		if (id != 0 && !demo_walk(d, id, total, recent[i].last,
+		        recent[i].day > 0 ? d->operator_id : d->coord_id,
+		        now - recent[i].placed_hours_ago * hour))
+			return false;
+	}
+
+	/* Cancelled: one by the buyer before paying, one paid and then
+	 * cancelled by the office, refunded. */
+	if (!demo_order(d, later, NULL, 0, 6, -1, 0, now - 72 * hour, &id, &total))
+		return false;
+	if (id != 0 && !demo_step(d, id, total, ORDER_PLACED, ORDER_CANCELLED,
+	        d->buyer_id, now - 70 * hour))
+		return false;
+	if (!demo_order(d, 0, "活动取消，整单退款", 1, 4, 3, 2, now - 96 * hour, &id, &total))
+		return false;
+	if (id != 0 && (!demo_walk(d, id, total, ORDER_PAID, d->coord_id, now - 96 * hour) ||
+	        !demo_step(d, id, total, ORDER_PAID, ORDER_CANCELLED, d->coord_id,
+	            now - 90 * hour)))
 		return false;
 	return true;
 }
@@ -297,7 +498,7 @@ fill(struct demo *d)
 	    !add_user(d, "coord", "消费帮扶办 协调员", "coordinator", NULL, &d->coord_id) ||
 	    !add_user(d, "coord_zhenfeng", "贞丰县 协调员", "coordinator", "zhenfeng", NULL) ||
 	    !add_user(d, "operator", "摊主 李阿姨", "operator", NULL, &d->operator_id) ||
-	    !add_user(d, "buyer", "海曙区某机关食堂", "buyer", NULL, NULL))
+	    !add_user(d, "buyer", "海曙区某机关食堂", "buyer", NULL, &d->buyer_id))
 		return false;
 
 	for (size_t i = 0; i < nitems(producers); i++)
@@ -390,7 +591,7 @@ fill(struct demo *d)
 		if (!add_day(d, where, date, "11:00", "13:30", "five_into", "消费帮扶进机关、进医院、进学校", 2))
 			return false;
 	}
-	return true;
+	return add_orders(d);
 }
 
 int
@@ -408,7 +609,7 @@ ctl_demo(struct db *db)
 		fprintf(stderr, "marketctl: demo: nothing was written\n");
 		return 1;
 	}
-	fprintf(stderr, "demo: %zu regions, %zu producers, %zu products, %d sales\n",
-	    nitems(regions), nitems(producers), nitems(products), d.nsales);
+	fprintf(stderr, "demo: %zu regions, %zu producers, %zu products, %d sales, %d orders\n",
+	    nitems(regions), nitems(producers), nitems(products), d.nsales, d.norders);
 	return 0;
 }
