@@ -148,6 +148,7 @@ static const struct option_def options[] = {
 	{"user", parse_string, OFF(user), NULL, "after binding and opening the database, run as this user"},
 	{"login-window", parse_seconds, OFF(login_window), "900", "seconds of the failed-login window"},
 	{"login-max-failures", parse_count, OFF(login_max_failures), "5", "failed logins before 429"},
+	{"access-log", parse_bool, OFF(access_log), "on", "a line per request on standard error (on or off)"},
 };
 
 /*

@@ -32,6 +32,7 @@ struct config {
 	char *user;             /* drop root to this user; NULL: stay */
 	int login_window;       /* seconds of the failed-login window */
 	int login_max_failures; /* failures in the window before 429 */
+	bool access_log;        /* a line per request on standard error */
 };
 
 /*

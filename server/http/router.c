@@ -10,6 +10,7 @@
 #include <event2/http.h>
 
 #include "api/audit.h"
+#include "config.h"
 #include "crypto.h"
 #include "db/db.h"
 #include "http/cache.h"
@@ -447,9 +448,10 @@ router_finish(struct request *r)
 	    r->status, us);
 	/* The access log: never the query string or a body (they may hold
 	 * names or passwords), only what identifies the request. */
-	access_log("%s %s %d %ldus user=%lld %s", method_name(r->method),
-	    r->path ? r->path : "-", r->status, (long)us,
-	    (long long)r->user.id, r->remote_addr);
+	if (r->cfg->access_log)
+		access_log("%s %s %d %ldus user=%lld %s", method_name(r->method),
+		    r->path ? r->path : "-", r->status, (long)us,
+		    (long long)r->user.id, r->remote_addr);
 	router_discard(r);
 }
 
