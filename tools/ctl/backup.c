@@ -3,14 +3,40 @@
  * SQLite's online backup API, safe while marketd runs (WAL readers do
  * not block writers). It is written to DEST.tmp, synced, checked, and
  * renamed over DEST, so DEST is always either the old or the new copy.
+ * The copy holds what the database holds (password hashes, phone
+ * numbers), so it is made 0600 like the database, whatever the umask.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "db/db.h"
 #include "util.h"
+
+/* Makes a rename in path's directory durable. */
+static void
+sync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
 
 int
 ctl_backup(struct db *db, const char *dest)
@@ -19,6 +45,14 @@ ctl_backup(struct db *db, const char *dest)
 	sqlite3 *out = NULL;
 	int rc = 1;
 	remove(tmp);
+	/* SQLite gives its journal the mode of the file it journals. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "marketctl: cannot create %s: %s\n", tmp,
+		    strerror(errno));
+		goto done;
+	}
+	close(fd);
 	if (sqlite3_open(tmp, &out) != SQLITE_OK) {
 		fprintf(stderr, "marketctl: cannot create %s: %s\n", tmp, sqlite3_errmsg(out));
 		goto done;
@@ -51,10 +85,25 @@ ctl_backup(struct db *db, const char *dest)
 		goto done;
 	}
 	out = NULL;
+	/* A -wal or hot -journal left beside an older copy (opened, and
+	 * not closed cleanly) would be replayed into this one: they belong
+	 * to the file being replaced, so they go first. */
+	static const char *const stale[] = {"-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < nitems(stale); i++) {
+		char *p = xasprintf("%s%s", dest, stale[i]);
+		if (remove(p) != 0 && errno != ENOENT) {
+			fprintf(stderr, "marketctl: cannot remove %s: %s\n", p,
+			    strerror(errno));
+			free(p);
+			goto done;
+		}
+		free(p);
+	}
 	if (rename(tmp, dest) != 0) {
 		perror("marketctl: rename");
 		goto done;
 	}
+	sync_dir_of(dest);
 	printf("backed up to %s\n", dest);
 	rc = 0;
 done:
