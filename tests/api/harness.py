@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -33,6 +34,9 @@ SOURCE = os.environ.get("MARKET_SOURCE") or os.path.dirname(
 BUILD = os.environ.get("MARKET_BUILD") or os.path.join(SOURCE, "build")
 MARKETD = os.path.join(BUILD, "marketd")
 MARKETCTL = os.path.join(BUILD, "marketctl")
+# MARKET_WRAP runs marketd under another program, such as valgrind
+# (tests/memcheck/run sets it).
+WRAP = shlex.split(os.environ.get("MARKET_WRAP", ""))
 # marketd refuses to start without a payment secret of 32 bytes or more.
 PAYMENT_SECRET = "test-payment-secret-0123456789abcdef"
 
@@ -90,7 +94,7 @@ class Server:
         self._local = threading.local()
 
     def start(self):
-        cmd = [MARKETD, "--listen", "127.0.0.1:0", "--db", self.db,
+        cmd = WRAP + [MARKETD, "--listen", "127.0.0.1:0", "--db", self.db,
                "--cert", os.path.join(self.certs, "localhost.crt"),
                "--key", os.path.join(self.certs, "localhost.key"),
                "--threads", str(self.threads)] + self.args
@@ -98,7 +102,7 @@ class Server:
         # not hold the test runner's output pipe open.
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env)
-        deadline = time.time() + 30
+        deadline = time.time() + (120 if WRAP else 30)
         while time.time() < deadline:
             line = self.proc.stderr.readline().decode("utf-8", "replace")
             if not line:
@@ -127,7 +131,7 @@ class Server:
             self._local.conn = None
         self.proc.send_signal(sig)
         try:
-            rc = self.proc.wait(timeout=30)
+            rc = self.proc.wait(timeout=120 if WRAP else 30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()
