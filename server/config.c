@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -46,10 +47,22 @@ parse_int_range(const char *v, long lo, long hi, int *out, char **err)
 	return 0;
 }
 
+/* 1..64, or "auto": one worker per online core. */
 static int
 parse_threads(struct config *c, size_t off, const char *v, char **err)
 {
-	return parse_int_range(v, 1, 64, (int *)((char *)c + off), err);
+	int *slot = (int *)((char *)c + off);
+	if (strcmp(v, "auto") == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		*slot = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+		return 0;
+	}
+	if (parse_int_range(v, 1, 64, slot, err) < 0) {
+		free(*err);
+		*err = xstrdup("must be auto or an integer from 1 to 64");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -135,7 +148,7 @@ static const struct option_def options[] = {
 	{"db", parse_string, OFF(db_path), "market.db", "SQLite database file"},
 	{"cert", parse_string, OFF(cert_path), "certs/localhost.crt", "PEM certificate chain"},
 	{"key", parse_string, OFF(key_path), "certs/localhost.key", "PEM private key"},
-	{"threads", parse_threads, OFF(threads), "2", "worker threads (1..64)"},
+	{"threads", parse_threads, OFF(threads), "auto", "worker threads (1..64; auto: one per core)"},
 	{"payment-secret", parse_string, OFF(payment_secret), NULL, "HMAC secret of payment callbacks (32 bytes or more)"},
 	{"demo", parse_bool, OFF(demo), "false", "demo mode: allow a missing or short payment secret (a flag: --demo)"},
 	{"synchronous", parse_synchronous, OFF(synchronous), "full", "SQLite synchronous mode"},

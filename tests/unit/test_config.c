@@ -23,7 +23,8 @@ test_defaults(void)
 	CHECK_STR(c.listen_host, "127.0.0.1");
 	CHECK(c.listen_port == 8443);
 	CHECK_STR(c.synchronous, "full");
-	CHECK(c.threads >= 1);
+	CHECK(c.threads == (sysconf(_SC_NPROCESSORS_ONLN) > 64 ? 64 :
+	    sysconf(_SC_NPROCESSORS_ONLN) < 1 ? 1 : sysconf(_SC_NPROCESSORS_ONLN)));
 	CHECK(c.login_max_failures == 5 && c.login_window == 900);
 	CHECK(c.payment_secret == NULL);
 	config_free(&c);
