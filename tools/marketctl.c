@@ -11,6 +11,8 @@
  *   marketctl --db FILE check [--repair-rollups]
  *   marketctl --db FILE report --from D --to D [--region CODE] [--csv]
  *                              [--group-by month]
+ *   marketctl --db FILE gen --products N --buyers N --sale-lines N --orders N
+ *                           [--days 365] [--seed S] [--tokens FILE]
  *   marketctl routes
  */
 #include <stdio.h>
@@ -37,6 +39,8 @@ usage(void)
 	    "       marketctl --db FILE backup DEST\n"
 	    "       marketctl --db FILE check [--repair-rollups]\n"
 	    "       marketctl --db FILE report --from YYYY-MM-DD --to YYYY-MM-DD [--region CODE] [--csv] [--group-by month]\n"
+	    "       marketctl --db FILE gen --products N --buyers N --sale-lines N --orders N\n"
+	    "                               [--days 365] [--seed S] [--tokens FILE]\n"
 	    "       marketctl routes\n");
 	return 2;
 }
@@ -144,6 +148,8 @@ main(int argc, char **argv)
 		rc = ctl_report(db, argc - 4, argv + 4);
 	else if (strcmp(cmd, "backup") == 0 && argc == 5)
 		rc = ctl_backup(db, argv[4]);
+	else if (strcmp(cmd, "gen") == 0)
+		rc = ctl_gen(db, argc - 4, argv + 4);
 	else if (strcmp(cmd, "import-products") == 0 && argc == 5)
 		rc = ctl_import_products(db, argv[4]);
 	else

@@ -26,5 +26,8 @@ int ctl_report(struct db *db, int argc, char **argv);
 int ctl_backup(struct db *db, const char *dest);
 /* Imports products from a CSV file; all rows or none. */
 int ctl_import_products(struct db *db, const char *path);
+/* Fills an empty database with a large generated dataset (tools/ctl/gen.c
+ * says what); argv holds the options after "gen". */
+int ctl_gen(struct db *db, int argc, char **argv);
 
 #endif
