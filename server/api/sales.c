@@ -8,6 +8,10 @@
  * writers on every connection take turns. Of two sends of one id, the
  * first is stored (201) and the second finds it (200, or 409 when the
  * content differs); the UNIQUE id is the backstop.
+ *
+ * A region-scoped coordinator works with the stalls of its region's
+ * producers only, and records only its region's products: anything else
+ * is 403, as for its producers and products.
  */
 #include "api/api.h"
 
@@ -17,6 +21,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "store/catalog.h"
 #include "store/market_days.h"
 #include "store/sales.h"
 #include "store/stock.h"
@@ -34,6 +39,59 @@ static bool
 may_use_stall(const struct request *r, int64_t operator_id)
 {
 	return r->user.role != ROLE_OPERATOR || r->user.id == operator_id;
+}
+
+static bool
+scoped(const struct request *r)
+{
+	return r->user.role == ROLE_COORDINATOR && r->user.region_code[0] != '\0';
+}
+
+/* false with 403 (naming field, which may be NULL) when the caller is
+ * a scoped coordinator and stall_id is another region's; an unknown
+ * stall is left to the caller. */
+static bool
+stall_in_scope(struct request *r, int64_t stall_id, const char *field)
+{
+	char region[72];
+	if (!scoped(r))
+		return true;
+	enum db_status st = store_stall_region(r->db, stall_id, region, sizeof(region));
+	if (st == DB_NOT_FOUND)
+		return true;
+	if (!db_ok(r, st))
+		return false;
+	if (strcmp(region, r->user.region_code) == 0)
+		return true;
+	reply_error(r, E_FORBIDDEN, field, "stall %" PRId64 " is outside your region",
+	    stall_id);
+	return false;
+}
+
+/* false with 403 when the caller is a scoped coordinator and a line of s
+ * is another region's product; unknown products are left to pricing. */
+static bool
+lines_in_scope(struct request *r, const struct sale *s)
+{
+	char region[72], field[64];
+	if (!scoped(r))
+		return true;
+	for (size_t i = 0; i < s->nlines; i++) {
+		enum db_status st = store_product_region(
+		    r->db, s->lines[i].product_id, region, sizeof(region));
+		if (st == DB_NOT_FOUND)
+			continue;
+		if (!db_ok(r, st))
+			return false;
+		if (strcmp(region, r->user.region_code) != 0) {
+			snprintf(field, sizeof(field), "lines[%zu].product_id", i);
+			reply_error(r, E_FORBIDDEN, field,
+			    "%s: product %" PRId64 " is outside your region", field,
+			    s->lines[i].product_id);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* The lines of a sale from the array lines into s->lines (allocated;
@@ -138,6 +196,8 @@ record_sale(struct request *r, struct sale *s, bool nested)
 		    "stall %" PRId64 " is not yours", s->stall_id);
 		goto out;
 	}
+	if (!stall_in_scope(r, s->stall_id, "stall_id") || !lines_in_scope(r, s))
+		goto out;
 	st = store_sale_fingerprint(r->db, s->id, stored);
 	if (st == DB_OK) {
 		answer_resend(r, s->id, fp, stored);
@@ -288,7 +348,7 @@ out:
 /*
  * Finds sale id for the caller: *stall_id and *voided. false with the
  * error set: 404 when there is no such sale, 403 when it is at another
- * operator's stall.
+ * operator's stall or outside a scoped coordinator's region.
  */
 static bool
 find_sale(struct request *r, const char *id, bool *voided)
@@ -311,7 +371,7 @@ find_sale(struct request *r, const char *id, bool *voided)
 		    r, E_FORBIDDEN, NULL, "sale %s is at another operator's stall", id);
 		return false;
 	}
-	return true;
+	return stall_in_scope(r, stall_id, NULL);
 }
 
 static void
@@ -410,6 +470,10 @@ list_sales(struct request *r)
 			}
 		}
 		f.operator_id = r->user.id;
+	} else if (scoped(r)) {
+		if (f.stall_id != 0 && !stall_in_scope(r, f.stall_id, "stall_id"))
+			goto out;
+		f.region = r->user.region_code;
 	}
 	if (!db_ok(r, store_sale_list(r->db, &f, after, p.limit, &items)))
 		goto out;

@@ -141,7 +141,7 @@ get_stall(struct request *r)
 }
 
 const struct route stalls_routes[] = {
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/market-days/{id}/stalls", .handler = create_stall, .roles = ROLES_STAFF, .body = true},
+	{.method = EVHTTP_REQ_POST, .path = "/api/v1/market-days/{id}/stalls", .handler = create_stall, .roles = ROLES_STAFF, .body = true, .scope = SCOPE_BODY_PRODUCER},
 	{.method = EVHTTP_REQ_GET, .path = "/api/v1/market-days/{id}/stalls", .handler = list_day_stalls, .roles = ROLES_ANYONE},
 	{.method = EVHTTP_REQ_GET, .path = "/api/v1/stalls/mine", .handler = list_my_stalls, .roles = ROLE_OPERATOR},
 	{.method = EVHTTP_REQ_GET, .path = "/api/v1/stalls/{id}", .handler = get_stall, .roles = ROLES_ANYONE},

@@ -22,6 +22,19 @@ store_stall_info(struct db *db, int64_t stall_id, int64_t *market_day_id,
 	return s;
 }
 
+enum db_status
+store_stall_region(struct db *db, int64_t stall_id, char *buf, size_t len)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT p.region_code FROM stalls s "
+	    "JOIN producers p ON p.id = s.producer_id WHERE s.id = ?1");
+	sqlite3_bind_int64(st, 1, stall_id);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		snprintf(buf, len, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+	return s;
+}
+
 #define MD_COLS "m.id, m.venue_id, v.name, m.date, m.opens_at, m.closes_at, " \
 	"m.channel, m.title, m.status"
 #define MD_FROM " FROM market_days m JOIN venues v ON v.id = m.venue_id "

@@ -28,6 +28,11 @@ enum db_status store_stall_info(struct db *db, int64_t stall_id,
     int64_t *market_day_id, int64_t *operator_id, char *market_day_status,
     size_t len, char *channel, size_t chlen);
 
+/* The region_code of the producer of stall_id, copied into buf.
+ * DB_NOT_FOUND when there is no such stall. */
+enum db_status store_stall_region(struct db *db, int64_t stall_id, char *buf,
+    size_t len);
+
 /* Filters of a market-day list; NULL / 0 means "any". Dates are
  * YYYY-MM-DD, inclusive. */
 struct md_filter {

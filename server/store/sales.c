@@ -315,12 +315,17 @@ store_sale_list(struct db *db, const struct sale_filter *f, int64_t after_seq,
 	                "AND (?3 = 0 OR s.market_day_id = ?3) "
 	                "AND (?4 = 0 OR s.stall_id IN (SELECT id FROM stalls WHERE "
 	                "operator_id = ?4)) "
+	                "AND (?6 IS NULL OR s.stall_id IN (SELECT t.id FROM stalls t "
+	                "JOIN producers p ON p.id = t.producer_id WHERE "
+	                "p.region_code = ?6)) "
 	                "ORDER BY s.seq LIMIT ?5");
 	sqlite3_bind_int64(st, 1, after_seq);
 	sqlite3_bind_int64(st, 2, f->stall_id);
 	sqlite3_bind_int64(st, 3, f->market_day_id);
 	sqlite3_bind_int64(st, 4, f->operator_id);
 	sqlite3_bind_int(st, 5, limit + 1);
+	if (f->region != NULL)
+		db_bind_text(st, 6, f->region);
 	*out = json_array();
 	enum db_status s = DB_OK;
 	int rc = SQLITE_DONE;

@@ -119,11 +119,12 @@ enum sale_outcome sale_record(struct db *db, struct sale *s,
 enum db_status store_sale_void(
     struct db *db, const char *id, const char *reason, int64_t user_id, int64_t now);
 
-/* Filters of a sale list; 0 means "any". */
+/* Filters of a sale list; 0 or NULL means "any". */
 struct sale_filter {
 	int64_t stall_id;
 	int64_t market_day_id;
 	int64_t operator_id; /* only sales at stalls of this operator */
+	const char *region;  /* only sales at stalls of this region's producers */
 };
 
 /* Sales matching f with seq above after_seq, by seq; up to limit + 1. */
