@@ -173,6 +173,14 @@ class Startup(unittest.TestCase):
             srv.start()
             old = srv.connect()
             self.assertEqual(srv.get("/healthz", conn=old).status, 200)
+            # Across the reload: a connection in the middle of its header
+            # block, and one that has only finished its handshake.
+            ctx_old = ssl.create_default_context(cafile=os.path.join(d, "dev-ca.crt"))
+            mid, idle = (ctx_old.wrap_socket(socket.create_connection(
+                ("127.0.0.1", srv.port), timeout=10), server_hostname="localhost")
+                for _ in range(2))
+            mid.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+            old_cert = mid.getpeercert(binary_form=True)
             # Swap in a certificate from another CA and reload.
             shutil.copy(os.path.join(other, "localhost.crt"), d)
             shutil.copy(os.path.join(other, "localhost.key"), d)
@@ -189,6 +197,17 @@ class Startup(unittest.TestCase):
                     import time
                     time.sleep(0.1)
             self.assertTrue(ok, "new connections do not present the new certificate")
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+                with ctx_new.wrap_socket(s, server_hostname="localhost") as t:
+                    self.assertNotEqual(t.getpeercert(binary_form=True), old_cert)
+            # The connections opened before it finish their requests.
+            mid.sendall(b"\r\n")
+            self.assertTrue(mid.recv(4096).startswith(b"HTTP/1.1 200 "))
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            self.assertTrue(idle.recv(4096).startswith(b"HTTP/1.1 200 "))
+            self.assertEqual(idle.getpeercert(binary_form=True), old_cert)
+            mid.close()
+            idle.close()
             # The connection opened before the reload still works.
             self.assertEqual(srv.get("/healthz", conn=old).status, 200)
             old.close()
