@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "crypto.h"
 #include "ctl/ctl.h"
@@ -127,6 +129,16 @@ main(int argc, char **argv)
 	if (argc < 4 || strcmp(argv[1], "--db") != 0)
 		return usage();
 	const char *path = argv[2], *cmd = argv[3];
+	/* The database holds password hashes and phone numbers: a file this
+	 * tool creates is private to its owner, as the server's are. */
+	umask(077);
+	/* Reading commands on a mistyped path must not make an empty
+	 * database there (and check or back it up). */
+	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "backup") == 0 ||
+	    strcmp(cmd, "report") == 0) && access(path, F_OK) != 0) {
+		fprintf(stderr, "marketctl: no database at %s\n", path);
+		return 1;
+	}
 	char *err = NULL;
 	struct db *db = db_open(path, "full", &err);
 	if (db == NULL) {

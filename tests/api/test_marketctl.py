@@ -45,6 +45,30 @@ class Marketctl(harness.ServerTest):
         p = self.srv.ctl("frobnicate", check=False)
         self.assertEqual(p.returncode, 2)
 
+    def test_reading_commands_need_an_existing_database(self):
+        missing = os.path.join(self.srv.dir, "typo.db")
+        for args in (["check"], ["backup", os.path.join(self.srv.dir, "copy.db")],
+                     ["report", "--from", "2026-01-01", "--to", "2026-01-31"]):
+            with self.subTest(args=args):
+                p = subprocess.run([harness.MARKETCTL, "--db", missing] + args,
+                                   capture_output=True)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn(b"no database at", p.stderr)
+                self.assertFalse(os.path.exists(missing))
+                self.assertFalse(os.path.exists(os.path.join(self.srv.dir, "copy.db")))
+
+    def test_a_database_it_creates_is_private(self):
+        path = os.path.join(self.srv.dir, "fresh.db")
+        old = os.umask(0o022)
+        try:
+            p = subprocess.run([harness.MARKETCTL, "--db", path, "user", "add",
+                                "--username", "first_admin", "--role", "admin"],
+                               input=b"password123\n", capture_output=True)
+        finally:
+            os.umask(old)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+
     def test_backup_while_serving_and_check(self):
         srv = self.srv
         admin = srv.user("bk_admin", "admin")
