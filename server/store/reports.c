@@ -241,8 +241,11 @@ idmap_get(struct idmap *m, int64_t key, bool *fresh)
 struct product_acc {
 	int64_t id;
 	size_t region;
+	size_t producer; /* index into producers */
 	int64_t units;
 	fen_t fen;
+	int64_t edge[2]; /* units in the first and last month, when taken as
+	                    the month less the days outside the range */
 };
 
 struct producer_acc {
@@ -270,6 +273,9 @@ struct impact {
 	struct product_acc *products;
 	struct producer_acc *producers;
 	size_t products_cap, producers_cap;
+	/* The first (0) and last (1) month of the range, when partial, may
+	 * be read as the month's row less the day rows outside the range. */
+	bool subtracted[2];
 	bool overflow;
 };
 
@@ -329,13 +335,25 @@ load_regions(struct db *db, struct impact *im)
 	return im->nregions == 0 && im->q->region != NULL ? DB_NOT_FOUND : DB_OK;
 }
 
+/* The slot of month k in product_acc.edge, or -1 when month k is read
+ * by adding rows only. */
+static int
+edge_slot(const struct impact *im, int64_t k)
+{
+	if (k == 0 && im->subtracted[0])
+		return 0;
+	if ((size_t)k == im->nmonths - 1 && im->subtracted[1])
+		return 1;
+	return -1;
+}
+
 /*
- * Adds the product rollup rows of st: (region_code, producer_id,
- * households, poor_households, product_id, period, units, five money
- * columns), period a date or a month.
+ * Adds the product rollup rows of st, times sign: (region_code,
+ * producer_id, households, poor_households, product_id, period, units,
+ * five money columns), period a date or a month.
  */
 static enum db_status
-add_product_rows(struct impact *im, sqlite3_stmt *st)
+add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 {
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -346,10 +364,10 @@ add_product_rows(struct impact *im, sqlite3_stmt *st)
 		int64_t k = month_number(db_col_text(st, 5)) - im->first_month;
 		if (r == im->nregions || k < 0 || (size_t)k >= im->nmonths)
 			continue; /* not asked for */
-		struct figures f = {.units = units};
+		struct figures f = {.units = sign * units};
 		fen_t fen = 0;
 		for (int i = 0; i < NCHANNELS; i++) {
-			f.fen[i] = sqlite3_column_int64(st, 7 + i);
+			f.fen[i] = sign * sqlite3_column_int64(st, 7 + i);
 			if (!fen_add(fen, f.fen[i], &fen))
 				im->overflow = true;
 		}
@@ -357,20 +375,6 @@ add_product_rows(struct impact *im, sqlite3_stmt *st)
 			im->overflow = true;
 
 		bool fresh;
-		size_t p = idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
-		if (fresh) {
-			if (p == im->products_cap) {
-				im->products_cap = im->products_cap ? 2 * im->products_cap : 64;
-				im->products = xrealloc(im->products,
-				    im->products_cap * sizeof(*im->products));
-			}
-			im->products[p] = (struct product_acc){
-			    .id = sqlite3_column_int64(st, 4), .region = r};
-		}
-		im->products[p].units += units;
-		if (!fen_add(im->products[p].fen, fen, &im->products[p].fen))
-			im->overflow = true;
-
 		size_t q = idmap_get(&im->producer_ids, sqlite3_column_int64(st, 1), &fresh);
 		if (fresh) {
 			if (q == im->producers_cap) {
@@ -382,10 +386,41 @@ add_product_rows(struct impact *im, sqlite3_stmt *st)
 			    .households = sqlite3_column_int64(st, 2),
 			    .poor = sqlite3_column_int64(st, 3)};
 		}
-		im->producers[q].months |= (uint64_t)1 << k;
+		size_t p = idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
+		if (fresh) {
+			if (p == im->products_cap) {
+				im->products_cap = im->products_cap ? 2 * im->products_cap : 64;
+				im->products = xrealloc(im->products,
+				    im->products_cap * sizeof(*im->products));
+			}
+			im->products[p] = (struct product_acc){
+			    .id = sqlite3_column_int64(st, 4), .region = r, .producer = q};
+		}
+		im->products[p].units += f.units;
+		if (!fen_add(im->products[p].fen, fen, &im->products[p].fen))
+			im->overflow = true;
+		/* A producer has a counted line in month k when one of its
+		 * products has units there; in a month read as a difference,
+		 * that is known once all its rows are in (add_edges). */
+		int slot = edge_slot(im, k);
+		if (slot >= 0)
+			im->products[p].edge[slot] += f.units;
+		else
+			im->producers[q].months |= (uint64_t)1 << k;
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+/* The producers with a counted line in a month read as a difference. */
+static void
+add_edges(struct impact *im)
+{
+	for (size_t i = 0; i < im->product_ids.n; i++)
+		for (int slot = 0; slot < 2; slot++)
+			if (im->products[i].edge[slot] > 0)
+				im->producers[im->products[i].producer].months |=
+				    (uint64_t)1 << (slot == 0 ? 0 : im->nmonths - 1);
 }
 
 #define PRODUCT_FIGURES                                                                \
@@ -396,8 +431,13 @@ add_product_rows(struct impact *im, sqlite3_stmt *st)
  * loop order: the region's producers, their products, then each
  * product's rows by primary key. */
 static enum db_status
-add_days(struct db *db, struct impact *im, const char *from, const char *to)
+add_days(struct db *db, struct impact *im, int64_t from, int64_t to, int sign)
 {
+	char a[11], b[11];
+	if (from > to)
+		return DB_OK;
+	date_format(from, a);
+	date_format(to, b);
 	sqlite3_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
@@ -414,9 +454,9 @@ add_days(struct db *db, struct impact *im, const char *from, const char *to)
 		    "JOIN producers p ON p.id = x.producer_id "
 		    "WHERE t.product_id = x.id AND t.date BETWEEN ?1 AND ?2");
 	}
-	db_bind_text(st, 1, from);
-	db_bind_text(st, 2, to);
-	return add_product_rows(im, st);
+	db_bind_text(st, 1, a);
+	db_bind_text(st, 2, b);
+	return add_product_rows(im, st, sign);
 }
 
 /* The product rows of months from..to (YYYY-MM, inclusive). */
@@ -441,12 +481,27 @@ add_months(struct db *db, struct impact *im, const char *from, const char *to)
 	}
 	db_bind_text(st, 1, from);
 	db_bind_text(st, 2, to);
-	return add_product_rows(im, st);
+	return add_product_rows(im, st, +1);
 }
 
 /*
- * The product rows of the range: whole months from the month rollup,
- * and the days of a partial month at either edge from the day rollup.
+ * How to read a partial month whose days from..to (inclusive) are in
+ * the range, of the month first..last: true to take the month's row less
+ * the day rows outside the range, when there are fewer of those than
+ * inside (a range that ends today, say: the rest of the month has none).
+ */
+static bool
+by_difference(int64_t from, int64_t to, int64_t first, int64_t last)
+{
+	int64_t in = to - from + 1, out = (last - first + 1) - in;
+	return out + 1 < in;
+}
+
+/*
+ * The product rows of the range: whole months from the month rollup.
+ * A partial month at either edge is read either as its days in the range
+ * from the day rollup, or as its month row less its days outside the
+ * range, whichever reads fewer rows.
  */
 static enum db_status
 add_range(struct db *db, struct impact *im)
@@ -455,28 +510,61 @@ add_range(struct db *db, struct impact *im)
 	date_parse(im->q->from, &fy, &fm, &fd);
 	date_parse(im->q->to, &ty, &tm, &td);
 	int64_t from = days_from_civil(fy, fm, fd), to = days_from_civil(ty, tm, td);
-	/* The first day of the first whole month, the last of the last. */
-	int64_t first = fd == 1 ? from : days_from_civil(fy, fm + 1, 1);
-	int64_t last = td == month_days(ty, tm) ? to : days_from_civil(ty, tm, 1) - 1;
-	char a[11], b[11];
+	/* The first and last month's first and last days. */
+	int64_t f1 = days_from_civil(fy, fm, 1), f2 = days_from_civil(fy, fm + 1, 1) - 1;
+	int64_t t1 = days_from_civil(ty, tm, 1), t2 = days_from_civil(ty, tm + 1, 1) - 1;
+	/* Month rows for months m1..m2 (numbers relative to the first), and
+	 * day rows: adding in1..in2 and in3..in4, taking away out1..out2 and
+	 * out3..out4 (empty when the first is after the second). */
+	int64_t m1 = 0, m2 = (int64_t)im->nmonths - 1;
+	int64_t in1 = 1, in2 = 0, in3 = 1, in4 = 0, out1 = 1, out2 = 0, out3 = 1, out4 = 0;
 	enum db_status s;
-	if (first > last)
-		return add_days(db, im, im->q->from, im->q->to);
-	if (from < first) {
-		date_format(first - 1, b);
-		if ((s = add_days(db, im, im->q->from, b)) != DB_OK)
+
+	if (im->nmonths == 1) {
+		if (from == f1 && to == f2)
+			; /* the whole month */
+		else if (by_difference(from, to, f1, f2)) {
+			im->subtracted[0] = true;
+			out1 = f1, out2 = from - 1, out3 = to + 1, out4 = f2;
+		} else {
+			m2 = -1;
+			in1 = from, in2 = to;
+		}
+	} else {
+		if (from != f1) {
+			if (by_difference(from, f2, f1, f2)) {
+				im->subtracted[0] = true;
+				out1 = f1, out2 = from - 1;
+			} else {
+				m1 = 1;
+				in1 = from, in2 = f2;
+			}
+		}
+		if (to != t2) {
+			if (by_difference(t1, to, t1, t2)) {
+				im->subtracted[1] = true;
+				out3 = to + 1, out4 = t2;
+			} else {
+				m2--;
+				in3 = t1, in4 = to;
+			}
+		}
+	}
+	if (m1 <= m2) {
+		char a[16], b[16];
+		int64_t n1 = im->first_month + m1, n2 = im->first_month + m2;
+		snprintf(a, sizeof(a), "%04d-%02d", (int)(n1 / 12 % 10000), (int)(n1 % 12 + 1));
+		snprintf(b, sizeof(b), "%04d-%02d", (int)(n2 / 12 % 10000), (int)(n2 % 12 + 1));
+		if ((s = add_months(db, im, a, b)) != DB_OK)
 			return s;
 	}
-	date_format(first, a);
-	date_format(last, b);
-	a[7] = b[7] = '\0';
-	if ((s = add_months(db, im, a, b)) != DB_OK)
+	if ((s = add_days(db, im, in1, in2, +1)) != DB_OK ||
+	    (s = add_days(db, im, in3, in4, +1)) != DB_OK ||
+	    (s = add_days(db, im, out1, out2, -1)) != DB_OK ||
+	    (s = add_days(db, im, out3, out4, -1)) != DB_OK)
 		return s;
-	if (last < to) {
-		date_format(last + 1, a);
-		s = add_days(db, im, a, im->q->to);
-	}
-	return s;
+	add_edges(im);
+	return DB_OK;
 }
 
 /* The counted sales and orders per region and day. */
@@ -515,6 +603,8 @@ add_producers(struct impact *im)
 	for (size_t i = 0; i < im->producer_ids.n; i++) {
 		const struct producer_acc *p = &im->producers[i];
 		struct region_acc *r = &im->regions[p->region];
+		if (p->months == 0)
+			continue; /* its rows in the range cancel out */
 		r->producers++;
 		r->households += p->households;
 		r->poor += p->poor;
@@ -538,6 +628,8 @@ static void
 rank_products(struct impact *im)
 {
 	for (size_t i = 0; i < im->product_ids.n; i++) {
+		if (im->products[i].units == 0)
+			continue; /* its rows in the range cancel out */
 		struct region_acc *r = &im->regions[im->products[i].region];
 		size_t j = r->ntop;
 		while (j > 0 && ranks_before(&im->products[i], &im->products[r->top[j - 1]]))

@@ -1,6 +1,7 @@
 #include "store/rollup.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -168,11 +169,17 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
 	" FROM (" RAW_PRODUCT(period) ")"
 #define COUNTS_V(a, b) "printf('stall_sales %d, orders %d', " a ", " b ") AS v"
 
-/* Compares two (k, v) queries: rows (key, rollup v or NULL, raw v or
- * NULL) where they differ. */
+/*
+ * Compares two (k, v) queries: the rows of each that the other lacks,
+ * as (k, v, side) with side 0 for the rollup and 1 for the raw rows,
+ * ordered by k then side. (EXCEPT sorts; a FULL JOIN of two subqueries
+ * would compare every row with every other.)
+ */
 #define COMPARE(rollup, raw)                                                           \
-	"SELECT coalesce(a.k, b.k), a.v, b.v FROM (" rollup ") a "                     \
-	"FULL JOIN (" raw ") b ON b.k = a.k WHERE a.v IS NOT b.v ORDER BY 1"
+	"WITH a AS MATERIALIZED (" rollup "), b AS MATERIALIZED (" raw ") "           \
+	"SELECT k, v, 0 FROM (SELECT k, v FROM a EXCEPT SELECT k, v FROM b) "          \
+	"UNION ALL SELECT k, v, 1 FROM (SELECT k, v FROM b EXCEPT SELECT k, v FROM a) " \
+	"ORDER BY 1, 3"
 
 static const struct {
 	const char *table;
@@ -195,6 +202,14 @@ static const struct {
             "SELECT r0 AS k, " COUNTS_V("r1", "r2") " FROM (" RAW_DAY ")")},
 };
 
+/* One differing key: its rollup and raw figures ("-" for no row). */
+static void
+report_key(rollup_bad_fn *bad, void *arg, const char *table, const char *key,
+    const char *rollup, const char *raw)
+{
+	bad(table, key, rollup ? rollup : "-", raw ? raw : "-", arg);
+}
+
 int
 rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg)
 {
@@ -204,14 +219,38 @@ rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg)
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(h, comparisons[i].sql, -1, &st, NULL) != SQLITE_OK)
 			return -1;
+		/* Rows come by key, the rollup's before the raw rows': pair a
+		 * key's two sides into one report. */
+		char *key = NULL, *rollup = NULL;
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *a = (const char *)sqlite3_column_text(st, 1);
-			const char *b = (const char *)sqlite3_column_text(st, 2);
-			bad(comparisons[i].table, (const char *)sqlite3_column_text(st, 0),
-			    a ? a : "-", b ? b : "-", arg);
+			const char *k = (const char *)sqlite3_column_text(st, 0);
+			const char *v = (const char *)sqlite3_column_text(st, 1);
+			bool raw = sqlite3_column_int(st, 2) == 1;
+			if (key != NULL && (raw ? strcmp(key, k) != 0 : true)) {
+				report_key(bad, arg, comparisons[i].table, key, rollup, NULL);
+				n++;
+				free(key);
+				free(rollup);
+				key = rollup = NULL;
+			}
+			if (!raw) {
+				key = xstrdup(k);
+				rollup = xstrdup(v);
+				continue;
+			}
+			report_key(bad, arg, comparisons[i].table, k, rollup, v);
+			n++;
+			free(key);
+			free(rollup);
+			key = rollup = NULL;
+		}
+		if (key != NULL && rc == SQLITE_DONE) {
+			report_key(bad, arg, comparisons[i].table, key, rollup, NULL);
 			n++;
 		}
+		free(key);
+		free(rollup);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
 			return -1;

@@ -236,10 +236,31 @@ class ReportProperty(harness.ServerTest):
         self.assertGreater(rep["totals"]["stall_sales"], 2500)
         self.assertGreater(rep["totals"]["orders"], 50)
 
+    def test_shapes_of_range(self):
+        # A partial month is read as its days, or as its month less the
+        # days outside the range: ranges that take each way at each end.
+        t, day = self.today, datetime.timedelta(days=1)
+        mid = (self.first.replace(day=1) + 62 * day).replace(day=1)  # a whole month
+        end = (mid + 32 * day).replace(day=1) - day
+        shapes = [
+            (t - 364 * day, t),                 # the last twelve months
+            (t.replace(day=1), t),              # this month so far
+            (mid, end),                         # one whole month
+            (mid + day, end - day),             # one month less its ends
+            (mid + 12 * day, mid + 14 * day),   # a few days inside a month
+            (mid - day, end + day),             # a month and a day each side
+            (mid - 27 * day, end + 27 * day),   # most of the months around it
+            (mid + 20 * day, mid + 20 * day),   # one day
+            (end, end + day),                   # across a month's end
+        ]
+        for a, b in shapes:
+            with self.subTest(frm=a, to=b):
+                self.assertReport(max(a, self.first), min(b, t))
+
     def test_random_ranges(self):
         rnd = random.Random(SEED + 1)
         span = (self.today - self.first).days
-        for _ in range(12):
+        for _ in range(30):
             a = self.first + datetime.timedelta(days=rnd.randint(0, span))
             b = a + datetime.timedelta(days=rnd.randint(0, span))
             with self.subTest(frm=a, to=b):
