@@ -19,21 +19,22 @@
 
 #define ORDER_COUNTED "o.status IN ('paid', 'ready', 'fulfilled')"
 
-/* One stall sale's lines in the rollups, times sign. */
+/* One stall sale's lines in the rollups, times sign, a row a line: a
+ * product on two lines meets its own row and adds to it (no GROUP BY, so
+ * no sorter on the write path). */
 #define SALE_FIGURES(period)                                                           \
-	"SELECT l.product_id, " period ", ?2 * sum(l.quantity), "                      \
-	"?2 * sum(CASE d.channel WHEN 'holiday_market' THEN l.amount_fen ELSE 0 END), " \
-	"?2 * sum(CASE d.channel WHEN 'caravan' THEN l.amount_fen ELSE 0 END), "       \
-	"?2 * sum(CASE d.channel WHEN 'counter' THEN l.amount_fen ELSE 0 END), "       \
-	"?2 * sum(CASE d.channel WHEN 'five_into' THEN l.amount_fen ELSE 0 END), 0 "   \
+	"SELECT l.product_id, " period ", ?2 * l.quantity, "                           \
+	"CASE d.channel WHEN 'holiday_market' THEN ?2 * l.amount_fen ELSE 0 END, "     \
+	"CASE d.channel WHEN 'caravan' THEN ?2 * l.amount_fen ELSE 0 END, "            \
+	"CASE d.channel WHEN 'counter' THEN ?2 * l.amount_fen ELSE 0 END, "            \
+	"CASE d.channel WHEN 'five_into' THEN ?2 * l.amount_fen ELSE 0 END, 0 "        \
 	"FROM sales s JOIN market_days d ON d.id = s.market_day_id "                   \
-	"JOIN sale_lines l ON l.sale_seq = s.seq WHERE s.id = ?1 GROUP BY l.product_id "
+	"JOIN sale_lines l ON l.sale_seq = s.seq WHERE s.id = ?1 "
 
 #define ORDER_FIGURES(period)                                                          \
-	"SELECT l.product_id, " period ", ?2 * sum(l.quantity), 0, 0, 0, 0, "          \
-	"?2 * sum(l.amount_fen) "                                                      \
-	"FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.id = ?1 "       \
-	"GROUP BY l.product_id "
+	"SELECT l.product_id, " period ", ?2 * l.quantity, 0, 0, 0, 0, "               \
+	"?2 * l.amount_fen "                                                           \
+	"FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.id = ?1 "
 
 static enum db_status
 step_all(struct db *db, sqlite3_stmt *const *st, size_t n)
