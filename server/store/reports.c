@@ -115,6 +115,31 @@ month_number(const char *s)
 	return (int64_t)atoi(s) * 12 + (s[5] - '0') * 10 + (s[6] - '0') - 1;
 }
 
+/* ---- One snapshot ---------------------------------------------------- */
+
+/*
+ * A report reads with several statements; in one read transaction they
+ * all see the same committed state, so a sale recorded meanwhile is in
+ * every figure or in none. *began says whether this call began it (a
+ * caller already in a transaction keeps its own).
+ */
+static enum db_status
+snapshot_begin(struct db *db, bool *began)
+{
+	*began = sqlite3_get_autocommit(db_handle(db)) != 0;
+	return *began ? db_exec_stmt(db, db_stmt(db, "BEGIN")) : DB_OK;
+}
+
+static void
+snapshot_end(struct db *db, bool began)
+{
+	if (!began)
+		return;
+	db_reset_all(db);
+	if (db_exec_stmt(db, db_stmt(db, "COMMIT")) != DB_OK)
+		sqlite3_exec(db_handle(db), "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* ---- Figures -------------------------------------------------------- */
 
 static const char *const channels[] = {
@@ -757,7 +782,11 @@ report_impact(struct db *db, const struct impact_query *q, json_t **out)
 	im.nmonths = (size_t)(month_number(q->to) - im.first_month + 1);
 	if (im.nmonths > MONTHS_MAX)
 		return DB_ERROR; /* report_range_check() was not called */
-	enum db_status s = load_regions(db, &im);
+	bool began;
+	enum db_status s = snapshot_begin(db, &began);
+	if (s != DB_OK)
+		return s;
+	s = load_regions(db, &im);
 	if (s == DB_OK)
 		s = add_range(db, &im);
 	if (s == DB_OK)
@@ -767,6 +796,7 @@ report_impact(struct db *db, const struct impact_query *q, json_t **out)
 		rank_products(&im);
 		s = impact_json(db, &im, out);
 	}
+	snapshot_end(db, began);
 	impact_free(&im);
 	return s;
 }
@@ -964,10 +994,16 @@ report_closeout(struct db *db, int64_t id, const struct closeout_scope *scope,
     json_t **out)
 {
 	json_t *day = NULL, *stalls = NULL, *pick = NULL;
+	bool began;
 	*out = NULL;
-	enum db_status s = store_market_day_get(db, id, &day);
+	enum db_status s = snapshot_begin(db, &began);
 	if (s != DB_OK)
 		return s;
+	s = store_market_day_get(db, id, &day);
+	if (s != DB_OK) {
+		snapshot_end(db, began);
+		return s;
+	}
 	sqlite3_stmt *st = db_stmt(db,
 	    "SELECT st.id, st.label FROM stalls st "
 	    "JOIN producers p ON p.id = st.producer_id WHERE st.market_day_id = ?1 "
@@ -986,6 +1022,7 @@ report_closeout(struct db *db, int64_t id, const struct closeout_scope *scope,
 	}
 	if (s == DB_OK)
 		s = pickups(db, id, scope->region, &pick);
+	snapshot_end(db, began);
 	if (s != DB_OK) {
 		json_decref(day);
 		json_decref(stalls);
