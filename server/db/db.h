@@ -79,10 +79,11 @@ enum db_status db_batch_end(struct db *db, bool commit);
 int64_t db_total_changes(struct db *db);
 
 /*
- * A number that changes whenever another connection (the writer, or
- * another process) has committed since this connection last asked: what
- * a reader tags cached replies with. It costs no query, only a look at
- * the WAL's shared index.
+ * A number that changes whenever any connection (the writer, or another
+ * process) commits: what a reader tags cached replies with. It is read
+ * from the WAL index shared by all connections (the -shm file, mapped
+ * read-only), with no lock and no system call; where that cannot be
+ * mapped, from PRAGMA data_version.
  */
 uint64_t db_data_version(struct db *db);
 
