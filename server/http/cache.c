@@ -13,9 +13,18 @@
 #define SLOTS 256                   /* per thread, a power of two */
 #define BYTES_MAX (8 * 1024 * 1024) /* per thread */
 
+/* A reply body, shared by the cache and the replies still being sent
+ * (evbuffer references): freed when the last lets go. Only its worker
+ * thread touches it, so the count needs no atomics. */
+struct blob {
+	unsigned refs;
+	size_t len;
+	char data[];
+};
+
 struct entry {
 	char *key;      /* path '?' query; NULL when the slot is free */
-	char *body;
+	struct blob *body;
 	size_t len;
 	char etag[68];
 	const char *type;
@@ -31,13 +40,21 @@ static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 static void
+blob_release(const void *data, size_t len, void *arg)
+{
+	struct blob *b = arg;
+	if (--b->refs == 0)
+		free(b);
+}
+
+static void
 entry_clear(struct cache *c, struct entry *e)
 {
 	if (e->key == NULL)
 		return;
 	c->bytes -= e->len;
 	free(e->key);
-	free(e->body);
+	blob_release(NULL, 0, e->body);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -107,8 +124,12 @@ cache_reply(struct request *r, uint64_t *version)
 	if (req_etag_matches(r, e->etag)) {
 		reply_empty(r, 304);
 	} else {
+		/* The reply refers to the cached bytes: no copy. */
 		struct evbuffer *b = evbuffer_new();
-		evbuffer_add(b, e->body, e->len);
+		e->body->refs++;
+		if (evbuffer_add_reference(b, e->body->data, e->len, blob_release,
+		    e->body) != 0)
+			e->body->refs--;
 		reply_raw(r, 200, e->type, b);
 		evbuffer_free(b);
 	}
@@ -137,8 +158,10 @@ cache_store(struct request *r, uint64_t version)
 		return;
 	}
 	e->key = key;
-	e->body = xmalloc(len ? len : 1);
-	evbuffer_copyout(r->reply_raw, e->body, len);
+	e->body = xmalloc(sizeof(*e->body) + len);
+	e->body->refs = 1;
+	e->body->len = len;
+	evbuffer_copyout(r->reply_raw, e->body->data, len);
 	e->len = len;
 	strcpy(e->etag, etag);
 	e->type = r->reply_type;
