@@ -25,8 +25,9 @@ class PaymentSecret(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="market-secret-")
         # A database that exists already, so start-up logs no migrations.
         cls.db = os.path.join(cls.tmp, "m.db")
-        subprocess.run([harness.MARKETCTL, "--db", cls.db, "check"], check=True,
-                       capture_output=True)
+        subprocess.run([harness.MARKETCTL, "--db", cls.db, "user", "add",
+                        "--username", "seed_admin", "--role", "admin"],
+                       input=b"password123\n", check=True, capture_output=True)
         cls.base = [harness.MARKETD, "--listen", "127.0.0.1:0", "--db", cls.db,
                     "--cert", os.path.join(cls.certs, "localhost.crt"),
                     "--key", os.path.join(cls.certs, "localhost.key")]
