@@ -378,6 +378,15 @@ map_shm(struct db *db)
 	db->shm = p;
 }
 
+void
+db_tune(struct db *db, int cache_kib, int64_t mmap_bytes)
+{
+	char *sql = xasprintf("PRAGMA cache_size = -%d; PRAGMA mmap_size = %lld;",
+	    cache_kib, (long long)mmap_bytes);
+	db_exec(db, sql);
+	free(sql);
+}
+
 uint64_t
 db_data_version(struct db *db)
 {

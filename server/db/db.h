@@ -75,6 +75,12 @@ enum db_status db_job_begin(struct db *db);
 bool db_job_end(struct db *db, bool keep);
 bool db_batch_alive(struct db *db);
 enum db_status db_batch_end(struct db *db, bool commit);
+/* The page cache of this connection (KiB) and how much of the database
+ * file it may read through mmap(2) instead of read(2) (0: none). */
+void db_tune(struct db *db, int cache_kib, int64_t mmap_bytes);
+/* What every connection of marketd maps: reads of a big database then
+ * copy no pages from the kernel's cache. */
+#define DB_MMAP_BYTES (256ll * 1024 * 1024)
 /* Rows changed by this connection since it opened. */
 int64_t db_total_changes(struct db *db);
 

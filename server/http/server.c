@@ -38,6 +38,7 @@
 #define LIBEVENT_MAX_HEADERS (64 * 1024)
 #define SHUTDOWN_GRACE_MS 250
 #define SHUTDOWN_WAIT_S 10
+#define WORKER_CACHE_KIB (8 * 1024) /* reports read many pages */
 
 struct worker {
 	struct server *srv;
@@ -337,6 +338,7 @@ server_new(const struct config *cfg, char **err)
 		w->db = db_open(cfg->db_path, cfg->synchronous, err);
 		if (w->db == NULL)
 			goto fail;
+		db_tune(w->db, WORKER_CACHE_KIB, DB_MMAP_BYTES);
 		/* The changelist folds a connection's add-then-delete of
 		 * events within one loop turn into nothing: a TLS reply made
 		 * four epoll_ctl calls a request without it. */

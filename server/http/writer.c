@@ -13,6 +13,7 @@
 
 /* At most this many requests share a transaction; more wait for the next. */
 #define BATCH_MAX 512
+#define WRITER_CACHE_KIB (64 * 1024)
 
 struct writer {
 	struct db *db;
@@ -34,6 +35,10 @@ writer_new(const struct config *cfg, void (*done)(struct request *r), char **err
 		free(wr);
 		return NULL;
 	}
+	/* A batch's transaction touches many pages: with SQLite's default
+	 * 2 MiB cache it would spill them into the WAL mid-transaction and
+	 * read them back. */
+	db_tune(wr->db, WRITER_CACHE_KIB, DB_MMAP_BYTES);
 	wr->done = done;
 	wr->tail = &wr->head;
 	pthread_mutex_init(&wr->mu, NULL);
