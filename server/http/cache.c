@@ -1,6 +1,7 @@
 #include "http/cache.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,10 @@
 #include "db/db.h"
 #include "util.h"
 
-#define SLOTS 256                   /* per thread, a power of two */
-#define BYTES_MAX (8 * 1024 * 1024) /* per thread */
+/* Slots per thread (a power of two): enough for every product of a
+ * national catalog by id, and its list pages. An empty slot is 24 bytes. */
+#define SLOTS 16384
+#define BYTES_MAX (8 * 1024 * 1024) /* of bodies, per thread */
 
 /* A reply body, shared by the cache and the replies still being sent
  * (evbuffer references): freed when the last lets go. Only its worker
@@ -19,20 +22,22 @@
 struct blob {
 	unsigned refs;
 	size_t len;
+	const char *type;
+	char etag[68];
 	char data[];
 };
 
 struct entry {
 	char *key;      /* path '?' query; NULL when the slot is free */
 	struct blob *body;
-	size_t len;
-	char etag[68];
-	const char *type;
+	bool listed;    /* its index is in used[] */
 };
 
 struct cache {
 	uint64_t version;
 	size_t bytes;
+	size_t nused;
+	uint16_t used[SLOTS]; /* the slots in use, to empty them quickly */
 	struct entry slots[SLOTS];
 };
 
@@ -47,23 +52,34 @@ blob_release(const void *data, size_t len, void *arg)
 		free(b);
 }
 
+/* Frees slot e's contents (its index stays in used[] until emptied). */
 static void
 entry_clear(struct cache *c, struct entry *e)
 {
 	if (e->key == NULL)
 		return;
-	c->bytes -= e->len;
+	c->bytes -= e->body->len;
 	free(e->key);
 	blob_release(NULL, 0, e->body);
-	memset(e, 0, sizeof(*e));
+	e->key = NULL;
+	e->body = NULL;
+}
+
+static void
+cache_empty(struct cache *c)
+{
+	for (size_t i = 0; i < c->nused; i++) {
+		entry_clear(c, &c->slots[c->used[i]]);
+		c->slots[c->used[i]].listed = false;
+	}
+	c->nused = 0;
 }
 
 static void
 cache_destroy(void *arg)
 {
 	struct cache *c = arg;
-	for (size_t i = 0; i < SLOTS; i++)
-		entry_clear(c, &c->slots[i]);
+	cache_empty(c);
 	free(c);
 }
 
@@ -85,8 +101,7 @@ thread_cache(uint64_t version)
 		pthread_setspecific(cache_key, c);
 	}
 	if (c->version != version) {
-		for (size_t i = 0; i < SLOTS; i++)
-			entry_clear(c, &c->slots[i]);
+		cache_empty(c);
 		c->version = version;
 	}
 	return c;
@@ -120,17 +135,17 @@ cache_reply(struct request *r, uint64_t *version)
 	free(key);
 	if (!hit)
 		return false;
-	reply_header(r, "ETag", e->etag);
-	if (req_etag_matches(r, e->etag)) {
+	reply_header(r, "ETag", e->body->etag);
+	if (req_etag_matches(r, e->body->etag)) {
 		reply_empty(r, 304);
 	} else {
 		/* The reply refers to the cached bytes: no copy. */
 		struct evbuffer *b = evbuffer_new();
 		e->body->refs++;
-		if (evbuffer_add_reference(b, e->body->data, e->len, blob_release,
-		    e->body) != 0)
+		if (evbuffer_add_reference(b, e->body->data, e->body->len,
+		    blob_release, e->body) != 0)
 			e->body->refs--;
-		reply_raw(r, 200, e->type, b);
+		reply_raw(r, 200, e->body->type, b);
 		evbuffer_free(b);
 	}
 	return true;
@@ -142,12 +157,13 @@ cache_store(struct request *r, uint64_t version)
 	const char *etag = evhttp_find_header(
 	    evhttp_request_get_output_headers(r->ev), "ETag");
 	if (r->status != 200 || r->reply_raw == NULL || etag == NULL ||
-	    strlen(etag) >= sizeof(((struct entry *)0)->etag))
+	    strlen(etag) >= sizeof(((struct blob *)0)->etag))
 		return;
 	size_t len = evbuffer_get_length(r->reply_raw);
-	struct cache *c = thread_cache(version);
-	/* Tagged with an older version than the database's now: it may
-	 * hold what a commit since changed. */
+	/* The version now, not the reply's: a reply read before a commit
+	 * that happened since is not kept (it may hold what the commit
+	 * changed). */
+	struct cache *c = thread_cache(db_data_version(r->db));
 	if (c->version != version)
 		return;
 	char *key = request_key(r);
@@ -157,13 +173,16 @@ cache_store(struct request *r, uint64_t version)
 		free(key);
 		return;
 	}
+	if (!e->listed) {
+		e->listed = true;
+		c->used[c->nused++] = (uint16_t)(e - c->slots);
+	}
 	e->key = key;
 	e->body = xmalloc(sizeof(*e->body) + len);
 	e->body->refs = 1;
 	e->body->len = len;
+	e->body->type = r->reply_type;
+	strcpy(e->body->etag, etag);
 	evbuffer_copyout(r->reply_raw, e->body->data, len);
-	e->len = len;
-	strcpy(e->etag, etag);
-	e->type = r->reply_type;
 	c->bytes += len;
 }
