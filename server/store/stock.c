@@ -17,17 +17,18 @@ stock_move(struct db *db, int64_t product_id, int64_t delta,
     bool floor_zero, int64_t *stock_after)
 {
 	/* One statement reads and changes the stock, so two writers can
-	 * never both pass the floor check on the same old value. */
+	 * never both pass the floor check on the same old value. (Not
+	 * UPDATE ... RETURNING: RETURNING makes SQLite open a statement
+	 * journal, which inside the writer's batch costs more than the
+	 * update itself.) */
 	sqlite3_stmt *st = db_stmt(db,
 	    "UPDATE products SET stock = stock + ?2, updated_at = ?3 "
-	    "WHERE id = ?1 AND (?4 = 0 OR stock + ?2 >= 0) RETURNING stock");
+	    "WHERE id = ?1 AND (?4 = 0 OR stock + ?2 >= 0)");
 	sqlite3_bind_int64(st, 1, product_id);
 	sqlite3_bind_int64(st, 2, delta);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int(st, 4, floor_zero);
-	enum db_status s = db_step_one(db, st);
-	int64_t after = s == DB_OK ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	enum db_status s = db_exec_change(db, st);
 	if (s == DB_NOT_FOUND) {
 		/* No such product, or the floor refused it. */
 		st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
@@ -37,17 +38,25 @@ stock_move(struct db *db, int64_t product_id, int64_t delta,
 	}
 	if (s != DB_OK)
 		return s;
-	if (stock_after != NULL)
-		*stock_after = after;
+	if (stock_after != NULL) {
+		st = db_stmt(db, "SELECT stock FROM products WHERE id = ?1");
+		sqlite3_bind_int64(st, 1, product_id);
+		s = db_step_one(db, st);
+		*stock_after = s == DB_OK ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		if (s != DB_OK)
+			return s == DB_NOT_FOUND ? DB_ERROR : s;
+	}
 	if (delta == 0)
 		return DB_OK;
+	/* The stock just set, read back in the same statement. */
 	st = db_stmt(db,
 	    "INSERT INTO stock_movements (product_id, delta, stock_after, reason, "
-	    "ref, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	    "ref, user_id, at) VALUES (?1, ?2, "
+	    "(SELECT stock FROM products WHERE id = ?1), ?4, ?5, ?6, ?7)");
 	sqlite3_bind_int64(st, 1, product_id);
 	sqlite3_bind_int64(st, 2, delta);
-	sqlite3_bind_int64(st, 3, after);
-	db_bind_text(st, 4, reason_names[reason]);
+	sqlite3_bind_text(st, 4, reason_names[reason], -1, SQLITE_STATIC);
 	db_bind_text(st, 5, ref);
 	if (user_id > 0)
 		sqlite3_bind_int64(st, 6, user_id);
