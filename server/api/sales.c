@@ -165,23 +165,29 @@ answer_resend(struct request *r, const char *id, const char *fp, const char *sto
 /*
  * Records the parsed sale s for the caller and sets the reply: 201 with
  * the sale when new, 200 with the stored sale when re-sent, or the
- * problem. nested: the caller holds a write transaction (a batch), so the
- * sale goes in a savepoint of it and counts once the caller commits;
- * otherwise the sale has a transaction of its own.
+ * problem. nested: the caller holds a write transaction (a batch) and
+ * the sale joins it; otherwise the sale has a transaction of its own.
+ *
+ * A nested sale has no savepoint of its own: everything that can refuse
+ * it is checked before sale_record() writes anything, so a refused sale
+ * leaves nothing to undo. Only a database failure can stop it midway;
+ * then the function returns false and the caller must undo its whole
+ * transaction. Otherwise it returns true.
  */
-static void
+static bool
 record_sale(struct request *r, struct sale *s, bool nested)
 {
 	char fp[65], stored[65], day_status[16], channel[32];
 	json_t *sale = NULL;
-	bool open = false;
+	bool open = false, intact = true;
 	enum db_status st;
 
 	sale_fingerprint(s, fp);
-	st = nested ? store_sale_savepoint(r->db) : db_begin_write(r->db);
-	if (!db_ok(r, st))
-		goto out;
-	open = true;
+	if (!nested) {
+		if (!db_ok(r, db_begin_write(r->db)))
+			goto out;
+		open = true;
+	}
 	st = store_stall_info(r->db, s->stall_id, &s->market_day_id, &s->operator_id,
 	    day_status, sizeof(day_status), channel, sizeof(channel));
 	if (st == DB_NOT_FOUND) {
@@ -191,6 +197,7 @@ record_sale(struct request *r, struct sale *s, bool nested)
 	}
 	if (!db_ok(r, st))
 		goto out;
+	s->channel = channel;
 	if (!may_use_stall(r, s->operator_id)) {
 		reply_error(r, E_FORBIDDEN, "stall_id",
 		    "stall %" PRId64 " is not yours", s->stall_id);
@@ -218,12 +225,8 @@ record_sale(struct request *r, struct sale *s, bool nested)
 		break;
 	case SALE_ID_TAKEN:
 		/* Someone stored the id after we looked (a writer outside
-		 * BEGIN IMMEDIATE): undo, and answer as to a re-send. */
-		if (nested)
-			store_sale_undo(r->db);
-		else
-			db_rollback(r->db);
-		open = false;
+		 * this transaction): nothing was written; answer as to a
+		 * re-send. */
 		st = store_sale_fingerprint(r->db, s->id, stored);
 		if (st == DB_OK)
 			answer_resend(r, s->id, fp, stored);
@@ -248,25 +251,24 @@ record_sale(struct request *r, struct sale *s, bool nested)
 		reply_error(r, E_VALIDATION, "lines", "lines: the total is too large");
 		goto out;
 	case SALE_DB_ERROR:
+		intact = false;
 		reply_error(r, E_INTERNAL, NULL, NULL);
 		goto out;
 	}
-	if (!db_ok(r, store_sale_get(r->db, s->id, &sale)))
-		goto out;
-	st = nested ? store_sale_release(r->db) : db_commit(r->db);
-	if (!db_ok(r, st))
-		goto out; /* db_commit has rolled back; undo is harmless */
-	open = false;
+	/* The reply is the sale as stored, built from what was stored. */
+	sale = sale_json(s, r->now);
+	if (!nested) {
+		if (!db_ok(r, db_commit(r->db)))
+			goto out; /* db_commit has rolled back */
+		open = false;
+	}
 	reply_json(r, 201, sale);
 	sale = NULL;
 out:
-	if (open) {
-		if (nested)
-			store_sale_undo(r->db);
-		else
-			db_rollback(r->db);
-	}
+	if (open)
+		db_rollback(r->db);
 	json_decref(sale);
+	return intact;
 }
 
 static void
@@ -285,7 +287,7 @@ create_sale(struct request *r)
  * the item's result.
  */
 static json_t *
-batch_item(struct request *r, json_t *obj, size_t i)
+batch_item(struct request *r, json_t *obj, size_t i, bool *intact)
 {
 	struct request one = {
 	    .db = r->db,
@@ -305,7 +307,7 @@ batch_item(struct request *r, json_t *obj, size_t i)
 		reply_error(
 		    &one, E_VALIDATION, field, "%s: a sale must be an object", field);
 	} else if (parse_sale(&one, obj, &s)) {
-		record_sale(&one, &s, true);
+		*intact = record_sale(&one, &s, true);
 	}
 	free(s.lines);
 	if (one.reply_body == NULL) {
@@ -330,13 +332,22 @@ create_batch(struct request *r)
 	json_t *sales, *results = NULL;
 	if (!f_array(fields_of(r), "sales", F_REQUIRED, 1, BATCH_MAX, &sales))
 		goto out;
-	/* One transaction, a savepoint a sale: the batch costs one commit. */
+	/* One transaction for all: the batch costs one commit, and a sale
+	 * refused leaves nothing in it (see record_sale()). */
 	if (!db_ok(r, db_begin_write(r->db)))
 		goto out;
 	results = json_array();
-	for (size_t i = 0; i < json_array_size(sales); i++)
+	bool intact = true;
+	for (size_t i = 0; i < json_array_size(sales) && intact; i++)
 		json_array_append_new(
-		    results, batch_item(r, json_array_get(sales, i), i));
+		    results, batch_item(r, json_array_get(sales, i), i, &intact));
+	if (!intact) {
+		/* A sale failed midway in the database: the batch is undone
+		 * whole (the router rolls back), and the client sends it
+		 * again; the sales it did store are re-sends then. */
+		reply_error(r, E_INTERNAL, NULL, NULL);
+		goto out;
+	}
 	if (!db_ok(r, db_commit(r->db)))
 		goto out;
 	reply_json(r, 200, json_pack("{s:o}", "results", results));

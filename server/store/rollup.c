@@ -75,6 +75,61 @@ rollup_sale(struct db *db, const char *id, int sign)
 }
 
 enum db_status
+rollup_sale_line(struct db *db, int64_t product_id, const char *date,
+    const char *channel, int64_t units, fen_t fen)
+{
+	/* One row a line, its figures bound: no read of the sale back, no
+	 * join, and a one-row upsert needs no statement journal. */
+#define LINE_FIGURES                                                                   \
+	"?3, CASE ?4 WHEN 'holiday_market' THEN ?5 ELSE 0 END, "                       \
+	"CASE ?4 WHEN 'caravan' THEN ?5 ELSE 0 END, "                                  \
+	"CASE ?4 WHEN 'counter' THEN ?5 ELSE 0 END, "                                  \
+	"CASE ?4 WHEN 'five_into' THEN ?5 ELSE 0 END, 0"
+	sqlite3_stmt *st[2];
+	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
+	                    "units, " FEN_COLS ") VALUES (?1, ?2, " LINE_FIGURES ") "
+	                    "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
+	st[1] = db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
+	                    "units, " FEN_COLS ") VALUES (?1, substr(?2, 1, 7), "
+	                    LINE_FIGURES ") "
+	                    "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
+#undef LINE_FIGURES
+	for (size_t i = 0; i < nitems(st); i++) {
+		sqlite3_bind_int64(st[i], 1, product_id);
+		db_bind_text(st[i], 2, date);
+		sqlite3_bind_int64(st[i], 3, units);
+		db_bind_text(st[i], 4, channel);
+		sqlite3_bind_int64(st[i], 5, fen);
+	}
+	return step_all(db, st, nitems(st));
+}
+
+enum db_status
+rollup_sale_count(struct db *db, const char *date, const char *const *regions,
+    size_t nregions, int sign)
+{
+	enum db_status s = DB_OK;
+	for (size_t i = 0; i < nregions && s == DB_OK; i++) {
+		sqlite3_stmt *st = db_stmt(db, "INSERT INTO report_region_day "
+		    "(region_code, date, stall_sales, orders) VALUES (?1, ?2, ?3, 0) "
+		    "ON CONFLICT (region_code, date) DO UPDATE "
+		    "SET stall_sales = stall_sales + excluded.stall_sales");
+		db_bind_text(st, 1, regions[i]);
+		db_bind_text(st, 2, date);
+		sqlite3_bind_int(st, 3, sign);
+		s = db_exec_stmt(db, st);
+	}
+	if (s != DB_OK)
+		return s;
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO report_day (date, stall_sales, "
+	    "orders) VALUES (?1, ?2, 0) ON CONFLICT (date) DO UPDATE "
+	    "SET stall_sales = stall_sales + excluded.stall_sales");
+	db_bind_text(st, 1, date);
+	sqlite3_bind_int(st, 2, sign);
+	return db_exec_stmt(db, st);
+}
+
+enum db_status
 rollup_order(struct db *db, int64_t id, int sign)
 {
 	sqlite3_stmt *st[4];

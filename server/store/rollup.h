@@ -5,7 +5,7 @@
  * transaction as the change they follow, by the write paths that count
  * or uncount something:
  *
- *   sale_record()            rollup_sale(db, id, +1)
+ *   sale_record()            rollup_sale_line() a line, rollup_sale_count()
  *   store_sale_void()        rollup_sale(db, id, -1)
  *   store_order_set_status() rollup_order_status(db, id, from, to)
  *
@@ -21,13 +21,27 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "util.h"
 
 /* Adds (sign +1) or takes away (sign -1) stall sale id, with all its
  * lines, from the rollups. Call inside the write transaction that
  * records or voids it. */
 enum db_status rollup_sale(struct db *db, const char *id, int sign);
 
-/* The same for online order id. */
+/*
+ * The same for a sale being recorded, from what the caller knows of it
+ * (nothing is read back): rollup_sale_line() for each line, with product
+ * product_id, the sale's recorded_date date (YYYY-MM-DD) and its market
+ * day's channel, units and fen signed (negative takes away); then
+ * rollup_sale_count() once, with the distinct regions of the lines'
+ * products' producers.
+ */
+enum db_status rollup_sale_line(struct db *db, int64_t product_id,
+    const char *date, const char *channel, int64_t units, fen_t fen);
+enum db_status rollup_sale_count(struct db *db, const char *date,
+    const char *const *regions, size_t nregions, int sign);
+
+/* The same as rollup_sale() for online order id. */
 enum db_status rollup_order(struct db *db, int64_t id, int sign);
 
 /* True when an order in status counts in reports: paid, ready, fulfilled. */

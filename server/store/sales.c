@@ -64,26 +64,6 @@ sale_local_date(int64_t t, char out[11])
 }
 
 enum db_status
-store_sale_savepoint(struct db *db)
-{
-	return db_exec_stmt(db, db_stmt(db, "SAVEPOINT sale"));
-}
-
-enum db_status
-store_sale_release(struct db *db)
-{
-	return db_exec_stmt(db, db_stmt(db, "RELEASE sale"));
-}
-
-void
-store_sale_undo(struct db *db)
-{
-	db_reset_all(db);
-	db_exec_stmt(db, db_stmt(db, "ROLLBACK TO sale"));
-	db_exec_stmt(db, db_stmt(db, "RELEASE sale"));
-}
-
-enum db_status
 store_sale_fingerprint(struct db *db, const char *id, char fingerprint[65])
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT fingerprint FROM sales WHERE id = ?1");
@@ -110,49 +90,43 @@ store_sale_state(struct db *db, const char *id, int64_t *stall_id, bool *voided)
 	return s;
 }
 
-enum db_status
-store_product_price(struct db *db, int64_t id, fen_t *price)
-{
-	sqlite3_stmt *st = db_stmt(db, "SELECT price_fen FROM products WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
-	enum db_status s = db_step_one(db, st);
-	if (s == DB_OK)
-		*price = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return s;
-}
-
+/* The sales row of s, the first write of a sale: DB_CONSTRAINT (and
+ * nothing written) when the id is taken. Sets s->seq. */
 static enum db_status
-insert_sale(
-    struct db *db, const struct sale *s, const char *fingerprint, int64_t now)
+insert_sale(struct db *db, struct sale *s, const char *date,
+    const char *fingerprint, int64_t now)
 {
-	char date[11];
-	sale_local_date(s->recorded_at, date);
 	sqlite3_stmt *st = db_stmt(db,
 	    "INSERT INTO sales (id, stall_id, "
 	    "market_day_id, operator_id, recorded_at, recorded_date, received_at, "
 	    "payment, total_fen, fingerprint) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-	db_bind_text(st, 1, s->id);
+	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, s->stall_id);
 	sqlite3_bind_int64(st, 3, s->market_day_id);
 	sqlite3_bind_int64(st, 4, s->operator_id);
 	sqlite3_bind_int64(st, 5, s->recorded_at);
-	db_bind_text(st, 6, date);
+	sqlite3_bind_text(st, 6, date, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now);
-	db_bind_text(st, 8, s->payment);
+	sqlite3_bind_text(st, 8, s->payment, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, s->total_fen);
-	db_bind_text(st, 10, fingerprint);
+	sqlite3_bind_text(st, 10, fingerprint, -1, SQLITE_STATIC);
 	enum db_status rc = db_exec_stmt(db, st);
-	if (rc != DB_OK)
-		return rc;
-	int64_t seq = db_last_insert_id(db);
+	if (rc == DB_OK)
+		s->seq = db_last_insert_id(db);
+	return rc;
+}
+
+static enum db_status
+insert_lines(struct db *db, const struct sale *s)
+{
+	enum db_status rc = DB_OK;
 	for (size_t i = 0; i < s->nlines && rc == DB_OK; i++) {
 		const struct sale_line *l = &s->lines[i];
-		st = db_stmt(db, "INSERT INTO sale_lines (sale_seq, line_no, "
-		                 "product_id, quantity, unit_price_fen, amount_fen) "
-		                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_stmt *st = db_stmt(db, "INSERT INTO sale_lines (sale_seq, "
+		    "line_no, product_id, quantity, unit_price_fen, amount_fen) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		sqlite3_bind_int64(st, 1, s->seq);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
 		sqlite3_bind_int64(st, 3, l->product_id);
 		sqlite3_bind_int64(st, 4, l->quantity);
@@ -163,7 +137,25 @@ insert_sale(
 	return rc;
 }
 
-/* Sets each line's price and amount, and the total. */
+/* The catalog price of product id and its producer's region. */
+static enum db_status
+price_and_region(struct db *db, int64_t id, fen_t *price, char region[])
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT x.price_fen, p.region_code "
+	    "FROM products x LEFT JOIN producers p ON p.id = x.producer_id "
+	    "WHERE x.id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK) {
+		const char *r = db_col_text(st, 1);
+		*price = sqlite3_column_int64(st, 0);
+		snprintf(region, SALE_REGION_MAX + 1, "%s", r ? r : "");
+	}
+	sqlite3_reset(st);
+	return s;
+}
+
+/* Sets each line's price, amount and region, and the total. */
 static enum sale_outcome
 price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
 {
@@ -171,7 +163,7 @@ price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
 	for (size_t i = 0; i < s->nlines; i++) {
 		struct sale_line *l = &s->lines[i];
 		*bad = i;
-		enum db_status st = store_product_price(db, l->product_id, price);
+		enum db_status st = price_and_region(db, l->product_id, price, l->region);
 		if (st != DB_OK)
 			return st == DB_NOT_FOUND ? SALE_UNKNOWN_PRODUCT : SALE_DB_ERROR;
 		if (!l->price_sent)
@@ -187,28 +179,97 @@ price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
 	return SALE_RECORDED;
 }
 
+static enum db_status
+market_day_channel(struct db *db, int64_t id, char *out, size_t len)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT channel FROM market_days WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	enum db_status s = db_step_one(db, st);
+	if (s == DB_OK)
+		snprintf(out, len, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+	return s;
+}
+
+/* Sale s, just inserted, in the report rollups: a row a line, then the
+ * day and each distinct region of its lines once. */
+static enum db_status
+rollup_new_sale(struct db *db, const struct sale *s, const char *date)
+{
+	char looked_up[32];
+	const char *channel = s->channel;
+	enum db_status st = DB_OK;
+	if (channel == NULL) {
+		st = market_day_channel(db, s->market_day_id, looked_up, sizeof(looked_up));
+		channel = looked_up;
+	}
+	for (size_t i = 0; i < s->nlines && st == DB_OK; i++)
+		st = rollup_sale_line(db, s->lines[i].product_id, date, channel,
+		    s->lines[i].quantity, s->lines[i].amount_fen);
+	if (st != DB_OK)
+		return st;
+	const char *regions[SALE_LINES_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < s->nlines && n < nitems(regions); i++) {
+		const char *r = s->lines[i].region;
+		size_t j = 0;
+		while (j < n && strcmp(regions[j], r) != 0)
+			j++;
+		if (j == n && r[0] != '\0')
+			regions[n++] = r;
+	}
+	return rollup_sale_count(db, date, regions, n, +1);
+}
+
 enum sale_outcome
 sale_record(struct db *db, struct sale *s, const char *fingerprint,
     int64_t user_id, int64_t now, size_t *bad, fen_t *price)
 {
+	char date[11];
 	enum sale_outcome o = price_lines(db, s, bad, price);
 	if (o != SALE_RECORDED)
 		return o;
-	enum db_status st = insert_sale(db, s, fingerprint, now);
+	/* From here on only the database can fail. */
+	sale_local_date(s->recorded_at, date);
+	enum db_status st = insert_sale(db, s, date, fingerprint, now);
 	if (st == DB_CONSTRAINT)
 		return SALE_ID_TAKEN;
-	if (st != DB_OK)
-		return SALE_DB_ERROR;
-	for (size_t i = 0; i < s->nlines; i++) {
+	if (st == DB_OK)
+		st = insert_lines(db, s);
+	for (size_t i = 0; i < s->nlines && st == DB_OK; i++)
 		/* The goods are handed over: stock may go below zero. */
 		st = stock_move(db, s->lines[i].product_id, -s->lines[i].quantity,
 		    STOCK_SALE, s->id, user_id, now, false, NULL);
-		if (st != DB_OK)
-			return SALE_DB_ERROR;
+	if (st == DB_OK)
+		st = rollup_new_sale(db, s, date);
+	return st == DB_OK ? SALE_RECORDED : SALE_DB_ERROR;
+}
+
+json_t *
+sale_json(const struct sale *s, int64_t now)
+{
+	char recorded[21], received[21], date[11];
+	format_rfc3339(s->recorded_at, recorded);
+	format_rfc3339(now, received);
+	sale_local_date(s->recorded_at, date);
+	json_t *lines = json_array();
+	for (size_t i = 0; i < s->nlines; i++) {
+		const struct sale_line *l = &s->lines[i];
+		json_array_append_new(lines, json_pack("{s:I, s:I, s:I, s:I}",
+		    "product_id", (json_int_t)l->product_id, "quantity",
+		    (json_int_t)l->quantity, "unit_price_fen",
+		    (json_int_t)l->unit_price_fen, "amount_fen",
+		    (json_int_t)l->amount_fen));
 	}
-	if (rollup_sale(db, s->id, +1) != DB_OK)
-		return SALE_DB_ERROR;
-	return SALE_RECORDED;
+	/* The keys in the order of sale_row(). */
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:b, "
+	                 "s:n, s:n, s:o}",
+	    "id", s->id, "seq", (json_int_t)s->seq, "stall_id",
+	    (json_int_t)s->stall_id, "market_day_id", (json_int_t)s->market_day_id,
+	    "operator_id", (json_int_t)s->operator_id, "recorded_at", recorded,
+	    "recorded_date", date, "received_at", received, "payment", s->payment,
+	    "total_fen", (json_int_t)s->total_fen, "voided", false, "void_reason",
+	    "voided_at", "lines", lines);
 }
 
 enum db_status

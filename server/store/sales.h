@@ -11,7 +11,7 @@
  * a new reference the caller owns.
  *
  * The write functions change several rows: call them inside a write
- * transaction (or a savepoint, see store_sale_savepoint()).
+ * transaction (or a savepoint of one).
  */
 #ifndef MARKET_STORE_SALES_H
 #define MARKET_STORE_SALES_H
@@ -29,12 +29,17 @@
 #define SALE_ID_MAX 64
 #define SALE_LINES_MAX 100
 
+/* A region code is 1..64 bytes (schema/0001_foundation.sql). */
+#define SALE_REGION_MAX 64
+
 struct sale_line {
 	int64_t product_id;
 	int64_t quantity;
 	bool price_sent;      /* unit_price_fen was in the request */
 	fen_t unit_price_fen; /* as sent; the price stored once priced */
 	fen_t amount_fen;     /* quantity * unit_price_fen, once priced */
+	/* The region of the product's producer, once priced ("" for none). */
+	char region[SALE_REGION_MAX + 1];
 };
 
 /* A sale as sent, and what recording it adds. Strings are borrowed. */
@@ -45,10 +50,13 @@ struct sale {
 	const char *payment;
 	size_t nlines;
 	struct sale_line *lines;
-	/* Filled in when recorded: */
+	/* Set by the caller before recording: */
 	int64_t market_day_id;
 	int64_t operator_id;
+	const char *channel; /* the market day's channel; NULL to look it up */
+	/* Filled in when recorded: */
 	fen_t total_fen;
+	int64_t seq;
 };
 
 /* True when id is SALE_ID_MIN..SALE_ID_MAX of A-Z a-z 0-9 - _. */
@@ -68,15 +76,6 @@ void sale_fingerprint(const struct sale *s, char out[65]);
  * YYYY-MM-DD, into out[11]. */
 void sale_local_date(int64_t t, char out[11]);
 
-/*
- * Savepoint "sale" inside the caller's write transaction, so one sale of
- * a batch can be undone alone: store_sale_savepoint(), then either
- * store_sale_release() (keep) or store_sale_undo() (undo and release).
- */
-enum db_status store_sale_savepoint(struct db *db);
-enum db_status store_sale_release(struct db *db);
-void store_sale_undo(struct db *db);
-
 /* The stored fingerprint of sale id into fingerprint[65]. DB_NOT_FOUND
  * when there is no such sale. */
 enum db_status store_sale_fingerprint(
@@ -86,9 +85,6 @@ enum db_status store_sale_get(struct db *db, const char *id, json_t **out);
 /* The stall of sale id and whether it is voided. DB_NOT_FOUND when none. */
 enum db_status store_sale_state(
     struct db *db, const char *id, int64_t *stall_id, bool *voided);
-
-/* The catalog price of product id. DB_NOT_FOUND when there is none. */
-enum db_status store_product_price(struct db *db, int64_t id, fen_t *price);
 
 /* What sale_record() made of a sale. */
 enum sale_outcome {
@@ -102,17 +98,27 @@ enum sale_outcome {
 };
 
 /*
- * Records sale s, whose market_day_id and operator_id are set: prices
- * each line (the catalog price unless a lower one was sent), inserts the
- * sale and its lines with fingerprint, and moves the stock of each line
- * (a sale is never refused for stock: it may go below zero) as user_id at
- * now. The API and marketctl demo both record sales through it. Call
- * inside a write transaction or savepoint; on anything but SALE_RECORDED
- * the caller undoes it.
+ * Records sale s, whose market_day_id and operator_id (and channel, or
+ * NULL) are set: prices each line (the catalog price unless a lower one
+ * was sent), inserts the sale and its lines with fingerprint, moves the
+ * stock of each line (a sale is never refused for stock: it may go below
+ * zero) as user_id at now, and adds the sale to the report rollups. The
+ * API and marketctl demo both record sales through it. Call inside a
+ * write transaction or savepoint.
+ *
+ * Everything that can refuse the sale is checked before anything is
+ * written: on any outcome but SALE_RECORDED and SALE_DB_ERROR nothing
+ * was changed (so a caller that has looked the id up in its transaction
+ * needs no savepoint for a sale). On SALE_DB_ERROR part of the sale may
+ * be written: the caller undoes the transaction or savepoint.
  */
 enum sale_outcome sale_record(struct db *db, struct sale *s,
     const char *fingerprint, int64_t user_id, int64_t now, size_t *bad,
     fen_t *price);
+
+/* Sale s as recorded by sale_record() at now, as JSON: what
+ * store_sale_get() then gives, built without reading it back. */
+json_t *sale_json(const struct sale *s, int64_t now);
 
 /* Marks sale id voided by user_id at now. DB_NOT_FOUND when there is no
  * such sale that is not voided already. */
