@@ -1,13 +1,10 @@
 #include "db/db.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "embedded.h"
 #include "log.h"
@@ -24,8 +21,8 @@ struct stmt_slot {
 
 struct db {
 	sqlite3 *h;
-	/* The WAL-index header in the -shm file, mapped read-only, for
-	 * db_data_version(); MAP_FAILED until mapped, NULL when it cannot
+	/* The WAL-index header, SQLite's own mapping of the -shm file, for
+	 * db_data_version(); MAP_FAILED until looked up, NULL when it cannot
 	 * be (then the PRAGMA answers). */
 	const void *shm;
 	bool writing; /* holds write_lock */
@@ -172,8 +169,6 @@ db_close(struct db *db)
 		return;
 	for (size_t i = 0; i < STMT_SLOTS; i++)
 		sqlite3_finalize(db->slots[i].st);
-	if (db->shm != NULL && db->shm != MAP_FAILED)
-		munmap((void *)db->shm, SHM_MAP_BYTES);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -349,33 +344,31 @@ db_batch_end(struct db *db, bool commit)
  * again. Together they change with every commit of every connection,
  * and reading them needs neither a lock nor a system call.
  */
+/*
+ * The header through SQLite's own mapping of the WAL index, from the
+ * VFS's xShmMap (region 0, not extended): opening the -shm file here
+ * and closing it again would drop every POSIX lock this process holds
+ * on it, SQLite's included, and let another process reset the index
+ * under the server's feet.
+ */
 static void
 map_shm(struct db *db)
 {
 	db->shm = NULL;
-	const char *file = sqlite3_db_filename(db->h, "main");
-	if (file == NULL || *file == '\0')
+	sqlite3_file *f = NULL;
+	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
+	    SQLITE_OK || f == NULL || f->pMethods == NULL ||
+	    f->pMethods->iVersion < 2 || f->pMethods->xShmMap == NULL)
 		return;
-	char *path = xasprintf("%s-shm", file);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
+	volatile void *p = NULL;
+	if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || p == NULL)
 		return;
-	struct stat st;
-	void *p = MAP_FAILED;
-	if (fstat(fd, &st) == 0 && st.st_size >= SHM_MAP_BYTES)
-		p = mmap(NULL, SHM_MAP_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return;
-	const uint32_t *hdr = p;
-	const unsigned char *bytes = p;
+	const uint32_t *hdr = (const uint32_t *)p;
+	const unsigned char *bytes = (const unsigned char *)p;
 	if (__atomic_load_n(&hdr[0], __ATOMIC_ACQUIRE) != WALINDEX_VERSION ||
-	    __atomic_load_n(&bytes[12], __ATOMIC_ACQUIRE) != 1) {
-		munmap(p, SHM_MAP_BYTES);
+	    __atomic_load_n(&bytes[12], __ATOMIC_ACQUIRE) != 1)
 		return;
-	}
-	db->shm = p;
+	db->shm = (const void *)p;
 }
 
 void

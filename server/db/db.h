@@ -87,9 +87,9 @@ int64_t db_total_changes(struct db *db);
 /*
  * A number that changes whenever any connection (the writer, or another
  * process) commits: what a reader tags cached replies with. It is read
- * from the WAL index shared by all connections (the -shm file, mapped
- * read-only), with no lock and no system call; where that cannot be
- * mapped, from PRAGMA data_version.
+ * from the header of the WAL index shared by all connections (through
+ * SQLite's own mapping of the -shm file), with no lock and no system
+ * call; where that is not available, from PRAGMA data_version.
  */
 uint64_t db_data_version(struct db *db);
 

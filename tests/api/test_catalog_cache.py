@@ -2,6 +2,8 @@
 GET is answered from memory, and every write that changes what it shows
 (a product's fields, its producer, its stock through a sale) is visible
 to the very next GET on every worker thread."""
+import os
+import sqlite3
 import threading
 
 import harness
@@ -101,6 +103,41 @@ class CatalogCache(harness.ServerTest):
         self.assertEqual(errors, [])
         for r in self.get_everywhere(path):
             self.assertEqual(r.json["stock"], 980)
+
+    def test_other_processes_may_open_the_database(self):
+        """The cache reads the WAL index's header. Doing so must leave
+        SQLite's locks alone: a process that opens and closes the database
+        meanwhile (marketctl, a read-only report script) must not find it
+        unused and reset the index under the server (which killed it with
+        SIGBUS once)."""
+        p = self.m.product(100, 100)
+        self.get_everywhere("/api/v1/products/%d" % p)
+        # SQLite keeps a shared lock on the index's "DMS" byte (128) while
+        # a connection is open: that is how another process knows the
+        # index is in use. It must still be there after cached reads.
+        ino = os.stat(self.srv.db + "-shm").st_ino
+        held = []
+        with open("/proc/locks") as f:
+            for line in f:
+                parts = line.split()
+                dev_ino = parts[5] if parts[1] != "->" else parts[6]
+                if int(dev_ino.split(":")[2]) == ino and \
+                        int(parts[4 if parts[1] != "->" else 5]) == self.srv.proc.pid:
+                    held.append(line.strip())
+        self.assertTrue(any(" 128 128" in h for h in held), held)
+        for i in range(4):
+            self.get_everywhere("/api/v1/products/%d" % p)
+            con = sqlite3.connect("file:%s?mode=ro" % self.srv.db, uri=True)
+            self.assertGreaterEqual(con.execute("SELECT count(*) FROM products").fetchone()[0], 1)
+            con.close()
+            self.assertEqual(self.srv.ctl("check").returncode, 0)
+            check(self.srv.post("/api/v1/sales", {
+                "id": "other-proc-%04d" % i, "stall_id": self.m.stall,
+                "recorded_at": "2026-05-01T02:00:00Z", "payment": "cash",
+                "lines": [{"product_id": p, "quantity": 1}]}, token=self.m.op))
+            for r in self.get_everywhere("/api/v1/products/%d" % p):
+                self.assertEqual(r.json["stock"], 99 - i)
+        self.assertIsNone(self.srv.proc.poll())
 
 
 if __name__ == "__main__":
