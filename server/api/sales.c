@@ -177,7 +177,7 @@ answer_resend(struct request *r, const char *id, const char *fp, const char *sto
 static bool
 record_sale(struct request *r, struct sale *s, bool nested)
 {
-	char fp[65], stored[65], day_status[16], channel[32];
+	char fp[65], stored[65], day_status[16];
 	json_t *sale = NULL;
 	bool open = false, intact = true;
 	enum db_status st;
@@ -189,7 +189,7 @@ record_sale(struct request *r, struct sale *s, bool nested)
 		open = true;
 	}
 	st = store_stall_info(r->db, s->stall_id, &s->market_day_id, &s->operator_id,
-	    day_status, sizeof(day_status), channel, sizeof(channel));
+	    day_status, sizeof(day_status), s->channel_buf, sizeof(s->channel_buf));
 	if (st == DB_NOT_FOUND) {
 		reply_error(
 		    r, E_VALIDATION, "stall_id", "no stall %" PRId64, s->stall_id);
@@ -197,7 +197,7 @@ record_sale(struct request *r, struct sale *s, bool nested)
 	}
 	if (!db_ok(r, st))
 		goto out;
-	s->channel = channel;
+	s->channel = s->channel_buf;
 	if (!may_use_stall(r, s->operator_id)) {
 		reply_error(r, E_FORBIDDEN, "stall_id",
 		    "stall %" PRId64 " is not yours", s->stall_id);

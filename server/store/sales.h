@@ -54,6 +54,8 @@ struct sale {
 	int64_t market_day_id;
 	int64_t operator_id;
 	const char *channel; /* the market day's channel; NULL to look it up */
+	char channel_buf[32]; /* where a caller may keep it, so that channel
+	                         never outlives what it points to */
 	/* Filled in when recorded: */
 	fen_t total_fen;
 	int64_t seq;
