@@ -245,7 +245,7 @@ create_order(struct request *r)
 		refuse(r, &o, placed, bad, left);
 		goto out;
 	}
-	if (!db_ok(r, store_order_get(r->db, id, true, &order)))
+	if (!db_ok(r, store_order_placed(r->db, &o, id, r->now, &order)))
 		goto out;
 	if (key != NULL) {
 		text = json_dumps(order, JSON_COMPACT);

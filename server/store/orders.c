@@ -334,6 +334,55 @@ store_order_get(struct db *db, int64_t id, bool with_phone, json_t **out)
 }
 
 enum db_status
+store_order_placed(struct db *db, const struct order_in *o, int64_t id,
+    int64_t now, json_t **out)
+{
+	*out = NULL;
+	json_t *lines = json_array();
+	enum db_status s = DB_OK;
+	for (size_t i = 0; i < o->nlines && s == DB_OK; i++) {
+		const struct order_line_in *l = &o->lines[i];
+		sqlite3_stmt *st = db_stmt(db, "SELECT name FROM products WHERE id = ?1");
+		sqlite3_bind_int64(st, 1, l->product_id);
+		s = db_step_one(db, st);
+		if (s == DB_OK)
+			json_array_append_new(lines, json_pack("{s:I, s:s, s:I, s:I, s:I}",
+			    "product_id", (json_int_t)l->product_id, "name",
+			    db_col_text(st, 0), "quantity", (json_int_t)l->quantity,
+			    "unit_price_fen", (json_int_t)l->unit_price_fen,
+			    "amount_fen", (json_int_t)l->amount_fen));
+		sqlite3_reset(st);
+	}
+	if (s != DB_OK) {
+		json_decref(lines);
+		return s == DB_NOT_FOUND ? DB_ERROR : s;
+	}
+	json_t *ful;
+	if (o->market_day_id > 0) {
+		ful = json_pack("{s:s, s:I}", "type", "pickup", "market_day_id",
+		    (json_int_t)o->market_day_id);
+	} else {
+		/* As fulfillment_of() reads the stored text back. */
+		json_t *address = o->address ? json_loads(o->address, 0, NULL) : NULL;
+		if (!json_is_object(address)) {
+			json_decref(address);
+			address = json_object();
+		}
+		ful = json_pack("{s:s, s:o}", "type", "delivery", "address", address);
+	}
+	char at[21];
+	format_rfc3339(now, at);
+	/* The keys in the order of order_row(). */
+	*out = json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}",
+	    "id", (json_int_t)id, "buyer_id", (json_int_t)o->buyer_id, "status",
+	    status_names[ORDER_PLACED], "channel", "online", "total_fen",
+	    (json_int_t)o->total_fen, "refund_fen", (json_int_t)0, "created_at", at,
+	    "updated_at", at, "fulfillment", ful, "note",
+	    o->note ? json_string(o->note) : json_null(), "lines", lines);
+	return DB_OK;
+}
+
+enum db_status
 store_order_list(struct db *db, const struct order_scope *scope, const char *status,
     bool with_phone, int64_t after_id, int limit, json_t **out)
 {
@@ -472,12 +521,24 @@ store_idempotency_put(struct db *db, int64_t buyer_id, const char *key,
     const char *fingerprint, int64_t order_id, const char *response, int64_t now)
 {
 	/* Forget a few old keys, so the table stays small without a sweeper
-	 * and no insert pays for many. */
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM idempotency_keys "
-	    "WHERE (buyer_id, key) IN (SELECT buyer_id, key FROM idempotency_keys "
-	    "WHERE created_at < ?1 ORDER BY created_at LIMIT 100)");
+	 * and no insert pays for many. Most inserts find none: one probe of
+	 * the created_at index tells, and the DELETE (its IN builds an
+	 * ephemeral table, and it opens a statement journal) runs only when
+	 * there is something to forget. */
+	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM idempotency_keys "
+	    "WHERE created_at < ?1 LIMIT 1");
 	sqlite3_bind_int64(st, 1, now - IDEMPOTENCY_KEEP);
-	enum db_status s = db_exec_stmt(db, st);
+	enum db_status s = db_exists(db, st);
+	if (s == DB_OK) {
+		st = db_stmt(db, "DELETE FROM idempotency_keys "
+		    "WHERE (buyer_id, key) IN (SELECT buyer_id, key FROM "
+		    "idempotency_keys WHERE created_at < ?1 ORDER BY created_at "
+		    "LIMIT 100)");
+		sqlite3_bind_int64(st, 1, now - IDEMPOTENCY_KEEP);
+		s = db_exec_stmt(db, st);
+	} else if (s == DB_NOT_FOUND) {
+		s = DB_OK;
+	}
 	if (s != DB_OK)
 		return s;
 	st = db_stmt(db, "INSERT INTO idempotency_keys (buyer_id, key, fingerprint, "

@@ -136,6 +136,14 @@ enum db_status store_order_state(struct db *db, int64_t id,
 enum db_status store_order_get(struct db *db, int64_t id, bool with_phone, json_t **out);
 
 /*
+ * Order o just placed by order_place() as id at now, as JSON with the
+ * phone: what store_order_get() then gives, built from o (only the
+ * products' names are read).
+ */
+enum db_status store_order_placed(struct db *db, const struct order_in *o,
+    int64_t id, int64_t now, json_t **out);
+
+/*
  * Up to limit + 1 orders that scope may see, with id > after_id, by id;
  * status NULL for any status.
  */
