@@ -165,18 +165,21 @@ answer_resend(struct request *r, const char *id, const char *fp, const char *sto
 /*
  * Records the parsed sale s for the caller and sets the reply: 201 with
  * the sale when new, 200 with the stored sale when re-sent, or the
- * problem. nested: the caller holds a write transaction (a batch) and
- * the sale joins it; otherwise the sale has a transaction of its own.
+ * problem. batch NULL: the sale has a transaction of its own. Else the
+ * caller holds a write transaction (a batch) that the sale joins, and
+ * the sale's rollups go to batch, for the caller to flush before it
+ * commits.
  *
- * A nested sale has no savepoint of its own: everything that can refuse
+ * A batch's sale has no savepoint of its own: everything that can refuse
  * it is checked before sale_record() writes anything, so a refused sale
  * leaves nothing to undo. Only a database failure can stop it midway;
  * then the function returns false and the caller must undo its whole
  * transaction. Otherwise it returns true.
  */
 static bool
-record_sale(struct request *r, struct sale *s, bool nested)
+record_sale(struct request *r, struct sale *s, struct sale_tally *batch)
 {
+	bool nested = batch != NULL;
 	char fp[65], stored[65], day_status[16];
 	json_t *sale = NULL;
 	bool open = false, intact = true;
@@ -220,7 +223,11 @@ record_sale(struct request *r, struct sale *s, bool nested)
 	size_t bad = 0;
 	fen_t price = 0;
 	char field[64];
-	switch (sale_record(r->db, s, fp, r->user.id, r->now, &bad, &price)) {
+	enum sale_outcome o = nested ? sale_record_tallied(r->db, s, fp, r->user.id,
+	                                   r->now, &bad, &price, batch)
+	                             : sale_record(r->db, s, fp, r->user.id, r->now,
+	                                   &bad, &price);
+	switch (o) {
 	case SALE_RECORDED:
 		break;
 	case SALE_ID_TAKEN:
@@ -276,7 +283,7 @@ create_sale(struct request *r)
 {
 	struct sale s;
 	if (parse_sale(r, r->body, &s))
-		record_sale(r, &s, false);
+		record_sale(r, &s, NULL);
 	free(s.lines);
 }
 
@@ -287,7 +294,8 @@ create_sale(struct request *r)
  * the item's result.
  */
 static json_t *
-batch_item(struct request *r, json_t *obj, size_t i, bool *intact)
+batch_item(struct request *r, json_t *obj, size_t i, struct sale_tally *tally,
+    bool *intact)
 {
 	struct request one = {
 	    .db = r->db,
@@ -307,7 +315,7 @@ batch_item(struct request *r, json_t *obj, size_t i, bool *intact)
 		reply_error(
 		    &one, E_VALIDATION, field, "%s: a sale must be an object", field);
 	} else if (parse_sale(&one, obj, &s)) {
-		*intact = record_sale(&one, &s, true);
+		*intact = record_sale(&one, &s, tally);
 	}
 	free(s.lines);
 	if (one.reply_body == NULL) {
@@ -330,6 +338,7 @@ static void
 create_batch(struct request *r)
 {
 	json_t *sales, *results = NULL;
+	struct sale_tally tally = {0};
 	if (!f_array(fields_of(r), "sales", F_REQUIRED, 1, BATCH_MAX, &sales))
 		goto out;
 	/* One transaction for all: the batch costs one commit, and a sale
@@ -339,8 +348,8 @@ create_batch(struct request *r)
 	results = json_array();
 	bool intact = true;
 	for (size_t i = 0; i < json_array_size(sales) && intact; i++)
-		json_array_append_new(
-		    results, batch_item(r, json_array_get(sales, i), i, &intact));
+		json_array_append_new(results,
+		    batch_item(r, json_array_get(sales, i), i, &tally, &intact));
 	if (!intact) {
 		/* A sale failed midway in the database: the batch is undone
 		 * whole (the router rolls back), and the client sends it
@@ -348,12 +357,14 @@ create_batch(struct request *r)
 		reply_error(r, E_INTERNAL, NULL, NULL);
 		goto out;
 	}
-	if (!db_ok(r, db_commit(r->db)))
+	/* The rollups of all its sales, each row once. */
+	if (!db_ok(r, sale_tally_flush(r->db, &tally)) || !db_ok(r, db_commit(r->db)))
 		goto out;
 	reply_json(r, 200, json_pack("{s:o}", "results", results));
 	results = NULL;
 out:
 	json_decref(results);
+	sale_tally_free(&tally);
 }
 
 /*

@@ -75,58 +75,59 @@ rollup_sale(struct db *db, const char *id, int sign)
 }
 
 enum db_status
-rollup_sale_line(struct db *db, int64_t product_id, const char *date,
-    const char *channel, int64_t units, fen_t fen)
+rollup_product_add(struct db *db, int64_t product_id, const char *date,
+    const struct rollup_figures *f)
 {
-	/* One row a line, its figures bound: no read of the sale back, no
-	 * join, and a one-row upsert needs no statement journal. */
-#define LINE_FIGURES                                                                   \
-	"?3, CASE ?4 WHEN 'holiday_market' THEN ?5 ELSE 0 END, "                       \
-	"CASE ?4 WHEN 'caravan' THEN ?5 ELSE 0 END, "                                  \
-	"CASE ?4 WHEN 'counter' THEN ?5 ELSE 0 END, "                                  \
-	"CASE ?4 WHEN 'five_into' THEN ?5 ELSE 0 END, 0"
+	/* One-row upserts with the figures bound: no read back, no join,
+	 * and no statement journal. */
 	sqlite3_stmt *st[2];
 	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
-	                    "units, " FEN_COLS ") VALUES (?1, ?2, " LINE_FIGURES ") "
+	                    "units, " FEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 	                    "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
 	st[1] = db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
-	                    "units, " FEN_COLS ") VALUES (?1, substr(?2, 1, 7), "
-	                    LINE_FIGURES ") "
+	                    "units, " FEN_COLS ") VALUES (?1, substr(?2, 1, 7), ?3, ?4, "
+	                    "?5, ?6, ?7, ?8) "
 	                    "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
-#undef LINE_FIGURES
 	for (size_t i = 0; i < nitems(st); i++) {
 		sqlite3_bind_int64(st[i], 1, product_id);
-		db_bind_text(st[i], 2, date);
-		sqlite3_bind_int64(st[i], 3, units);
-		db_bind_text(st[i], 4, channel);
-		sqlite3_bind_int64(st[i], 5, fen);
+		sqlite3_bind_text(st[i], 2, date, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st[i], 3, f->units);
+		for (int c = 0; c < ROLLUP_CHANNELS; c++)
+			sqlite3_bind_int64(st[i], 4 + c, f->fen[c]);
 	}
 	return step_all(db, st, nitems(st));
 }
 
 enum db_status
-rollup_sale_count(struct db *db, const char *date, const char *const *regions,
-    size_t nregions, int sign)
+rollup_stall_sales_add(struct db *db, const char *date, const char *region,
+    int64_t n)
 {
-	enum db_status s = DB_OK;
-	for (size_t i = 0; i < nregions && s == DB_OK; i++) {
-		sqlite3_stmt *st = db_stmt(db, "INSERT INTO report_region_day "
-		    "(region_code, date, stall_sales, orders) VALUES (?1, ?2, ?3, 0) "
+	sqlite3_stmt *st;
+	if (region != NULL) {
+		st = db_stmt(db, "INSERT INTO report_region_day (region_code, date, "
+		    "stall_sales, orders) VALUES (?2, ?1, ?3, 0) "
 		    "ON CONFLICT (region_code, date) DO UPDATE "
 		    "SET stall_sales = stall_sales + excluded.stall_sales");
-		db_bind_text(st, 1, regions[i]);
-		db_bind_text(st, 2, date);
-		sqlite3_bind_int(st, 3, sign);
-		s = db_exec_stmt(db, st);
+		sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
+	} else {
+		st = db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
+		    "VALUES (?1, ?3, 0) ON CONFLICT (date) DO UPDATE "
+		    "SET stall_sales = stall_sales + excluded.stall_sales");
 	}
-	if (s != DB_OK)
-		return s;
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO report_day (date, stall_sales, "
-	    "orders) VALUES (?1, ?2, 0) ON CONFLICT (date) DO UPDATE "
-	    "SET stall_sales = stall_sales + excluded.stall_sales");
-	db_bind_text(st, 1, date);
-	sqlite3_bind_int(st, 2, sign);
+	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, n);
 	return db_exec_stmt(db, st);
+}
+
+int
+rollup_channel(const char *channel)
+{
+	static const char *const names[] = {
+	    "holiday_market", "caravan", "counter", "five_into", "online"};
+	for (int i = 0; i < ROLLUP_CHANNELS; i++)
+		if (strcmp(channel, names[i]) == 0)
+			return i;
+	return -1;
 }
 
 enum db_status

@@ -5,7 +5,8 @@
  * transaction as the change they follow, by the write paths that count
  * or uncount something:
  *
- *   sale_record()            rollup_sale_line() a line, rollup_sale_count()
+ *   sale_record()            rollup_product_add(), rollup_stall_sales_add()
+ *                            (a batch's sales summed; store/sales.h)
  *   store_sale_void()        rollup_sale(db, id, -1)
  *   store_order_set_status() rollup_order_status(db, id, from, to)
  *
@@ -29,17 +30,23 @@
 enum db_status rollup_sale(struct db *db, const char *id, int sign);
 
 /*
- * The same for a sale being recorded, from what the caller knows of it
- * (nothing is read back): rollup_sale_line() for each line, with product
- * product_id, the sale's recorded_date date (YYYY-MM-DD) and its market
- * day's channel, units and fen signed (negative takes away); then
- * rollup_sale_count() once, with the distinct regions of the lines'
- * products' producers.
+ * The same from figures the caller knows (nothing is read back), as a
+ * sale being recorded adds them. The money columns by channel, in
+ * table order; rollup_channel() is a channel name's index, -1 for none.
  */
-enum db_status rollup_sale_line(struct db *db, int64_t product_id,
-    const char *date, const char *channel, int64_t units, fen_t fen);
-enum db_status rollup_sale_count(struct db *db, const char *date,
-    const char *const *regions, size_t nregions, int sign);
+#define ROLLUP_CHANNELS 5 /* holiday_market caravan counter five_into online */
+struct rollup_figures {
+	int64_t units;
+	fen_t fen[ROLLUP_CHANNELS];
+};
+int rollup_channel(const char *channel);
+/* Adds f to product_id's rows of day date (YYYY-MM-DD) and its month. */
+enum db_status rollup_product_add(struct db *db, int64_t product_id,
+    const char *date, const struct rollup_figures *f);
+/* Adds n stall sales to day date, in region's row (report_region_day)
+ * or, region NULL, the day's (report_day). */
+enum db_status rollup_stall_sales_add(
+    struct db *db, const char *date, const char *region, int64_t n);
 
 /* The same as rollup_sale() for online order id. */
 enum db_status rollup_order(struct db *db, int64_t id, int sign);

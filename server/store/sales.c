@@ -191,39 +191,152 @@ market_day_channel(struct db *db, int64_t id, char *out, size_t len)
 	return s;
 }
 
-/* Sale s, just inserted, in the report rollups: a row a line, then the
- * day and each distinct region of its lines once. */
+/* A product's figures on a day, as the tally sums them. */
+struct tally_product {
+	int64_t product_id;
+	char date[11];
+	struct rollup_figures f;
+};
+
+/* Stall sales on a day in a region, or ("") the day's overall. */
+struct tally_count {
+	char date[11];
+	char region[SALE_REGION_MAX + 1];
+	int64_t n;
+};
+
+static struct tally_product *
+tally_product_new(struct sale_tally *t)
+{
+	if (t->nproducts == t->capproducts) {
+		t->capproducts = t->capproducts ? 2 * t->capproducts : 64;
+		t->products = xrealloc(t->products, t->capproducts * sizeof(*t->products));
+	}
+	return &t->products[t->nproducts++];
+}
+
+static void
+tally_count_add(struct sale_tally *t, const char *date, const char *region)
+{
+	if (t->ncounts == t->capcounts) {
+		t->capcounts = t->capcounts ? 2 * t->capcounts : 64;
+		t->counts = xrealloc(t->counts, t->capcounts * sizeof(*t->counts));
+	}
+	struct tally_count *c = &t->counts[t->ncounts++];
+	memcpy(c->date, date, sizeof(c->date));
+	snprintf(c->region, sizeof(c->region), "%s", region);
+	c->n = 1;
+}
+
+/* Sale s, just inserted, into tally t: a product's figures a line, one
+ * sale for the day, and one for each distinct region of its lines. */
 static enum db_status
-rollup_new_sale(struct db *db, const struct sale *s, const char *date)
+tally_sale(struct db *db, const struct sale *s, const char *date,
+    struct sale_tally *t)
 {
 	char looked_up[32];
 	const char *channel = s->channel;
-	enum db_status st = DB_OK;
 	if (channel == NULL) {
-		st = market_day_channel(db, s->market_day_id, looked_up, sizeof(looked_up));
+		enum db_status st = market_day_channel(
+		    db, s->market_day_id, looked_up, sizeof(looked_up));
+		if (st != DB_OK)
+			return st == DB_NOT_FOUND ? DB_ERROR : st;
 		channel = looked_up;
 	}
-	for (size_t i = 0; i < s->nlines && st == DB_OK; i++)
-		st = rollup_sale_line(db, s->lines[i].product_id, date, channel,
-		    s->lines[i].quantity, s->lines[i].amount_fen);
-	if (st != DB_OK)
-		return st;
-	const char *regions[SALE_LINES_MAX];
-	size_t n = 0;
-	for (size_t i = 0; i < s->nlines && n < nitems(regions); i++) {
+	/* A market day's channel; stall sales have no online money. */
+	int c = rollup_channel(channel);
+	if (c == ROLLUP_CHANNELS - 1)
+		c = -1;
+	for (size_t i = 0; i < s->nlines; i++) {
+		struct tally_product *p = tally_product_new(t);
+		memset(p, 0, sizeof(*p));
+		p->product_id = s->lines[i].product_id;
+		memcpy(p->date, date, sizeof(p->date));
+		p->f.units = s->lines[i].quantity;
+		if (c >= 0)
+			p->f.fen[c] = s->lines[i].amount_fen;
+	}
+	tally_count_add(t, date, "");
+	for (size_t i = 0; i < s->nlines; i++) {
 		const char *r = s->lines[i].region;
 		size_t j = 0;
-		while (j < n && strcmp(regions[j], r) != 0)
+		while (j < i && strcmp(s->lines[j].region, r) != 0)
 			j++;
-		if (j == n && r[0] != '\0')
-			regions[n++] = r;
+		if (j == i && r[0] != '\0')
+			tally_count_add(t, date, r);
 	}
-	return rollup_sale_count(db, date, regions, n, +1);
+	return DB_OK;
+}
+
+static int
+product_order(const void *a, const void *b)
+{
+	const struct tally_product *x = a, *y = b;
+	if (x->product_id != y->product_id)
+		return x->product_id < y->product_id ? -1 : 1;
+	return strcmp(x->date, y->date);
+}
+
+static int
+count_order(const void *a, const void *b)
+{
+	const struct tally_count *x = a, *y = b;
+	int d = strcmp(x->date, y->date);
+	return d != 0 ? d : strcmp(x->region, y->region);
+}
+
+/* Adds b into a; false (a unchanged) when a sum would overflow. */
+static bool
+figures_add(struct rollup_figures *a, const struct rollup_figures *b)
+{
+	struct rollup_figures sum;
+	if (__builtin_add_overflow(a->units, b->units, &sum.units))
+		return false;
+	for (int c = 0; c < ROLLUP_CHANNELS; c++)
+		if (!fen_add(a->fen[c], b->fen[c], &sum.fen[c]))
+			return false;
+	*a = sum;
+	return true;
+}
+
+enum db_status
+sale_tally_flush(struct db *db, struct sale_tally *t)
+{
+	enum db_status st = DB_OK;
+	/* Sorted, so equal keys are neighbours and written once, and the
+	 * rollups' b-trees are walked in key order. */
+	qsort(t->products, t->nproducts, sizeof(*t->products), product_order);
+	for (size_t i = 0; i < t->nproducts && st == DB_OK;) {
+		struct tally_product *p = &t->products[i++];
+		while (i < t->nproducts && product_order(p, &t->products[i]) == 0 &&
+		    figures_add(&p->f, &t->products[i].f))
+			i++;
+		st = rollup_product_add(db, p->product_id, p->date, &p->f);
+	}
+	qsort(t->counts, t->ncounts, sizeof(*t->counts), count_order);
+	for (size_t i = 0; i < t->ncounts && st == DB_OK;) {
+		struct tally_count *c = &t->counts[i++];
+		for (; i < t->ncounts && count_order(c, &t->counts[i]) == 0; i++)
+			c->n += t->counts[i].n;
+		st = rollup_stall_sales_add(
+		    db, c->date, c->region[0] != '\0' ? c->region : NULL, c->n);
+	}
+	t->nproducts = t->ncounts = 0;
+	return st;
+}
+
+void
+sale_tally_free(struct sale_tally *t)
+{
+	free(t->products);
+	free(t->counts);
+	memset(t, 0, sizeof(*t));
 }
 
 enum sale_outcome
-sale_record(struct db *db, struct sale *s, const char *fingerprint,
-    int64_t user_id, int64_t now, size_t *bad, fen_t *price)
+sale_record_tallied(struct db *db, struct sale *s, const char *fingerprint,
+    int64_t user_id, int64_t now, size_t *bad, fen_t *price,
+    struct sale_tally *tally)
 {
 	char date[11];
 	enum sale_outcome o = price_lines(db, s, bad, price);
@@ -241,8 +354,21 @@ sale_record(struct db *db, struct sale *s, const char *fingerprint,
 		st = stock_move(db, s->lines[i].product_id, -s->lines[i].quantity,
 		    STOCK_SALE, s->id, user_id, now, false, NULL);
 	if (st == DB_OK)
-		st = rollup_new_sale(db, s, date);
+		st = tally_sale(db, s, date, tally);
 	return st == DB_OK ? SALE_RECORDED : SALE_DB_ERROR;
+}
+
+enum sale_outcome
+sale_record(struct db *db, struct sale *s, const char *fingerprint,
+    int64_t user_id, int64_t now, size_t *bad, fen_t *price)
+{
+	struct sale_tally t = {0};
+	enum sale_outcome o = sale_record_tallied(
+	    db, s, fingerprint, user_id, now, bad, price, &t);
+	if (o == SALE_RECORDED && sale_tally_flush(db, &t) != DB_OK)
+		o = SALE_DB_ERROR;
+	sale_tally_free(&t);
+	return o;
 }
 
 json_t *

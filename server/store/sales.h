@@ -118,6 +118,31 @@ enum sale_outcome sale_record(struct db *db, struct sale *s,
     const char *fingerprint, int64_t user_id, int64_t now, size_t *bad,
     fen_t *price);
 
+/*
+ * What recorded sales add to the report rollups, summed in memory until
+ * sale_tally_flush() writes it: a batch of sales then writes each
+ * (product, day), (region, day) and day once, in key order, instead of
+ * a few upserts a sale. A tally belongs to the write transaction of its
+ * sales: flush it before that commits (the rollups are behind until
+ * then), or just free it when the transaction is undone. Zeroed, it is
+ * empty; sale_tally_free() accepts an empty one.
+ */
+struct tally_product;
+struct tally_count;
+struct sale_tally {
+	struct tally_product *products;
+	size_t nproducts, capproducts;
+	struct tally_count *counts;
+	size_t ncounts, capcounts;
+};
+/* sale_record() with the sale's rollups added to tally, not written. */
+enum sale_outcome sale_record_tallied(struct db *db, struct sale *s,
+    const char *fingerprint, int64_t user_id, int64_t now, size_t *bad,
+    fen_t *price, struct sale_tally *tally);
+/* Writes tally's sums to the rollups and empties it. */
+enum db_status sale_tally_flush(struct db *db, struct sale_tally *tally);
+void sale_tally_free(struct sale_tally *tally);
+
 /* Sale s as recorded by sale_record() at now, as JSON: what
  * store_sale_get() then gives, built without reading it back. */
 json_t *sale_json(const struct sale *s, int64_t now);
