@@ -7,19 +7,22 @@
 enum db_status
 store_audit_append(struct db *db, const struct audit_entry *e)
 {
+	/* The strings outlive the step: bound without a copy (NULL binds
+	 * NULL). */
 	sqlite3_stmt *st = db_stmt(db, "INSERT INTO audit_log (at, user_id, "
 	    "username, action, object_type, object_id, remote_addr) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	sqlite3_bind_int64(st, 1, e->at);
 	sqlite3_bind_int64(st, 2, e->user_id);
-	db_bind_text(st, 3, e->username);
-	db_bind_text(st, 4, e->action);
-	db_bind_text(st, 5, e->object_type);
+	sqlite3_bind_text(st, 3, e->username, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->object_type, -1, SQLITE_STATIC);
 	if (json_is_integer(e->object_id))
 		sqlite3_bind_int64(st, 6, json_integer_value(e->object_id));
 	else if (json_is_string(e->object_id))
-		db_bind_text(st, 6, json_string_value(e->object_id));
-	db_bind_text(st, 7, e->remote_addr);
+		sqlite3_bind_text(
+		    st, 6, json_string_value(e->object_id), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, e->remote_addr, -1, SQLITE_STATIC);
 	return db_exec_stmt(db, st);
 }
 

@@ -114,8 +114,9 @@ add_event(struct db *db, int64_t id, int from, enum order_status to,
 	sqlite3_stmt *st = db_stmt(db, "INSERT INTO order_events (order_id, "
 	    "from_status, to_status, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)");
 	sqlite3_bind_int64(st, 1, id);
-	db_bind_text(st, 2, from < 0 ? NULL : status_names[from]);
-	db_bind_text(st, 3, status_names[to]);
+	sqlite3_bind_text(
+	    st, 2, from < 0 ? NULL : status_names[from], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, status_names[to], -1, SQLITE_STATIC);
 	if (user_id > 0)
 		sqlite3_bind_int64(st, 4, user_id);
 	sqlite3_bind_int64(st, 5, now);
@@ -154,13 +155,16 @@ insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 	    "VALUES (?1, 'placed', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)");
 	sqlite3_bind_int64(st, 1, o->buyer_id);
 	sqlite3_bind_int64(st, 2, o->total_fen);
-	db_bind_text(st, 3, o->market_day_id > 0 ? "pickup" : "delivery");
+	/* The strings outlive the step: bound without a copy. */
+	sqlite3_bind_text(st, 3, o->market_day_id > 0 ? "pickup" : "delivery", -1,
+	    SQLITE_STATIC);
 	if (o->market_day_id > 0)
 		sqlite3_bind_int64(st, 4, o->market_day_id);
-	db_bind_text(st, 5, o->market_day_id > 0 ? NULL : o->address);
-	db_bind_text(st, 6, o->note);
+	sqlite3_bind_text(
+	    st, 5, o->market_day_id > 0 ? NULL : o->address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, o->note, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now);
-	db_bind_text(st, 8, date);
+	sqlite3_bind_text(st, 8, date, -1, SQLITE_STATIC);
 	enum db_status s = db_exec_stmt(db, st);
 	if (s != DB_OK)
 		return s;

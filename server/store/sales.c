@@ -67,7 +67,7 @@ enum db_status
 store_sale_fingerprint(struct db *db, const char *id, char fingerprint[65])
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT fingerprint FROM sales WHERE id = ?1");
-	db_bind_text(st, 1, id);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
 		snprintf(fingerprint, 65, "%s", db_col_text(st, 0));
@@ -80,7 +80,7 @@ store_sale_state(struct db *db, const char *id, int64_t *stall_id, bool *voided)
 {
 	sqlite3_stmt *st =
 	    db_stmt(db, "SELECT stall_id, voided FROM sales WHERE id = ?1");
-	db_bind_text(st, 1, id);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
 		*stall_id = sqlite3_column_int64(st, 0);
@@ -371,6 +371,13 @@ sale_record(struct db *db, struct sale *s, const char *fingerprint,
 	return o;
 }
 
+/* Sets key of obj to value, a new reference; keys here are literals. */
+static void
+put(json_t *obj, const char *key, json_t *value)
+{
+	json_object_set_new_nocheck(obj, key, value);
+}
+
 json_t *
 sale_json(const struct sale *s, int64_t now)
 {
@@ -378,24 +385,37 @@ sale_json(const struct sale *s, int64_t now)
 	format_rfc3339(s->recorded_at, recorded);
 	format_rfc3339(now, received);
 	sale_local_date(s->recorded_at, date);
+	/* Built by hand (a batch makes one a sale): json_pack would parse
+	 * its format and check every key's UTF-8 again. The strings are
+	 * ASCII: an id of A-Z a-z 0-9 - _, a payment of the fixed list, and
+	 * times and a date formatted here. The keys in the order of
+	 * sale_row(). */
+	json_t *sale = json_object();
+	put(sale, "id", json_string_nocheck(s->id));
+	put(sale, "seq", json_integer(s->seq));
+	put(sale, "stall_id", json_integer(s->stall_id));
+	put(sale, "market_day_id", json_integer(s->market_day_id));
+	put(sale, "operator_id", json_integer(s->operator_id));
+	put(sale, "recorded_at", json_string_nocheck(recorded));
+	put(sale, "recorded_date", json_string_nocheck(date));
+	put(sale, "received_at", json_string_nocheck(received));
+	put(sale, "payment", json_string_nocheck(s->payment));
+	put(sale, "total_fen", json_integer(s->total_fen));
+	put(sale, "voided", json_false());
+	put(sale, "void_reason", json_null());
+	put(sale, "voided_at", json_null());
 	json_t *lines = json_array();
 	for (size_t i = 0; i < s->nlines; i++) {
 		const struct sale_line *l = &s->lines[i];
-		json_array_append_new(lines, json_pack("{s:I, s:I, s:I, s:I}",
-		    "product_id", (json_int_t)l->product_id, "quantity",
-		    (json_int_t)l->quantity, "unit_price_fen",
-		    (json_int_t)l->unit_price_fen, "amount_fen",
-		    (json_int_t)l->amount_fen));
+		json_t *line = json_object();
+		put(line, "product_id", json_integer(l->product_id));
+		put(line, "quantity", json_integer(l->quantity));
+		put(line, "unit_price_fen", json_integer(l->unit_price_fen));
+		put(line, "amount_fen", json_integer(l->amount_fen));
+		json_array_append_new(lines, line);
 	}
-	/* The keys in the order of sale_row(). */
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:b, "
-	                 "s:n, s:n, s:o}",
-	    "id", s->id, "seq", (json_int_t)s->seq, "stall_id",
-	    (json_int_t)s->stall_id, "market_day_id", (json_int_t)s->market_day_id,
-	    "operator_id", (json_int_t)s->operator_id, "recorded_at", recorded,
-	    "recorded_date", date, "received_at", received, "payment", s->payment,
-	    "total_fen", (json_int_t)s->total_fen, "voided", false, "void_reason",
-	    "voided_at", "lines", lines);
+	put(sale, "lines", lines);
+	return sale;
 }
 
 enum db_status

@@ -57,7 +57,7 @@ stock_move(struct db *db, int64_t product_id, int64_t delta,
 	sqlite3_bind_int64(st, 1, product_id);
 	sqlite3_bind_int64(st, 2, delta);
 	sqlite3_bind_text(st, 4, reason_names[reason], -1, SQLITE_STATIC);
-	db_bind_text(st, 5, ref);
+	sqlite3_bind_text(st, 5, ref, -1, SQLITE_STATIC);
 	if (user_id > 0)
 		sqlite3_bind_int64(st, 6, user_id);
 	else
