@@ -337,10 +337,19 @@ store_order_get(struct db *db, int64_t id, bool with_phone, json_t **out)
 	return s;
 }
 
+/* Sets key (a literal) of obj to value, a new reference. */
+static void
+put(json_t *obj, const char *key, json_t *value)
+{
+	json_object_set_new_nocheck(obj, key, value);
+}
+
 enum db_status
 store_order_placed(struct db *db, const struct order_in *o, int64_t id,
     int64_t now, json_t **out)
 {
+	/* Built key by key, in the order of order_row() (json_pack would
+	 * parse its format and re-check the literal keys). */
 	*out = NULL;
 	json_t *lines = json_array();
 	enum db_status s = DB_OK;
@@ -349,22 +358,25 @@ store_order_placed(struct db *db, const struct order_in *o, int64_t id,
 		sqlite3_stmt *st = db_stmt(db, "SELECT name FROM products WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, l->product_id);
 		s = db_step_one(db, st);
-		if (s == DB_OK)
-			json_array_append_new(lines, json_pack("{s:I, s:s, s:I, s:I, s:I}",
-			    "product_id", (json_int_t)l->product_id, "name",
-			    db_col_text(st, 0), "quantity", (json_int_t)l->quantity,
-			    "unit_price_fen", (json_int_t)l->unit_price_fen,
-			    "amount_fen", (json_int_t)l->amount_fen));
+		if (s == DB_OK) {
+			json_t *line = json_object();
+			put(line, "product_id", json_integer(l->product_id));
+			put(line, "name", json_string(db_col_text(st, 0)));
+			put(line, "quantity", json_integer(l->quantity));
+			put(line, "unit_price_fen", json_integer(l->unit_price_fen));
+			put(line, "amount_fen", json_integer(l->amount_fen));
+			json_array_append_new(lines, line);
+		}
 		sqlite3_reset(st);
 	}
 	if (s != DB_OK) {
 		json_decref(lines);
 		return s == DB_NOT_FOUND ? DB_ERROR : s;
 	}
-	json_t *ful;
+	json_t *ful = json_object();
 	if (o->market_day_id > 0) {
-		ful = json_pack("{s:s, s:I}", "type", "pickup", "market_day_id",
-		    (json_int_t)o->market_day_id);
+		put(ful, "type", json_string_nocheck("pickup"));
+		put(ful, "market_day_id", json_integer(o->market_day_id));
 	} else {
 		/* As fulfillment_of() reads the stored text back. */
 		json_t *address = o->address ? json_loads(o->address, 0, NULL) : NULL;
@@ -372,17 +384,24 @@ store_order_placed(struct db *db, const struct order_in *o, int64_t id,
 			json_decref(address);
 			address = json_object();
 		}
-		ful = json_pack("{s:s, s:o}", "type", "delivery", "address", address);
+		put(ful, "type", json_string_nocheck("delivery"));
+		put(ful, "address", address);
 	}
 	char at[21];
 	format_rfc3339(now, at);
-	/* The keys in the order of order_row(). */
-	*out = json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o}",
-	    "id", (json_int_t)id, "buyer_id", (json_int_t)o->buyer_id, "status",
-	    status_names[ORDER_PLACED], "channel", "online", "total_fen",
-	    (json_int_t)o->total_fen, "refund_fen", (json_int_t)0, "created_at", at,
-	    "updated_at", at, "fulfillment", ful, "note",
-	    o->note ? json_string(o->note) : json_null(), "lines", lines);
+	json_t *order = json_object();
+	put(order, "id", json_integer(id));
+	put(order, "buyer_id", json_integer(o->buyer_id));
+	put(order, "status", json_string_nocheck(status_names[ORDER_PLACED]));
+	put(order, "channel", json_string_nocheck("online"));
+	put(order, "total_fen", json_integer(o->total_fen));
+	put(order, "refund_fen", json_integer(0));
+	put(order, "created_at", json_string_nocheck(at));
+	put(order, "updated_at", json_string_nocheck(at));
+	put(order, "fulfillment", ful);
+	put(order, "note", o->note ? json_string(o->note) : json_null());
+	put(order, "lines", lines);
+	*out = order;
 	return DB_OK;
 }
 
