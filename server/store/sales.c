@@ -305,7 +305,8 @@ sale_tally_flush(struct db *db, struct sale_tally *t)
 	enum db_status st = DB_OK;
 	/* Sorted, so equal keys are neighbours and written once, and the
 	 * rollups' b-trees are walked in key order. */
-	qsort(t->products, t->nproducts, sizeof(*t->products), product_order);
+	if (t->nproducts > 1) /* qsort() of NULL (nothing tallied) is undefined */
+		qsort(t->products, t->nproducts, sizeof(*t->products), product_order);
 	for (size_t i = 0; i < t->nproducts && st == DB_OK;) {
 		struct tally_product *p = &t->products[i++];
 		while (i < t->nproducts && product_order(p, &t->products[i]) == 0 &&
@@ -313,7 +314,8 @@ sale_tally_flush(struct db *db, struct sale_tally *t)
 			i++;
 		st = rollup_product_add(db, p->product_id, p->date, &p->f);
 	}
-	qsort(t->counts, t->ncounts, sizeof(*t->counts), count_order);
+	if (t->ncounts > 1)
+		qsort(t->counts, t->ncounts, sizeof(*t->counts), count_order);
 	for (size_t i = 0; i < t->ncounts && st == DB_OK;) {
 		struct tally_count *c = &t->counts[i++];
 		for (; i < t->ncounts && count_order(c, &t->counts[i]) == 0; i++)
