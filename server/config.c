@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -141,6 +142,18 @@ parse_synchronous(struct config *c, size_t off, const char *v, char **err)
 	return parse_string(c, off, v, err);
 }
 
+/* A folder that exists: the pages are read from it at each request. */
+static int
+parse_web_root(struct config *c, size_t off, const char *v, char **err)
+{
+	struct stat st;
+	if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		*err = xasprintf("%s is not a folder", v);
+		return -1;
+	}
+	return parse_string(c, off, v, err);
+}
+
 #define OFF(f) offsetof(struct config, f)
 
 static const struct option_def options[] = {
@@ -162,6 +175,7 @@ static const struct option_def options[] = {
 	{"login-window", parse_seconds, OFF(login_window), "900", "seconds of the failed-login window"},
 	{"login-max-failures", parse_count, OFF(login_max_failures), "5", "failed logins before 429"},
 	{"access-log", parse_bool, OFF(access_log), "on", "a line per request on standard error (on or off)"},
+	{"web-root", parse_web_root, OFF(web_root), NULL, "serve the web pages from this folder (server/web, while developing) instead of the copy compiled in"},
 };
 
 /*
@@ -370,5 +384,6 @@ config_free(struct config *c)
 	free(c->payment_secret);
 	free(c->synchronous);
 	free(c->user);
+	free(c->web_root);
 	memset(c, 0, sizeof(*c));
 }

@@ -33,6 +33,8 @@ struct config {
 	int login_window;       /* seconds of the failed-login window */
 	int login_max_failures; /* failures in the window before 429 */
 	bool access_log;        /* a line per request on standard error */
+	char *web_root;         /* serve the pages from this folder (while
+	                           developing); NULL: the copy compiled in */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "http/cache.h"
 #include "http/access_log.h"
 #include "http/metrics.h"
+#include "http/pages.h"
 #include "http/server.h"
 #include "log.h"
 #include "store/catalog.h"
@@ -357,7 +358,9 @@ route_request(struct request *r)
 	unsigned allow;
 	r->route = route_match(r->method, r->path, r->params, &allow);
 	if (r->route == NULL) {
-		if (allow == 0) {
+		if (allow == 0 && pages_path(r->path)) {
+			pages_serve(r);
+		} else if (allow == 0) {
 			reply_error(r, E_NOT_FOUND, NULL, "no such resource");
 		} else {
 			set_allow(r, allow);
@@ -426,7 +429,8 @@ send_reply(struct request *r)
 		evbuffer_add_buffer(body, r->reply_raw);
 	}
 	const struct api_error_def *d = api_error_def(api_error_for_status(r->status));
-	const char *reason = r->status < 300 ? NULL : r->status == 304 ? "Not Modified" : d->title;
+	const char *reason = r->status < 300 ? NULL : r->status == 304 ? "Not Modified" :
+	    r->status == 301 ? "Moved Permanently" : d->title;
 	evhttp_send_reply(r->ev, r->status, reason, body);
 	evbuffer_free(body);
 }

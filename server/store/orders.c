@@ -260,7 +260,9 @@ store_order_state(struct db *db, int64_t id, const struct order_scope *scope,
 
 #define ORDER_COLS                                                             \
 	"o.id, o.buyer_id, o.status, o.total_fen, o.refund_fen, o.created_at, "  \
-	"o.updated_at, o.fulfillment, o.market_day_id, o.address, o.note"
+	"o.updated_at, o.fulfillment, o.market_day_id, o.address, o.note, "      \
+	"(SELECT coalesce(nullif(u.display_name, ''), u.username) FROM users u " \
+	"WHERE u.id = o.buyer_id)"
 
 static json_t *
 order_line_row(sqlite3_stmt *st)
@@ -320,6 +322,10 @@ order_row(struct db *db, sqlite3_stmt *st, bool with_phone, json_t **out)
 		return s;
 	}
 	json_object_set_new(order, "lines", lines);
+	/* Who picks it up: the stall's operator hands it over by name. */
+	const char *buyer = db_col_text(st, 11);
+	json_object_set_new(order, "buyer_display_name",
+	    buyer ? json_string(buyer) : json_null());
 	*out = order;
 	return DB_OK;
 }
@@ -401,6 +407,17 @@ store_order_placed(struct db *db, const struct order_in *o, int64_t id,
 	put(order, "fulfillment", ful);
 	put(order, "note", o->note ? json_string(o->note) : json_null());
 	put(order, "lines", lines);
+	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(nullif(display_name, ''), "
+	    "username) FROM users WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, o->buyer_id);
+	s = db_step_one(db, st);
+	if (s == DB_OK)
+		put(order, "buyer_display_name", json_string(db_col_text(st, 0)));
+	sqlite3_reset(st);
+	if (s != DB_OK) {
+		json_decref(order);
+		return s == DB_NOT_FOUND ? DB_ERROR : s;
+	}
 	*out = order;
 	return DB_OK;
 }

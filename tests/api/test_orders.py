@@ -29,7 +29,11 @@ class PlacingOrders(harness.ServerTest):
         o = r.json
         self.assertEqual(set(o), {"id", "buyer_id", "status", "channel", "total_fen",
                                   "refund_fen", "created_at", "updated_at",
-                                  "fulfillment", "note", "lines"})
+                                  "fulfillment", "note", "lines",
+                                  "buyer_display_name"})
+        # The name the stall operator hands the order over to (the
+        # username when the buyer gave no display name).
+        self.assertEqual(o["buyer_display_name"], "buyer1")
         self.assertIsInstance(o["id"], int)
         self.assertEqual(o["buyer_id"], s.buyer_id)
         self.assertEqual(o["status"], "placed")

@@ -1,0 +1,184 @@
+// The stall operators' page: start-up, login, the status bar, the stall
+// picker and the tabs. Each tab is a module of its own (sale.js,
+// attention.js, pickups.js, closeout.js).
+import { api, setUnauthorizedHandler, serverClockSkew } from '../common/api.js';
+import { $, fill, h } from '../common/dom.js';
+import { initI18n, lang, onLang, setLang, t } from '../common/i18n.js';
+import { expire, lastUser, loadSession, login, logout } from '../common/session.js';
+import { clockTime, shanghaiDate } from '../common/time.js';
+import { en, zh } from './messages.js';
+import * as queue from './queue.js';
+import { block, onSyncChange, setUser, startSync, stopSync, syncNow, syncState } from './sync.js';
+import { initSale, renderSale } from './sale.js';
+import { renderAttention } from './attention.js';
+import { renderPickups } from './pickups.js';
+import { renderCloseout } from './closeout.js';
+
+initI18n({ zh, en });
+
+const ctx = {
+  user: null,
+  stalls: [],
+  stall: null,   // the chosen stall, with its market day
+  tab: 'sale',
+  render,
+};
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/stall/sw.js', { scope: '/stall/' }).catch(() => {});
+}
+if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+
+setUnauthorizedHandler(() => {
+  expire();
+  block();
+  showLogin(true);
+});
+
+$('#lang').addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
+onLang(() => { renderStalls(); render(); renderStatus(); });
+
+$('#logout').addEventListener('click', async () => {
+  const pending = ctx.user ? (await queue.pendingSales(ctx.user.id)).length : 0;
+  if (pending > 0 && !confirm(t('logout_pending', { n: pending }))) return;
+  stopSync();
+  await logout();
+  ctx.user = null;
+  showLogin(false);
+});
+
+$('#login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const err = $('#login-error');
+  err.textContent = '';
+  try {
+    const s = await login($('#username').value.trim(), $('#password').value);
+    if (s.user.role !== 'operator' && s.user.role !== 'coordinator' && s.user.role !== 'admin') {
+      err.textContent = t('login_not_operator');
+      return;
+    }
+    $('#password').value = '';
+    await startWork(s.user);
+  } catch (e) {
+    err.textContent = e.network ? t('login_offline') : e.status === 401 ? t('login_failed') : e.detail;
+  }
+});
+
+for (const b of document.querySelectorAll('.tab')) {
+  b.addEventListener('click', () => { ctx.tab = b.dataset.tab; render(); });
+}
+
+$('#stall').addEventListener('change', () => {
+  ctx.stall = ctx.stalls.find((s) => String(s.id) === $('#stall').value) || null;
+  localStorage.setItem('market.stall', $('#stall').value);
+  render();
+});
+
+onSyncChange(() => { renderStatus(); render(); });
+addEventListener('online', renderStatus);
+addEventListener('offline', renderStatus);
+
+function showLogin(expired) {
+  $('#work').hidden = true;
+  $('#logout').hidden = true;
+  $('#login').hidden = false;
+  $('#login-expired').hidden = !expired;
+  const u = lastUser();
+  if (expired && u) $('#username').value = u.username;
+  renderStatus();
+  (expired ? $('#password') : $('#username')).focus();
+}
+
+async function startWork(user) {
+  const first = ctx.user === null;
+  ctx.user = user;
+  $('#login').hidden = true;
+  $('#work').hidden = false;
+  $('#logout').hidden = false;
+  if (first) startSync(user.id);
+  else setUser(user.id);
+  initSale(ctx);
+  await loadStalls();
+  render();
+  renderStatus();
+}
+
+// The operator's stalls (today's first, then the coming ones, then the
+// past), with their market days; cached for a start without a network.
+async function loadStalls() {
+  const key = 'stalls:' + ctx.user.id;
+  let stalls = await queue.cacheGet(key);
+  try {
+    const mine = await api('/stalls/mine', { query: { limit: 200 } });
+    const days = new Map();
+    for (const s of mine.items) {
+      if (!days.has(s.market_day_id)) days.set(s.market_day_id, api('/market-days/' + s.market_day_id).catch(() => null));
+      if (days.size >= 60) break;
+    }
+    const list = [];
+    for (const s of mine.items) {
+      if (!days.has(s.market_day_id)) continue;
+      const d = await days.get(s.market_day_id);
+      if (d) list.push({ ...s, market_day: d });
+    }
+    stalls = list;
+    await queue.cachePut(key, stalls);
+  } catch (e) {
+    if (!e.network && e.status !== 401) throw e;
+  }
+  const today = shanghaiDate();
+  const rank = (s) => (s.market_day.date === today ? 0 : s.market_day.date > today ? 1 : 2);
+  ctx.stalls = (stalls || []).sort((a, b) => rank(a) - rank(b) ||
+    (rank(a) === 1 ? a.market_day.date.localeCompare(b.market_day.date) : b.market_day.date.localeCompare(a.market_day.date)) ||
+    a.id - b.id);
+  const saved = localStorage.getItem('market.stall');
+  ctx.stall = ctx.stalls.find((s) => String(s.id) === saved && s.market_day.date === today) || ctx.stalls[0] || null;
+  renderStalls();
+}
+
+function renderStalls() {
+  const sel = $('#stall');
+  const today = shanghaiDate();
+  fill(sel, ctx.stalls.map((s) => h('option', { value: s.id, selected: ctx.stall && s.id === ctx.stall.id },
+    t('stall_option', {
+      date: s.market_day.date === today ? t('today') : s.market_day.date,
+      venue: s.market_day.venue_name, label: s.label, producer: s.producer_name,
+    }) + (s.market_day.status === 'cancelled' ? ' · ' + t('cancelled_day') : ''))));
+  sel.disabled = ctx.stalls.length === 0;
+}
+
+async function renderStatus() {
+  const st = syncState();
+  const online = navigator.onLine && st.online !== false;
+  const net = $('#net');
+  net.textContent = online ? t('online') : t('offline');
+  net.className = 'net ' + (online ? 'on' : 'off');
+  const n = ctx.user ? (await queue.pendingSales(ctx.user.id)).length : 0;
+  $('#pending-count').textContent = st.blocked ? t('syncing_blocked') : n ? t('pending', { n }) : t('all_synced');
+  $('#last-sync').textContent = st.lastSync ? t('last_sync', { time: clockTime(st.lastSync) }) : t('never_synced');
+  const attention = ctx.user ? (await queue.salesInState('attention')).filter((s) => s.user_id === ctx.user.id).length : 0;
+  $('#attention-count').textContent = attention ? String(attention) : '';
+  const skew = serverClockSkew();
+  const warn = $('#clock-warning');
+  warn.hidden = skew === null || Math.abs(skew) < 5 * 60 * 1000;
+  if (!warn.hidden) warn.textContent = t('clock_warning', { min: Math.round(Math.abs(skew) / 60000) });
+}
+
+function render() {
+  if (!ctx.user) return;
+  for (const b of document.querySelectorAll('.tab')) {
+    if (b.dataset.tab === ctx.tab) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+  for (const name of ['sale', 'attention', 'pickups', 'closeout']) $('#tab-' + name).hidden = name !== ctx.tab;
+  if (ctx.tab === 'sale') renderSale(ctx);
+  else if (ctx.tab === 'attention') renderAttention(ctx);
+  else if (ctx.tab === 'pickups') renderPickups(ctx);
+  else renderCloseout(ctx);
+  renderStatus();
+}
+
+// Start: a kept login works offline too; without one, the login form.
+const session = loadSession();
+if (session) startWork(session.user).then(() => syncNow());
+else showLogin(Boolean(lastUser()));
