@@ -2,9 +2,10 @@
  * Products: GET /api/v1/products (filters region, category, producer, q,
  * active; answers a strong ETag and honours If-None-Match),
  * GET /api/v1/products/{id} (with an ETag too), POST /api/v1/products,
- * PATCH /api/v1/products/{id}. Both GETs are served from the response
- * cache (http/cache.h) while the catalog is unchanged. The rules of a product live in
- * store/products.c, shared with the CSV import.
+ * PATCH /api/v1/products/{id}, and GET /api/v1/products/{id}/prices (its
+ * price history, newest first). The first two GETs are served from the
+ * response cache (http/cache.h) while the catalog is unchanged. The rules
+ * of a product live in store/products.c, shared with the CSV import.
  */
 #include "api/api.h"
 
@@ -17,6 +18,7 @@
 
 #include "crypto.h"
 #include "store/catalog.h"
+#include "store/prices.h"
 #include "store/products.h"
 
 static void
@@ -185,6 +187,49 @@ out:
 	json_decref(product);
 }
 
+static json_t *
+price_key(json_t *entry)
+{
+	return json_pack("[O, O]", json_object_get(entry, "from"),
+	    json_object_get(entry, "id"));
+}
+
+/* A product's price history, newest first (from descending, then id
+ * descending). */
+static void
+list_prices(struct request *r)
+{
+	struct page p = {0};
+	struct price_key after, *a = NULL;
+	json_t *items = NULL;
+	int64_t id = req_param_id(r, 0);
+	if (!page_parse(r, &p, 2))
+		goto out;
+	if (p.after != NULL) {
+		json_t *f = json_array_get(p.after, 0), *i = json_array_get(p.after, 1);
+		if (!json_is_string(f) || !json_is_integer(i) ||
+		    !parse_rfc3339(json_string_value(f), &after.from_at)) {
+			reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+			goto out;
+		}
+		after.id = json_integer_value(i);
+		a = &after;
+	}
+	enum db_status s = id < 0 ? DB_NOT_FOUND :
+	    store_price_list(r->db, id, a, p.limit, &items);
+	if (s == DB_NOT_FOUND) {
+		reply_error(r, E_NOT_FOUND, NULL, "no product %s", r->params[0]);
+		goto out;
+	}
+	if (!db_ok(r, s))
+		goto out;
+	page_reply(r, &p, items, price_key);
+	items = NULL;
+out:
+	json_decref(items);
+	page_free(&p);
+}
+
 const struct route products_routes[] = {
 	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products", .handler = list_products, .cached = true,
 	    .roles = ROLES_ANYONE},
@@ -195,5 +240,7 @@ const struct route products_routes[] = {
 	{.method = EVHTTP_REQ_PATCH, .path = "/api/v1/products/{id}",
 	    .handler = patch_product, .roles = ROLES_STAFF, .body = true,
 	    .scope = SCOPE_PATH_PRODUCT | SCOPE_BODY_PRODUCER},
+	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products/{id}/prices",
+	    .handler = list_prices, .roles = ROLES_ANYONE},
 	{0},
 };

@@ -248,7 +248,7 @@ record_sale(struct request *r, struct sale *s, struct sale_tally *batch)
 	case SALE_PRICE_ABOVE:
 		snprintf(field, sizeof(field), "lines[%zu].unit_price_fen", bad);
 		reply_error(r, E_VALIDATION, field, "%s: above the catalog price "
-		    "of %" PRId64 " fen", field, price);
+		    "of %" PRId64 " fen at recorded_at", field, price);
 		goto out;
 	case SALE_AMOUNT_TOO_LARGE:
 		snprintf(field, sizeof(field), "lines[%zu].quantity", bad);

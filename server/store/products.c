@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "http/fields.h"
+#include "store/prices.h"
 #include "store/stock.h"
 #include "util.h"
 
@@ -175,6 +176,8 @@ store_product_create(struct db *db, const struct product_in *p, int64_t user_id,
 	if ((s = db_exec_stmt(db, st)) != DB_OK)
 		return s;
 	*id = db_last_insert_id(db);
+	if ((s = price_set(db, *id, p->price_fen, PRICE_INITIAL, user_id, now)) != DB_OK)
+		return s;
 	return stock_move(db, *id, p->stock, STOCK_INITIAL, NULL, user_id, now, false,
 	    NULL);
 }
@@ -200,6 +203,8 @@ store_product_update(struct db *db, int64_t id, const struct product_in *p,
 	if (s == DB_OK && sqlite3_step(st) != SQLITE_DONE)
 		s = DB_ERROR;
 	sqlite3_reset(st);
+	if (s == DB_OK)
+		s = price_set(db, id, p->price_fen, PRICE_CHANGE, user_id, now);
 	if (s != DB_OK || !set_stock)
 		return s;
 	int64_t delta;

@@ -72,17 +72,19 @@ enum db_status store_product_list(struct db *db, const struct product_filter *f,
     int64_t after_id, int limit, json_t **out);
 
 /*
- * Inserts p (checked) into *id with stock 0, then records p->stock as
- * the initial stock movement by user_id (0 for none). Call inside a write
+ * Inserts p (checked) into *id with stock 0, then records p->price_fen
+ * as the first entry of its price history and p->stock as the initial
+ * stock movement, by user_id (0 for none) at now. Call inside a write
  * transaction. DB_NOT_FOUND when the producer does not exist.
  */
 enum db_status store_product_create(struct db *db, const struct product_in *p,
     int64_t user_id, int64_t now, int64_t *id);
 /*
- * Replaces every writable field of product id with p (checked); when
+ * Replaces every writable field of product id with p (checked); a price
+ * other than the current one is appended to its price history, and when
  * set_stock, the difference to the current stock is recorded as a
- * correction by user_id. Call inside a write transaction. DB_NOT_FOUND
- * when the producer does not exist.
+ * correction, by user_id at now. Call inside a write transaction.
+ * DB_NOT_FOUND when the producer does not exist.
  */
 enum db_status store_product_update(struct db *db, int64_t id,
     const struct product_in *p, bool set_stock, int64_t user_id, int64_t now);

@@ -137,14 +137,26 @@ insert_lines(struct db *db, const struct sale *s)
 	return rc;
 }
 
-/* The catalog price of product id and its producer's region. */
+/*
+ * The catalog price of product id in effect at instant at, and its
+ * producer's region: the newest entry of its price history from at or
+ * before, else (at precedes them all) its earliest, else (a product
+ * without history, which marketctl check reports) its price_fen. One
+ * seek into the history's index; the earliest is looked up only when
+ * the first finds nothing (coalesce() stops at its first value).
+ */
 static enum db_status
-price_and_region(struct db *db, int64_t id, fen_t *price, char region[])
+price_and_region(struct db *db, int64_t id, int64_t at, fen_t *price, char region[])
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT x.price_fen, p.region_code "
+	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce("
+	    "(SELECT h.price_fen FROM price_history h WHERE h.product_id = x.id "
+	    "AND h.from_at <= ?2 ORDER BY h.from_at DESC, h.id DESC LIMIT 1), "
+	    "(SELECT h.price_fen FROM price_history h WHERE h.product_id = x.id "
+	    "ORDER BY h.from_at, h.id LIMIT 1), x.price_fen), p.region_code "
 	    "FROM products x LEFT JOIN producers p ON p.id = x.producer_id "
 	    "WHERE x.id = ?1");
 	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, at);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
 		const char *r = db_col_text(st, 1);
@@ -155,7 +167,8 @@ price_and_region(struct db *db, int64_t id, fen_t *price, char region[])
 	return s;
 }
 
-/* Sets each line's price, amount and region, and the total. */
+/* Sets each line's price (the catalog's at recorded_at unless a lower
+ * one was sent), amount and region, and the total. */
 static enum sale_outcome
 price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
 {
@@ -163,7 +176,8 @@ price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
 	for (size_t i = 0; i < s->nlines; i++) {
 		struct sale_line *l = &s->lines[i];
 		*bad = i;
-		enum db_status st = price_and_region(db, l->product_id, price, l->region);
+		enum db_status st = price_and_region(
+		    db, l->product_id, s->recorded_at, price, l->region);
 		if (st != DB_OK)
 			return st == DB_NOT_FOUND ? SALE_UNKNOWN_PRODUCT : SALE_DB_ERROR;
 		if (!l->price_sent)

@@ -93,7 +93,8 @@ enum sale_outcome {
 	SALE_RECORDED,
 	SALE_ID_TAKEN,         /* the id is stored already */
 	SALE_UNKNOWN_PRODUCT,  /* line *bad names no product */
-	SALE_PRICE_ABOVE,      /* line *bad's price is above *price, the catalog's */
+	SALE_PRICE_ABOVE,      /* line *bad's price is above *price, the catalog's
+	                          at recorded_at */
 	SALE_AMOUNT_TOO_LARGE, /* line *bad's amount is beyond 64 bits */
 	SALE_TOTAL_TOO_LARGE,  /* the total is beyond 64 bits */
 	SALE_DB_ERROR,
@@ -101,10 +102,11 @@ enum sale_outcome {
 
 /*
  * Records sale s, whose market_day_id and operator_id (and channel, or
- * NULL) are set: prices each line (the catalog price unless a lower one
- * was sent), inserts the sale and its lines with fingerprint, moves the
- * stock of each line (a sale is never refused for stock: it may go below
- * zero) as user_id at now, and adds the sale to the report rollups. The
+ * NULL) are set: prices each line (the catalog price in effect at
+ * recorded_at, from the price history, unless a lower one was sent),
+ * inserts the sale and its lines with fingerprint, moves the stock of
+ * each line (a sale is never refused for stock: it may go below zero) as
+ * user_id at now, and adds the sale to the report rollups. The
  * API and marketctl demo both record sales through it. Call inside a
  * write transaction or savepoint.
  *

@@ -42,6 +42,7 @@ ROUTES = {
     "GET /api/v1/products/{id}": NOT_REGION + " (the public catalog)",
     "POST /api/v1/products": ["product_create"],
     "PATCH /api/v1/products/{id}": ["product_patch", "product_move_out"],
+    "GET /api/v1/products/{id}/prices": NOT_REGION + " (the public catalog)",
     "GET /api/v1/venues": NOT_REGION + " (public)",
     "GET /api/v1/venues/{id}": NOT_REGION + " (public)",
     "POST /api/v1/venues": NOT_REGION + " (venues serve every region)",

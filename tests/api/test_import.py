@@ -78,7 +78,13 @@ class T(harness.ServerTest):
             ("贞丰\r\n绿茶", "tea", "250g", 3500, 5, self.pz, "zhenfeng", False, None,
              "'; DROP TABLE products; --", True),
         ])
-        # Each product's stock is in the ledger.
+        # Each product's price starts its history.
+        for x in new:
+            r = self.srv.get("/api/v1/products/%d/prices" % x["id"])
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual([(e["price_fen"], e["from"]) for e in r.json["items"]],
+                             [(x["price_fen"], x["updated_at"])])
+        # Each product's stock is in the ledger, its price in its history.
         check = self.srv.ctl("check", check=False)
         self.assertEqual(check.returncode, 0,
                          check.stdout.decode() + check.stderr.decode())

@@ -43,6 +43,7 @@ EXPECTED = {
     "GET /api/v1/products/{id}": ANY,
     "POST /api/v1/products": STAFF,
     "PATCH /api/v1/products/{id}": STAFF,
+    "GET /api/v1/products/{id}/prices": ANY,
     "GET /api/v1/venues": ANY,
     "GET /api/v1/venues/{id}": ANY,
     "POST /api/v1/venues": STAFF,

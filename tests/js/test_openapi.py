@@ -294,6 +294,8 @@ class OpenApi(harness.ServerTest):
         call("GET", "/api/v1/products/{id}", 200, "/api/v1/products/%d" % prod)
         call("PATCH", "/api/v1/products/{id}", 200, "/api/v1/products/%d" % prod,
              token=coord, body={"price_fen": 1200})
+        call("GET", "/api/v1/products/{id}/prices", 200, "/api/v1/products/%d/prices" % prod)
+        call("GET", "/api/v1/products/{id}/prices", 404, "/api/v1/products/999999/prices")
         call("POST", "/api/v1/products", 413, token=coord,
              raw=b'{"name": "' + b"x" * (1024 * 1024) + b'"}')
 

@@ -1,12 +1,14 @@
 /* marketctl check: SQLite's integrity check, foreign keys, every
- * product's stock against the sum of its stock movements, and the report
- * rollups against the raw sales and orders (--repair-rollups rebuilds
- * them first). */
+ * product's stock against the sum of its stock movements, every
+ * product's price against the newest entry of its price history, and the
+ * report rollups against the raw sales and orders (--repair-rollups
+ * rebuilds them first). */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "ctl/ctl.h"
 #include "db/db.h"
+#include "store/prices.h"
 #include "store/rollup.h"
 #include "store/stock.h"
 
@@ -15,6 +17,17 @@ report(int64_t product, int64_t stock, int64_t ledger, void *arg)
 {
 	printf("product %" PRId64 ": stock %" PRId64 " but its movements add up to %" PRId64 "\n",
 	    product, stock, ledger);
+}
+
+static void
+price_report(int64_t product, fen_t price, bool has_entry, fen_t newest, void *arg)
+{
+	if (has_entry)
+		printf("product %" PRId64 ": price_fen %" PRId64 " but its price history "
+		    "ends at %" PRId64 "\n", product, price, newest);
+	else
+		printf("product %" PRId64 ": price_fen %" PRId64 " but it has no price "
+		    "history\n", product, price);
 }
 
 static void
@@ -67,6 +80,13 @@ ctl_check(struct db *db)
 	}
 	problems += n;
 
+	n = price_verify(db, price_report, NULL);
+	if (n < 0) {
+		fprintf(stderr, "marketctl: cannot read the price history\n");
+		return 1;
+	}
+	problems += n;
+
 	n = rollup_verify(db, rollup_report, NULL);
 	if (n < 0) {
 		fprintf(stderr, "marketctl: cannot read the report rollups\n");
@@ -78,7 +98,8 @@ ctl_check(struct db *db)
 		printf("check failed: %d problem%s\n", problems, problems == 1 ? "" : "s");
 		return 1;
 	}
-	printf("ok: integrity, foreign keys, stock ledger and report rollups agree\n");
+	printf("ok: integrity, foreign keys, stock ledger, price history and report "
+	    "rollups agree\n");
 	return 0;
 }
 

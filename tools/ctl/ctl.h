@@ -14,8 +14,8 @@ int user_create_checked(struct db *db, const char *username,
  * prints the demo users and their passwords. */
 int ctl_demo(struct db *db);
 /* SQLite's integrity check, every product's stock against the sum of
- * its stock movements, and the report rollups against the raw sales and
- * orders; 0 when all holds. */
+ * its stock movements and its price against its price history, and the
+ * report rollups against the raw sales and orders; 0 when all holds. */
 int ctl_check(struct db *db);
 /* Rebuilds the report rollups from the raw rows, then checks. */
 int ctl_repair_rollups(struct db *db);
