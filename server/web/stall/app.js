@@ -153,7 +153,8 @@ async function renderStatus() {
   const net = $('#net');
   net.textContent = online ? t('online') : t('offline');
   net.className = 'net ' + (online ? 'on' : 'off');
-  const n = ctx.user ? (await queue.pendingSales(ctx.user.id)).length : 0;
+  // Logged out, the phone still holds what the last operators recorded.
+  const n = ctx.user ? (await queue.pendingSales(ctx.user.id)).length : (await queue.salesInState('pending')).length;
   $('#pending-count').textContent = st.blocked ? t('syncing_blocked') : n ? t('pending', { n }) : t('all_synced');
   $('#last-sync').textContent = st.lastSync ? t('last_sync', { time: clockTime(st.lastSync) }) : t('never_synced');
   const attention = ctx.user ? (await queue.salesInState('attention')).filter((s) => s.user_id === ctx.user.id).length : 0;

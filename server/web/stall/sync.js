@@ -75,6 +75,12 @@ export function syncSoon(ms = 0) {
 // One round: sends every pending sale of the user, a batch at a time.
 export async function syncNow() {
   if (state.userId === null || state.blocked || state.running) return;
+  if (!navigator.onLine) {
+    // No network at all: the online event starts the next round.
+    state.online = false;
+    changed(false);
+    return;
+  }
   state.running = true;
   let outcome;
   try {
