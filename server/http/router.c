@@ -428,6 +428,14 @@ send_reply(struct request *r)
 		evhttp_add_header(out, "Content-Type", r->reply_type);
 		evbuffer_add_buffer(body, r->reply_raw);
 	}
+	/* A HEAD answer says what a GET would send, and sends none of it
+	 * (libevent would send the body). */
+	if (r->method == EVHTTP_REQ_HEAD && evbuffer_get_length(body) > 0) {
+		char len[24];
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+		evhttp_add_header(out, "Content-Length", len);
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
 	const struct api_error_def *d = api_error_def(api_error_for_status(r->status));
 	const char *reason = r->status < 300 ? NULL : r->status == 304 ? "Not Modified" :
 	    r->status == 301 ? "Moved Permanently" : d->title;
