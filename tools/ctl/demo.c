@@ -591,6 +591,14 @@ fill(struct demo *d)
 		if (!add_day(d, where, date, "11:00", "13:30", "five_into", "消费帮扶进机关、进医院、进学校", 2))
 			return false;
 	}
+
+	/* A counter day today, so the stall page has a day to sell at
+	 * whenever the demo is made (unless today is a counter day already). */
+	char today[11];
+	days_to_date((d->now + 8 * 3600) / 86400, today); /* Asia/Shanghai */
+	if (strcmp(today + 8, "15") != 0 &&
+	    !add_day(d, counter, today, "09:00", "21:00", "counter", "专柜消费帮扶日", 0))
+		return false;
 	return add_orders(d);
 }
 

@@ -1,7 +1,7 @@
 // The stall operators' page: start-up, login, the status bar, the stall
 // picker and the tabs. Each tab is a module of its own (sale.js,
 // attention.js, pickups.js, closeout.js).
-import { api, setUnauthorizedHandler, serverClockSkew } from '../common/api.js';
+import { apiAll, setUnauthorizedHandler, serverClockSkew } from '../common/api.js';
 import { $, fill, h } from '../common/dom.js';
 import { initI18n, lang, onLang, setLang, t } from '../common/i18n.js';
 import { expire, lastUser, loadSession, login, logout } from '../common/session.js';
@@ -103,30 +103,22 @@ async function startWork(user) {
   renderStatus();
 }
 
-// The operator's stalls (today's first, then the coming ones, then the
-// past), with their market days; cached for a start without a network.
+// The operator's stalls of the week before and the month ahead (today's
+// first, then the coming ones, then the past), with their market days;
+// cached for a start without a network. Two requests, however many stalls.
 async function loadStalls() {
   const key = 'stalls:' + ctx.user.id;
   let stalls = await queue.cacheGet(key);
+  const today = shanghaiDate();
+  const from = shanghaiDate(Date.now() - 7 * 86400000), to = shanghaiDate(Date.now() + 31 * 86400000);
   try {
-    const mine = await api('/stalls/mine', { query: { limit: 200 } });
-    const days = new Map();
-    for (const s of mine.items) {
-      if (!days.has(s.market_day_id)) days.set(s.market_day_id, api('/market-days/' + s.market_day_id).catch(() => null));
-      if (days.size >= 60) break;
-    }
-    const list = [];
-    for (const s of mine.items) {
-      if (!days.has(s.market_day_id)) continue;
-      const d = await days.get(s.market_day_id);
-      if (d) list.push({ ...s, market_day: d });
-    }
-    stalls = list;
+    const mine = (await apiAll('/stalls/mine', {}, 5)).filter((s) => s.market_day_date >= from && s.market_day_date <= to);
+    const days = new Map((await apiAll('/market-days', { from, to }, 10)).map((d) => [d.id, d]));
+    stalls = mine.filter((s) => days.has(s.market_day_id)).map((s) => ({ ...s, market_day: days.get(s.market_day_id) }));
     await queue.cachePut(key, stalls);
   } catch (e) {
     if (!e.network && e.status !== 401) throw e;
   }
-  const today = shanghaiDate();
   const rank = (s) => (s.market_day.date === today ? 0 : s.market_day.date > today ? 1 : 2);
   ctx.stalls = (stalls || []).sort((a, b) => rank(a) - rank(b) ||
     (rank(a) === 1 ? a.market_day.date.localeCompare(b.market_day.date) : b.market_day.date.localeCompare(a.market_day.date)) ||

@@ -1,0 +1,129 @@
+// tools/bench's page figures (run by tools/bench; prints one JSON object):
+//   - the stall page's first load: bytes on the wire, everything included
+//     (the page, its modules, styles, manifest, icon, and what the service
+//     worker fetches to keep the page offline), and the request count;
+//   - a warm reload of the same page (the service worker answers);
+//   - the time from tapping "record" to the sale in the day's list;
+//   - Lighthouse's mobile scores (performance, accessibility,
+//     best-practices) when lighthouse is installed here (not in --smoke).
+// Nothing is asserted: figures are printed, tools/bench compares them.
+//
+//   node pages.mjs BASE_URL USERNAME PASSWORD [--taps N] [--no-lighthouse]
+// HOME must hold an NSS database trusting the server's CA (tools/bench
+// makes one), so chromium gets a real secure context.
+import { chromium } from 'playwright-core';
+
+const [base, username, password, ...rest] = process.argv.slice(2);
+const taps = Number(rest.includes('--taps') ? rest[rest.indexOf('--taps') + 1] : 30);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+  '--disable-dev-shm-usage'];
+const out = {};
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
+};
+
+// Bytes on the wire of every request the context makes (service worker's
+// included), by what the network layer reports.
+function meter(ctx) {
+  const m = { bytes: 0, requests: 0, urls: [] };
+  ctx.on('requestfinished', async (req) => {
+    try {
+      const s = await req.sizes();
+      m.bytes += s.requestHeadersSize + s.requestBodySize + s.responseHeadersSize + s.responseBodySize;
+      m.requests++;
+      m.urls.push(new URL(req.url()).pathname);
+    } catch { /* a request of a closed page */ }
+  });
+  return m;
+}
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+try {
+  const ctx = await browser.newContext({
+    viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, locale: 'zh-CN',
+    serviceWorkers: 'allow',
+  });
+  let m = meter(ctx);
+  const page = await ctx.newPage();
+  await page.goto(base + '/stall/', { waitUntil: 'load' });
+  await page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+    return reg.active.state;
+  });
+  await page.waitForLoadState('networkidle');
+  out.first_load = { bytes: m.bytes, requests: m.requests };
+
+  m = meter(ctx);
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForLoadState('networkidle');
+  out.warm_reload = { bytes: m.bytes, requests: m.requests };
+
+  // Log in, then tap record again and again: from the click to the new
+  // sale's row in the list, measured inside the page.
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.locator('#products button').first().waitFor({ timeout: 60000 });
+  const times = [];
+  for (let i = 0; i < taps; i++) {
+    await page.locator('#products button').first().click();
+    const ms = await page.evaluate(() => new Promise((resolve) => {
+      const list = document.querySelector('#sales');
+      const n = list.children.length;
+      const t0 = performance.now();
+      const obs = new MutationObserver(() => {
+        if (list.children.length > n) {
+          obs.disconnect();
+          resolve(performance.now() - t0);
+        }
+      });
+      obs.observe(list, { childList: true });
+      setTimeout(() => { obs.disconnect(); resolve(null); }, 10000); // no stall: nothing to record
+      document.querySelector('#record').click();
+    }));
+    if (ms === null) break;
+    times.push(ms);
+  }
+  out.record_to_list_ms = { median: median(times), max: times.length ? Math.max(...times) : null, taps: times.length };
+  await ctx.close();
+} finally {
+  await browser.close();
+}
+
+if (!rest.includes('--no-lighthouse')) {
+  try {
+    const { default: lighthouse } = await import('lighthouse');
+    // Lighthouse drives its own chromium through the DevTools protocol.
+    const { launch } = await import('chrome-launcher');
+    const c = await launch({ chromePath: CHROMIUM, chromeFlags: FLAGS });
+    try {
+      const r = await lighthouse(base + '/stall/', { port: c.port, output: 'json', logLevel: 'error',
+        onlyCategories: ['performance', 'accessibility', 'best-practices'], formFactor: 'mobile' });
+      const cat = r.lhr.categories;
+      out.lighthouse = {
+        version: r.lhr.lighthouseVersion,
+        performance: Math.round(cat.performance.score * 100),
+        accessibility: Math.round(cat.accessibility.score * 100),
+        best_practices: Math.round(cat['best-practices'].score * 100),
+        // The metrics behind the performance score, in ms (CLS unitless).
+        metrics: Object.fromEntries(['first-contentful-paint', 'largest-contentful-paint',
+          'total-blocking-time', 'cumulative-layout-shift', 'speed-index']
+          .map((k) => [k, Math.round((r.lhr.audits[k]?.numericValue ?? NaN) * 1000) / 1000])),
+        failed: Object.values(r.lhr.audits).filter((a) => a.score !== null && a.score < 0.9 &&
+          a.scoreDisplayMode !== 'informative' && a.scoreDisplayMode !== 'manual').map((a) => a.id),
+      };
+    } finally {
+      await c.kill();
+    }
+  } catch (e) {
+    out.lighthouse = { error: String(e.message || e).split('\n')[0] };
+  }
+}
+console.log(JSON.stringify(out));
