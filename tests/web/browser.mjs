@@ -22,10 +22,13 @@ export async function launch() {
 
 // A new context: a phone screen, Chinese, a clean profile.
 export async function phone(browser, opts = {}) {
-  return browser.newContext({
+  const ctx = await browser.newContext({
     viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
     locale: 'zh-CN', timezoneId: 'Asia/Shanghai', serviceWorkers: 'allow', ...opts,
   });
+  // A busy CI machine is slow, never wrong: generous waits, no sleeps.
+  ctx.setDefaultTimeout(60000);
+  return ctx;
 }
 
 export async function screenshot(page, name) {
@@ -35,8 +38,11 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(dir, name + '.png'), fullPage: true });
 }
 
-// No serious or critical violation on the page as it is now.
-export async function checkAxe(page, what) {
+// The screen as it is now: no serious or critical accessibility
+// violation, and nothing wider than the screen (a phone would zoom out).
+export async function checkScreen(page, what) {
+  const [width, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  assert.ok(width <= inner, `${what}: the page is ${width} px wide on a ${inner} px screen`);
   const res = await new AxeBuilder({ page }).analyze();
   const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`), [],
@@ -54,7 +60,7 @@ export async function api(method, p, { token, body } = {}) {
 }
 
 // Waits until f() returns something truthy (polling; no fixed sleeps).
-export async function until(f, what, ms = 30000) {
+export async function until(f, what, ms = 60000) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();

@@ -2,7 +2,7 @@
 // test_stall_page.py, which starts marketd and makes the data (F).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, BASE, api, checkAxe, launch, phone, screenshot, until } from './browser.mjs';
+import { F, BASE, api, checkScreen, launch, phone, screenshot, until } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -59,7 +59,7 @@ test('three sales recorded offline survive a reload and reach the server once ea
   const { ctx, page } = await openLoggedIn();
   await chooseStall(page, 'A03');
   const before = (await serverSales(F.stalls.main)).length;
-  await checkAxe(page, 'the sale screen');
+  await checkScreen(page, 'the sale screen');
   await screenshot(page, 'stall-sale');
 
   await ctx.setOffline(true);
@@ -78,7 +78,7 @@ test('three sales recorded offline survive a reload and reach the server once ea
   assert.ok((await status(page).textContent()).includes('离线'));
 
   await ctx.setOffline(false);
-  await status(page).getByText('全部已同步').waitFor({ timeout: 30000 });
+  await status(page).getByText('全部已同步').waitFor({ timeout: 60000 });
   const sales = await serverSales(F.stalls.main);
   assert.equal(sales.length, before + 3);
   const mine = sales.slice(-3).map((s) => [s.total_fen, s.payment]).sort((a, b) => a[0] - b[0]);
@@ -138,7 +138,7 @@ test('refused sales land in "needs attention" with the reason; the others still 
   await recordSale(page, [['贞丰李子', 4]], '银行卡');
   const before = await serverSales(F.stalls.main);
   await ctx.setOffline(false);
-  await status(page).getByText('全部已同步').waitFor({ timeout: 30000 });
+  await status(page).getByText('全部已同步').waitFor({ timeout: 60000 });
 
   const after = await serverSales(F.stalls.main);
   const fresh = added(before, after);
@@ -151,7 +151,7 @@ test('refused sales land in "needs attention" with the reason; the others still 
   const texts = await items.allTextContents();
   assert.ok(texts.some((s) => s.includes('¥15.00') && s.includes('市集日的状态不允许')), texts.join(' | '));
   assert.ok(texts.some((s) => s.includes('¥168.00') && s.includes('recorded_at')), texts.join(' | '));
-  await checkAxe(page, 'needs attention');
+  await checkScreen(page, 'needs attention');
   await screenshot(page, 'stall-attention');
 
   // Discarding asks first; declining keeps the sale.
@@ -187,7 +187,7 @@ test('a price lowered while the phone was offline: the sales made before sync at
   assert.equal(r.status, 200);
   const before = await serverSales(F.stalls.main);
   await ctx.setOffline(false);
-  await status(page).getByText('全部已同步').waitFor({ timeout: 30000 });
+  await status(page).getByText('全部已同步').waitFor({ timeout: 60000 });
   const after = await serverSales(F.stalls.main);
   assert.equal(after.length, before.length + 1);
   const [sale] = added(before, after);
@@ -219,11 +219,11 @@ test('two tabs offline, then online: every sale is sent once', async () => {
   await recordSale(page, [['贞丰李子', 2]]);
   await recordSale(page2, [['新疆灰枣', 3]]);
   await until(async () => (await status(page2).textContent()).includes('4 笔待同步') &&
-    (await status(page).textContent()).includes('4 笔待同步'), 'both tabs see 4 pending', 10000)
+    (await status(page).textContent()).includes('4 笔待同步'), 'both tabs see 4 pending', 30000)
     .catch(async (e) => { throw new Error(e.message + ': ' + await status(page).textContent() + ' / ' + await status(page2).textContent()); });
   await ctx.setOffline(false);
-  await status(page).getByText('全部已同步').waitFor({ timeout: 30000 });
-  await status(page2).getByText('全部已同步').waitFor({ timeout: 30000 });
+  await status(page).getByText('全部已同步').waitFor({ timeout: 60000 });
+  await status(page2).getByText('全部已同步').waitFor({ timeout: 60000 });
   const after = await serverSales(F.stalls.main);
   assert.equal(after.length, before.length + 4);
   const fresh = added(before, after).map((s) => s.id);
@@ -241,7 +241,7 @@ test('pickups go ready, then fulfilled; the close-out shows what the API counts'
   const first = orders.filter({ hasText: '订单 ' + F.orders[0] });
   await assert.doesNotReject(first.getByText('买家：buyer1').waitFor());
   await assert.doesNotReject(first.getByText('贞丰李子 ×2').waitFor());
-  await checkAxe(page, 'pickups');
+  await checkScreen(page, 'pickups');
   await screenshot(page, 'stall-pickups');
   await first.getByRole('button', { name: '备好了' }).click();
   await first.getByRole('button', { name: '已取货' }).click();
@@ -259,7 +259,7 @@ test('pickups go ready, then fulfilled; the close-out shows what the API counts'
   }
   await page.getByText(`取货：共 ${rep.pickups.total} 单，已取 ${rep.pickups.fulfilled}，未取 ${rep.pickups.outstanding}`).waitFor();
   assert.equal(rep.pickups.fulfilled, 1);
-  await checkAxe(page, 'close-out');
+  await checkScreen(page, 'close-out');
   await screenshot(page, 'stall-closeout');
   await ctx.close();
 });
@@ -269,24 +269,26 @@ test('an expired login asks for the password again and keeps the pending sales; 
   await chooseStall(page, 'A03');
   await ctx.setOffline(true);
   await recordSale(page, [['贞丰李子', 5]]);
+  await status(page).getByText('1 笔待同步').waitFor();
   // The token stops working while the phone is offline (as when it expires).
   const token = await page.evaluate(() => JSON.parse(localStorage.getItem('market.session')).token);
   assert.equal((await api('POST', '/auth/logout', { token })).status, 204);
   const before = await serverSales(F.stalls.main);
   await ctx.setOffline(false);
-  await page.getByText('登录已过期，请再次输入密码。待同步的销售都还在。').waitFor({ timeout: 30000 });
+  await page.getByText('登录已过期，请再次输入密码。待同步的销售都还在。').waitFor({ timeout: 60000 });
   assert.equal((await serverSales(F.stalls.main)).length, before.length);
   assert.equal(await page.getByLabel('用户名').inputValue(), F.operator.username);
-  await checkAxe(page, 'the login form');
+  await checkScreen(page, 'the login form');
   await screenshot(page, 'stall-login-expired');
   await page.getByLabel('密码').fill(F.operator.password);
   await page.getByRole('button', { name: '登录' }).click();
-  await status(page).getByText('全部已同步').waitFor({ timeout: 30000 });
+  await status(page).getByText('全部已同步').waitFor({ timeout: 60000 });
   assert.equal((await serverSales(F.stalls.main)).length, before.length + 1);
 
   // Logging out with a sale still pending warns, and keeps it.
   await ctx.setOffline(true);
   await recordSale(page, [['贞丰李子', 1]]);
+  await status(page).getByText('1 笔待同步').waitFor();
   let warned = '';
   page.once('dialog', (d) => { warned = d.message(); d.dismiss(); });
   await page.getByRole('button', { name: '退出' }).click();
@@ -300,8 +302,27 @@ test('an expired login asks for the password again and keeps the pending sales; 
   await page.getByLabel('密码').fill(F.operator.password);
   await status(page).getByText('1 笔待同步').waitFor();
   await page.getByRole('button', { name: '登录' }).click();
-  await status(page).getByText('全部已同步').waitFor({ timeout: 30000 });
+  await status(page).getByText('全部已同步').waitFor({ timeout: 60000 });
   assert.equal((await serverSales(F.stalls.main)).length, before.length + 2);
+  await ctx.close();
+});
+
+test('a synced sale is voided with a reason and marked voided', async () => {
+  const { ctx, page } = await openLoggedIn();
+  await chooseStall(page, 'A03');
+  const before = await serverSales(F.stalls.main);
+  await recordSale(page, [['新疆灰枣', 7]]);
+  const row = page.locator('#sales li').filter({ hasText: '¥273.00' }).first();
+  await row.getByText('已同步').waitFor({ timeout: 60000 });
+  const [sale] = added(before, await serverSales(F.stalls.main));
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.accept('顾客退货'); });
+  await row.getByRole('button', { name: '作废' }).click();
+  await row.getByText('已作废').waitFor();
+  assert.equal(asked, '作废原因');
+  const after = (await serverSales(F.stalls.main)).find((s) => s.id === sale.id);
+  assert.equal(after.voided, true);
+  assert.equal(await row.getByRole('button', { name: '作废' }).count(), 0);
   await ctx.close();
 });
 
@@ -310,7 +331,7 @@ test('the page in English', async () => {
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('heading', { name: 'Record a sale' }).waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
-  await checkAxe(page, 'the sale screen in English');
+  await checkScreen(page, 'the sale screen in English');
   await page.getByRole('button', { name: '中文' }).click();
   await page.getByRole('heading', { name: '记一笔销售' }).waitFor();
   await ctx.close();
