@@ -3,6 +3,9 @@
  * request line's URI, its path percent-decoded, then matched against
  * every route pattern. A match has the method asked for (HEAD serves GET)
  * and one non-empty parameter, without '/', per {name} of its pattern.
+ * A path no route has goes to the pages: a name the page lookup accepts
+ * never climbs out of the tree. The target also serves as an
+ * Accept-Encoding value.
  * Input: a byte choosing the method, then the target (up to a NUL).
  */
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <event2/http.h>
 
 #include "fuzz.h"
+#include "http/pages.h"
 #include "util.h"
 
 static const enum evhttp_cmd_type methods[] = {EVHTTP_REQ_GET, EVHTTP_REQ_POST,
@@ -46,6 +50,12 @@ check(enum evhttp_cmd_type m, const char *path)
 	} else if (np != 0) {
 		abort();
 	}
+	/* The pages: an accepted name has no "..", "." or empty segment. */
+	if (path[0] == '/' && pages_name_ok(path + 1) &&
+	    (strstr(path, "/../") || strstr(path, "/./") || strstr(path, "//") ||
+	    strcmp(path, "/..") == 0 || strstr(path, "\\")))
+		abort();
+	(void)pages_accepts_gzip(path);
 	for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
 		free(params[i]);
 }
