@@ -13,6 +13,7 @@ Each test file is one scenario and gets its own server (started once per
 file in setUpClass). MARKET_BUILD names the build folder (default
 ./build), MARKET_SOURCE the source tree.
 """
+import fcntl
 import http.client
 import json
 import os
@@ -44,12 +45,33 @@ _certs_lock = threading.Lock()
 
 
 def test_certs():
-    """A CA and localhost certificate made once per build folder."""
+    """A CA and localhost certificate made once per build folder.
+
+    ctest runs test files as parallel processes, so the certificates are
+    made under a file lock (a thread lock covers one process only), in a
+    folder of their own that is renamed into place when complete: a test
+    sees the whole set or none, and never a key from one run with a
+    certificate from another."""
     d = os.path.join(BUILD, "test-certs")
-    with _certs_lock:
-        if not os.path.exists(os.path.join(d, "localhost.key")):
-            subprocess.run([os.path.join(SOURCE, "certs", "make-dev-cert"), d],
-                           check=True, stdout=subprocess.DEVNULL)
+    if os.path.exists(os.path.join(d, "localhost.key")):
+        return d
+    os.makedirs(BUILD, exist_ok=True)
+    with _certs_lock, open(os.path.join(BUILD, "test-certs.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not os.path.exists(os.path.join(d, "localhost.key")):
+                tmp = tempfile.mkdtemp(prefix="test-certs.", dir=BUILD)
+                try:
+                    subprocess.run([os.path.join(SOURCE, "certs", "make-dev-cert"), tmp],
+                                   check=True, stdout=subprocess.DEVNULL)
+                    os.chmod(tmp, 0o755)
+                    if os.path.isdir(d):  # a half-made set from before
+                        shutil.rmtree(d)
+                    os.rename(tmp, d)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return d
 
 
