@@ -199,8 +199,12 @@ class Server:
                     c.close()
                     self._local.conn = None
                 return Response(resp.status, hdrs, data)
+            # A kept-alive connection the server closed meanwhile (its
+            # idle timeout passed while a test was busy elsewhere) fails
+            # on send, as a reset, a broken pipe or a TLS EOF: open anew.
             except (http.client.RemoteDisconnected, ConnectionResetError,
-                    BrokenPipeError, http.client.CannotSendRequest):
+                    BrokenPipeError, http.client.CannotSendRequest,
+                    ssl.SSLEOFError, ssl.SSLZeroReturnError):
                 if own:
                     c.close()
                     self._local.conn = None
