@@ -289,13 +289,18 @@ test('an expired login asks for the password again and keeps the pending sales; 
   await ctx.setOffline(true);
   await recordSale(page, [['贞丰李子', 1]]);
   await status(page).getByText('1 笔待同步').waitFor();
-  let warned = '';
-  page.once('dialog', (d) => { warned = d.message(); d.dismiss(); });
+  // The warning comes after the page has counted the pending sales
+  // (IndexedDB): wait for the dialog itself, not for the click.
+  const dialog = page.waitForEvent('dialog');
   await page.getByRole('button', { name: '退出' }).click();
+  const warning = await dialog;
+  const warned = warning.message();
+  await warning.dismiss();
   assert.match(warned, /还有 1 笔销售没有同步/);
   await page.getByRole('button', { name: '记录', exact: true }).waitFor();
-  page.once('dialog', (d) => d.accept());
+  const confirmLogout = page.waitForEvent('dialog');
   await page.getByRole('button', { name: '退出' }).click();
+  await (await confirmLogout).accept();
   await page.getByRole('heading', { name: '登录' }).waitFor();
   await ctx.setOffline(false);
   await page.getByLabel('用户名').fill(F.operator.username);
