@@ -291,16 +291,22 @@ test('an expired login asks for the password again and keeps the pending sales; 
   await status(page).getByText('1 笔待同步').waitFor();
   // The warning comes after the page has counted the pending sales
   // (IndexedDB): wait for the dialog itself, not for the click.
-  const dialog = page.waitForEvent('dialog');
+  // The click does not return while a confirm() is open: answer it from
+  // the handler, and wait for the handler to have run.
+  const warned = new Promise((resolve) => page.once('dialog', async (d) => {
+    const text = d.message();
+    await d.dismiss();
+    resolve(text);
+  }));
   await page.getByRole('button', { name: '退出' }).click();
-  const warning = await dialog;
-  const warned = warning.message();
-  await warning.dismiss();
-  assert.match(warned, /还有 1 笔销售没有同步/);
+  assert.match(await warned, /还有 1 笔销售没有同步/);
   await page.getByRole('button', { name: '记录', exact: true }).waitFor();
-  const confirmLogout = page.waitForEvent('dialog');
+  const accepted = new Promise((resolve) => page.once('dialog', async (d) => {
+    await d.accept();
+    resolve();
+  }));
   await page.getByRole('button', { name: '退出' }).click();
-  await (await confirmLogout).accept();
+  await accepted;
   await page.getByRole('heading', { name: '登录' }).waitFor();
   await ctx.setOffline(false);
   await page.getByLabel('用户名').fill(F.operator.username);
