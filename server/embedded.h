@@ -23,14 +23,14 @@ extern const struct embedded_file embedded_openapi;
  * /v/<web_build_id>/<name>. Ended by an entry whose name is NULL.
  */
 struct web_file {
-	const char *name;     /* "stall/index.html": relative to server/web */
-	const char *type;     /* "text/html; charset=utf-8" */
+	const char *name; /* "stall/index.html": relative to server/web */
+	const char *type; /* "text/html; charset=utf-8" */
 	const unsigned char *data;
 	size_t len;
 	const unsigned char *gz;
 	size_t gz_len;
-	const char *etag;     /* "\"<hex>\"" */
-	const char *gz_etag;  /* "\"<hex>-gz\"" */
+	const char *etag;    /* "\"<hex>\"" */
+	const char *gz_etag; /* "\"<hex>-gz\"" */
 };
 extern const struct web_file web_files[];
 extern const char web_build_id[];

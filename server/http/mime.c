@@ -7,17 +7,17 @@ static const struct {
 	const char *type;
 	bool compress;
 } types[] = {
-	{".html", "text/html; charset=utf-8", true},
-	{".js", "text/javascript; charset=utf-8", true},
-	{".mjs", "text/javascript; charset=utf-8", true},
-	{".css", "text/css; charset=utf-8", true},
-	{".json", "application/json; charset=utf-8", true},
-	{".webmanifest", "application/manifest+json", true},
-	{".svg", "image/svg+xml", true},
-	{".txt", "text/plain; charset=utf-8", true},
-	{".ico", "image/x-icon", true},
-	{".png", "image/png", false},
-	{".woff2", "font/woff2", false},
+    {".html", "text/html; charset=utf-8", true},
+    {".js", "text/javascript; charset=utf-8", true},
+    {".mjs", "text/javascript; charset=utf-8", true},
+    {".css", "text/css; charset=utf-8", true},
+    {".json", "application/json; charset=utf-8", true},
+    {".webmanifest", "application/manifest+json", true},
+    {".svg", "image/svg+xml", true},
+    {".txt", "text/plain; charset=utf-8", true},
+    {".ico", "image/x-icon", true},
+    {".png", "image/png", false},
+    {".woff2", "font/woff2", false},
 };
 
 const char *

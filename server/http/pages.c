@@ -74,7 +74,8 @@ pages_accepts_gzip(const char *ae)
 		return false;
 	bool star = false;
 	char *copy = xstrdup(ae), *save = NULL;
-	for (char *el = strtok_r(copy, ",", &save); el; el = strtok_r(NULL, ",", &save)) {
+	for (char *el = strtok_r(copy, ",", &save); el;
+	     el = strtok_r(NULL, ",", &save)) {
 		el += strspn(el, " \t");
 		size_t len = strcspn(el, "; \t");
 		/* A q-value of 0 refuses the coding (RFC 9110, 12.5.3). */
@@ -172,8 +173,8 @@ load(const struct config *cfg, const char *name, struct page_file *pg)
 	memset(pg, 0, sizeof(*pg));
 	if (!pages_name_ok(name))
 		return false;
-	return cfg->web_root ? load_disk(cfg->web_root, name, pg) :
-	    load_embedded(name, pg);
+	return cfg->web_root ? load_disk(cfg->web_root, name, pg)
+	                     : load_embedded(name, pg);
 }
 
 /* The headers every page response carries, 304 and 404 included. */
@@ -185,13 +186,15 @@ page_headers(struct request *r)
 	reply_header(r, "X-Frame-Options", "DENY");
 	reply_header(r, "Cross-Origin-Opener-Policy", "same-origin");
 	reply_header(r, "Cross-Origin-Resource-Policy", "same-origin");
-	reply_header(r, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+	reply_header(
+	    r, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
 }
 
 static void
 send_page(struct request *r, int status, struct page_file *pg, const char *cache)
 {
-	bool gz = pg->gz != NULL && pages_accepts_gzip(req_header(r, "Accept-Encoding"));
+	bool gz =
+	    pg->gz != NULL && pages_accepts_gzip(req_header(r, "Accept-Encoding"));
 	const char *tag = gz ? pg->gz_etag : pg->etag;
 	page_headers(r);
 	reply_header(r, "Cache-Control", cache);
@@ -274,13 +277,15 @@ pages_serve(struct request *r)
 			not_found(r);
 			return;
 		}
-		if (r->cfg->web_root == NULL && (size_t)(slash - id) == strlen(web_build_id) &&
+		if (r->cfg->web_root == NULL &&
+		    (size_t)(slash - id) == strlen(web_build_id) &&
 		    strncmp(id, web_build_id, strlen(web_build_id)) == 0)
 			cache = "public, max-age=31536000, immutable";
 		name = slash + 1;
 	}
-	char *want = name[0] == '\0' || name[strlen(name) - 1] == '/' ?
-	    xasprintf("%sindex.html", name) : xstrdup(name);
+	char *want = name[0] == '\0' || name[strlen(name) - 1] == '/'
+	                 ? xasprintf("%sindex.html", name)
+	                 : xstrdup(name);
 	struct page_file pg;
 	if (load(r->cfg, want, &pg)) {
 		send_page(r, 200, &pg, cache);
@@ -289,7 +294,8 @@ pages_serve(struct request *r)
 		/* /stall is the folder /stall/: send the browser there, so
 		 * the page's relative links resolve inside it. */
 		char *index = xasprintf("%s/index.html", want);
-		if (strchr(strrchr(r->path, '/'), '.') == NULL && load(r->cfg, index, &pg)) {
+		if (strchr(strrchr(r->path, '/'), '.') == NULL &&
+		    load(r->cfg, index, &pg)) {
 			free(pg.owned);
 			char *to = xasprintf("%s/", r->path);
 			page_headers(r);

@@ -23,7 +23,7 @@ test_accepts_gzip(void)
 	CHECK(!pages_accepts_gzip("br, deflate"));
 	CHECK(!pages_accepts_gzip("gzip;q=0"));
 	CHECK(!pages_accepts_gzip("gzip;q=0.000"));
-	CHECK(!pages_accepts_gzip("gzip; q=0, *"));  /* named refusal wins over * */
+	CHECK(!pages_accepts_gzip("gzip; q=0, *")); /* named refusal wins over * */
 	CHECK(!pages_accepts_gzip("*;q=0"));
 	CHECK(!pages_accepts_gzip("x-gzip2"));
 }
@@ -70,8 +70,9 @@ test_mime_types(void)
 static void
 test_embedded_table(void)
 {
-	const char *want[] = {"index.html", "stall/index.html", "coordinator/index.html",
-	    "404.html", "stall/sw.js", "stall/manifest.webmanifest"};
+	const char *want[] = {"index.html", "stall/index.html",
+	    "coordinator/index.html", "404.html", "stall/sw.js",
+	    "stall/manifest.webmanifest"};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		bool found = false;
 		for (const struct web_file *f = web_files; f->name; f++)
