@@ -121,25 +121,40 @@ class PageChecks:
 
 class EmbeddedPages(PageChecks, harness.ServerTest):
 
+    def asset(self):
+        html = self.srv.get("/stall/").body.decode()
+        return re.search(r' src="(/v/[0-9a-f]{12}/stall/app\.js)"', html).group(1)
+
     def test_gzip_when_asked_and_not_otherwise(self):
-        plain = self.srv.get("/stall/")
+        js = self.asset()
+        plain = self.srv.get(js)
         self.assertIsNone(plain.header("content-encoding"))
         self.assertEqual(plain.header("vary"), "Accept-Encoding")
         for ae in ("gzip", "br, gzip;q=0.5", "*", "GZIP"):
-            z = self.srv.get("/stall/", headers={"Accept-Encoding": ae})
+            z = self.srv.get(js, headers={"Accept-Encoding": ae})
             self.assertEqual(z.header("content-encoding"), "gzip", ae)
             self.assertEqual(gzip.decompress(z.body), plain.body, ae)
             self.assertLess(len(z.body), len(plain.body))
             self.assertNotEqual(z.header("etag"), plain.header("etag"))
             self.assertPageHeaders(z)
         for ae in ("gzip;q=0", "identity", "br", "gzip;q=0.000, *;q=0"):
-            r = self.srv.get("/stall/", headers={"Accept-Encoding": ae})
+            r = self.srv.get(js, headers={"Accept-Encoding": ae})
             self.assertIsNone(r.header("content-encoding"), ae)
             self.assertEqual(r.body, plain.body)
         # Either tag is the same file: no second download.
-        z = self.srv.get("/stall/", headers={"Accept-Encoding": "gzip"})
-        r = self.srv.get("/stall/", headers={"If-None-Match": z.header("etag")})
+        z = self.srv.get(js, headers={"Accept-Encoding": "gzip"})
+        r = self.srv.get(js, headers={"If-None-Match": z.header("etag")})
         self.assertEqual(r.status, 304)
+
+    def test_html_is_never_compressed(self):
+        # BREACH: a compressed document that mixes a secret with request
+        # text leaks the secret; documents are sent as they are.
+        for path in ("/", "/stall/", "/coordinator/", "/no/such/page"):
+            r = self.srv.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+            self.assertIn(r.status, (200, 404), path)
+            self.assertTrue(r.header("content-type").startswith("text/html"), path)
+            self.assertIsNone(r.header("content-encoding"), path)
+            self.assertIn(b"<html", r.body, path)
 
     def test_assets_are_versioned_immutable_and_typed(self):
         html = self.srv.get("/stall/").body.decode()
