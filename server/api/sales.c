@@ -307,6 +307,7 @@ batch_item(struct request *r, json_t *obj, size_t i, struct sale_tally *tally,
 	    .ints_as_reals = r->ints_as_reals,
 	    .user = r->user,
 	    .now = r->now,
+	    .lang = r->lang,
 	};
 	struct sale s = {0};
 	if (!json_is_object(obj)) {
@@ -321,7 +322,7 @@ batch_item(struct request *r, json_t *obj, size_t i, struct sale_tally *tally,
 	if (one.reply_body == NULL) {
 		log_warn("bug: sale %zu of a batch gave no reply", i);
 		one.status = 500;
-		one.reply_body = problem_new(E_INTERNAL, NULL, NULL);
+		one.reply_body = problem_new(E_INTERNAL, one.lang, NULL, NULL);
 	}
 	json_t *id = json_object_get(obj, "id");
 	bool ok = one.status == 200 || one.status == 201;

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "http/messages.h"
+
 enum api_error {
 	E_NONE = 0,
 	E_BAD_JSON,
@@ -37,6 +39,7 @@ struct api_error_def {
 	int status;
 	const char *code;
 	const char *title;
+	const char *title_zh; /* the title in Chinese (see http/messages.h) */
 };
 
 /* The table row of e; e must be below E_COUNT. */
@@ -48,9 +51,11 @@ enum api_error api_error_for_status(int status);
 
 /*
  * A new RFC 9457 problem object (the caller owns the reference):
- * {type, title, status, code, detail?, field?}. field and detail may be
- * NULL.
+ * {type, title, status, code, detail?, field?}, its title and detail in
+ * language l (detail written in English, translated by http/messages.h).
+ * field and detail may be NULL.
  */
-json_t *problem_new(enum api_error e, const char *field, const char *detail);
+json_t *problem_new(
+    enum api_error e, enum lang l, const char *field, const char *detail);
 
 #endif

@@ -99,7 +99,7 @@ reply_error(struct request *r, enum api_error e, const char *field,
 	const struct api_error_def *d = api_error_def(e);
 	if (!claim_reply(r, d->status))
 		return;
-	r->reply_body = problem_new(e, field, fmt ? detail : NULL);
+	r->reply_body = problem_new(e, r->lang, field, fmt ? detail : NULL);
 }
 
 /* True when the If-None-Match header lists etag (or is "*"); weak

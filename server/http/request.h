@@ -65,6 +65,7 @@ struct request {
 	                                  user.id != 0 (logout revokes it) */
 	char remote_addr[64];
 	int64_t now;                   /* seconds since the epoch at arrival */
+	enum lang lang;                /* of its problem objects (Accept-Language) */
 
 	/* What a route's prepare hook worked out on the worker thread
 	 * before the handler runs on the writer (see router.h). */

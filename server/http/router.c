@@ -421,6 +421,11 @@ send_reply(struct request *r)
 		    r->status >= 400;
 		evhttp_add_header(out, "Content-Type", problem ?
 		    "application/problem+json" : "application/json; charset=utf-8");
+		/* A problem's title and detail are in the language asked for. */
+		if (problem) {
+			evhttp_add_header(out, "Content-Language", lang_tag(r->lang));
+			evhttp_add_header(out, "Vary", "Accept-Language");
+		}
 		char *text = json_dumps(r->reply_body, JSON_COMPACT);
 		evbuffer_add(body, text, strlen(text));
 		free(text);
@@ -495,6 +500,8 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 	r->method = evhttp_request_get_command(ev);
 	r->now = now_unix();
 	r->t0_ns = monotonic_ns();
+	r->lang = lang_from_accept(evhttp_find_header(
+	    evhttp_request_get_input_headers(ev), "Accept-Language"));
 	r->query.tqh_first = NULL;
 	r->query.tqh_last = &r->query.tqh_first;
 	struct evhttp_connection *conn = evhttp_request_get_connection(ev);

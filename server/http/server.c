@@ -143,7 +143,9 @@ evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 	if (error == 400 && header_block_size(req) > HTTP_MAX_HEADER_BLOCK)
 		e = E_HEADERS_TOO_LARGE;
 	const struct api_error_def *d = api_error_def(e);
-	json_t *p = problem_new(e, NULL, e == E_PAYLOAD_TOO_LARGE ?
+	enum lang lang = lang_from_accept(evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Accept-Language"));
+	json_t *p = problem_new(e, lang, NULL, e == E_PAYLOAD_TOO_LARGE ?
 	    "the body may be at most 1 MiB" : e == E_NOT_IMPLEMENTED ?
 	    "this method is not supported" : "the request is malformed");
 	char *text = json_dumps(p, JSON_COMPACT);
@@ -151,6 +153,8 @@ evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	evhttp_clear_headers(out);
 	evhttp_add_header(out, "Content-Type", "application/problem+json");
+	evhttp_add_header(out, "Content-Language", lang_tag(lang));
+	evhttp_add_header(out, "Vary", "Accept-Language");
 	evhttp_add_header(out, "Connection", "close");
 	evhttp_add_header(out, "Strict-Transport-Security", "max-age=63072000");
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
