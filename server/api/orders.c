@@ -2,13 +2,16 @@
  * Online orders: POST /api/v1/orders, GET /api/v1/orders[/{id}],
  * POST /api/v1/orders/{id}/cancel, /ready and /fulfil.
  *
- * Placing an order happens in one write transaction: the Idempotency-Key
+ * Placing an order runs on the writer thread (http/writer.h), in a
+ * savepoint of the writer's batch transaction: the Idempotency-Key
  * look-up, the checks that need the database, the order, its lines, one
  * stock movement a line (each a single statement that refuses to take
- * stock below zero) and the key with the first response. Writers take
- * turns, so of two requests with one key the second finds the first's
- * key; of any number of buyers racing for the last units, only as many
- * as there are units get them.
+ * stock below zero) and the key with the first response. The writer runs
+ * one request after the other, so of two requests with one key the second
+ * finds the first's key (committed or still in the batch); of any number
+ * of buyers racing for the last units, only as many as there are units
+ * get them. Replies are sent once the batch is durable; a batch whose
+ * commit fails answers every request in it 5xx, key replays included.
  *
  * Who sees an order: its buyer; an operator, the pickups at market days
  * where it has a stall; a region-scoped coordinator, the orders with a

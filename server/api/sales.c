@@ -2,12 +2,19 @@
  * Stall sales: POST /api/v1/sales, POST /api/v1/sales/batch,
  * GET /api/v1/sales, GET /api/v1/sales/{id}, POST /api/v1/sales/{id}/void.
  *
- * A sale's id is chosen by the client, so a re-send is safe: everything a
- * sale does (the id check, the sale and its lines, one stock movement a
- * line) happens in one write transaction, and BEGIN IMMEDIATE makes
- * writers on every connection take turns. Of two sends of one id, the
- * first is stored (201) and the second finds it (200, or 409 when the
- * content differs); the UNIQUE id is the backstop.
+ * A sale's id is chosen by the client, so a re-send is safe. The writing
+ * routes run on the writer thread (http/writer.h), one request after the
+ * other inside the writer's batch transaction: db_begin_write() there is
+ * a savepoint of the batch, db_commit() its release, and the reply waits
+ * until the whole batch is durable. Everything a sale does (the id check,
+ * the sale and its lines, one stock movement a line, the rollups) happens
+ * in that savepoint, so a refused sale leaves nothing and requests never
+ * interleave. Of two sends of one id, the first is stored (201) and the
+ * second, in the same batch or a later one, finds it (200, or 409 when
+ * the content differs); the UNIQUE id is the backstop. A batch of sales
+ * is one savepoint for all its sales; their rollups are summed in memory
+ * and written once (store/sales.h, sale_tally). When the batch's commit
+ * fails, every request in it is answered 5xx instead, whatever it read.
  *
  * A region-scoped coordinator works with the stalls of its region's
  * producers only, and records only its region's products: anything else
