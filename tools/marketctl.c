@@ -29,6 +29,7 @@
 #include "http/router.h"
 #include "log.h"
 #include "store/users.h"
+#include "text.h"
 #include "util.h"
 
 static int

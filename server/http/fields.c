@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http/request.h"
+#include "text.h"
 
 struct fields
 fields_of(struct request *r)
@@ -44,16 +45,6 @@ lookup(struct fields f, const char *key, int flags, json_t **v, bool *present,
 		*done = true;
 	}
 	return true;
-}
-
-size_t
-utf8_length(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 bool

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "http/fields.h"
+#include "text.h"
 #include "store/catalog.h"
 
 const char *const producer_kinds[] = {"cooperative", "enterprise", "association",

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "http/fields.h"
+#include "text.h"
 #include "store/prices.h"
 #include "store/stock.h"
 #include "util.h"

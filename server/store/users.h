@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "db/db.h"
-#include "http/request.h"
+#include "roles.h"
 
 /* The rules of a username, shared by the API and marketctl: 3 to 32 of
  * a-z, 0-9, '_', '.' and '-'. */

@@ -1,5 +1,6 @@
 /* server/http/fields.c: the helpers that need no request. */
 #include "http/fields.h"
+#include "text.h"
 #include "unit.h"
 
 static void
