@@ -116,9 +116,16 @@ migrate(struct db *db, char **err)
 struct db *
 db_open(const char *path, const char *synchronous, char **err)
 {
+	*err = NULL;
+	/* The value goes into a PRAGMA's text: only the known words. */
+	if (strcmp(synchronous, "full") != 0 && strcmp(synchronous, "extra") != 0 &&
+	    strcmp(synchronous, "normal") != 0) {
+		*err = xasprintf("synchronous must be full, extra or normal, not %s",
+		    synchronous);
+		return NULL;
+	}
 	struct db *db = xcalloc(1, sizeof(*db));
 	db->shm = MAP_FAILED;
-	*err = NULL;
 	int rc = sqlite3_open_v2(path, &db->h,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
