@@ -21,25 +21,30 @@
 
 #define SIGNATURE_LEN 64 /* hex of 32 bytes */
 
+/* Whether sig (hex, either case) is the HMAC-SHA256 of body under the
+ * configured secret; never with no secret. Constant time. */
 static bool
-signature_ok(struct request *r)
+signature_matches(
+    const struct config *cfg, const char *sig, const void *body, size_t len)
 {
-	const char *secret = r->cfg->payment_secret;
-	const char *sig = req_header(r, "X-Signature");
+	const char *secret = cfg->payment_secret;
 	char want[SIGNATURE_LEN + 1], got[SIGNATURE_LEN + 1];
 	if (secret == NULL || sig == NULL || strlen(sig) != SIGNATURE_LEN)
 		return false;
 	for (size_t i = 0; i < SIGNATURE_LEN; i++)
 		got[i] = (char)tolower((unsigned char)sig[i]);
 	got[SIGNATURE_LEN] = '\0';
-	hmac_sha256_hex(secret, strlen(secret), r->raw_body, r->raw_len, want);
+	hmac_sha256_hex(secret, strlen(secret), body, len, want);
 	return ct_equal(want, got, SIGNATURE_LEN);
 }
 
+/*
+ * Applies a payment whose signature was checked: f is the callback's
+ * body {order_id, amount_fen, provider, transaction_id}. Replies.
+ */
 static void
-payment_callback(struct request *r)
+apply_payment(struct request *r, struct fields f)
 {
-	struct fields f = fields_of(r);
 	struct order_state state;
 	struct order_scope all = {0};
 	json_t *order = NULL;
@@ -47,11 +52,6 @@ payment_callback(struct request *r)
 	const char *provider, *transaction_id;
 	enum db_status st;
 
-	if (!signature_ok(r)) {
-		reply_error(r, E_UNAUTHORIZED, NULL,
-		    "X-Signature is missing or does not match the body");
-		goto out;
-	}
 	if (!f_int(f, "order_id", F_REQUIRED, 1, INT64_MAX, &order_id, NULL) ||
 	    !f_int(f, "amount_fen", F_REQUIRED, 0, INT64_MAX, &amount, NULL) ||
 	    !f_string(f, "provider", F_REQUIRED, 1, 64, &provider, NULL) ||
@@ -69,8 +69,9 @@ payment_callback(struct request *r)
 	if (!db_ok(r, st))
 		goto out;
 	if (amount != state.total_fen) {
-		reply_error(r, E_VALIDATION, "amount_fen", "order %" PRId64 " is %" PRId64
-		    " fen, not %" PRId64, order_id, state.total_fen, amount);
+		reply_error(r, E_VALIDATION, "amount_fen",
+		    "order %" PRId64 " is %" PRId64 " fen, not %" PRId64, order_id,
+		    state.total_fen, amount);
 		goto out;
 	}
 	st = store_payment_order(r->db, transaction_id, &paid_order);
@@ -89,14 +90,16 @@ payment_callback(struct request *r)
 	if (!db_ok(r, st == DB_NOT_FOUND ? DB_OK : st))
 		goto out;
 	if (state.status != ORDER_PLACED) {
-		reply_error(r, E_INVALID_STATE, NULL, "order %" PRId64 " is %s: it "
-		    "cannot be paid", order_id, order_status_name(state.status));
+		reply_error(r, E_INVALID_STATE, NULL,
+		    "order %" PRId64 " is %s: it "
+		    "cannot be paid",
+		    order_id, order_status_name(state.status));
 		goto out;
 	}
-	if (!db_ok(r, store_payment_add(r->db, transaction_id, order_id, provider,
-	        amount, r->now)) ||
-	    !db_ok(r, store_order_set_status(r->db, order_id, ORDER_PLACED, ORDER_PAID,
-	        0, r->now)) ||
+	if (!db_ok(r, store_payment_add(
+	                  r->db, transaction_id, order_id, provider, amount, r->now)) ||
+	    !db_ok(r, store_order_set_status(
+	                  r->db, order_id, ORDER_PLACED, ORDER_PAID, 0, r->now)) ||
 	    !db_ok(r, store_order_get(r->db, order_id, false, &order)) ||
 	    !db_ok(r, db_commit(r->db)))
 		goto out;
@@ -107,11 +110,82 @@ out:
 	json_decref(order);
 }
 
+static void
+payment_callback(struct request *r)
+{
+	if (!signature_matches(
+	        r->cfg, req_header(r, "X-Signature"), r->raw_body, r->raw_len)) {
+		reply_error(r, E_UNAUTHORIZED, NULL,
+		    "X-Signature is missing or does not match the body");
+		return;
+	}
+	apply_payment(r, fields_of(r));
+}
+
+/*
+ * The demo payment step, POST /api/v1/demo/payments/{order_id}, routed
+ * only with --demo (the router does not match it otherwise, so it is a 404
+ * like any unknown path). It stands in for the provider: for the caller's
+ * own order it writes the callback the provider would send, {order_id,
+ * amount_fen: the order's total, provider: "demo", transaction_id:
+ * "demo-<id>"}, signs it with the configured (demo) secret, checks that
+ * signature as the callback route does, and applies it. Paying twice is
+ * the same transaction again: 200, nothing changes.
+ */
+static void
+demo_payment(struct request *r)
+{
+	struct order_scope mine = {.buyer_id = r->user.id};
+	struct order_state state;
+	int64_t id = req_param_id(r, 0);
+	char sig[SIGNATURE_LEN + 1], tx[32];
+	json_t *body = NULL;
+	char *text = NULL;
+	enum db_status st = DB_NOT_FOUND;
+
+	if (id > 0)
+		st = store_order_state(r->db, id, &mine, &state);
+	if (st == DB_NOT_FOUND) {
+		reply_error(r, E_NOT_FOUND, NULL, "no order %s", r->params[0]);
+		goto out;
+	}
+	if (!db_ok(r, st))
+		goto out;
+	if (r->cfg->payment_secret == NULL) {
+		reply_error(r, E_INVALID_STATE, NULL,
+		    "this demo has no payment secret to sign the payment with");
+		goto out;
+	}
+	snprintf(tx, sizeof(tx), "demo-%" PRId64, id);
+	body = json_pack("{sI sI ss ss}", "order_id", (json_int_t)id, "amount_fen",
+	    (json_int_t)state.total_fen, "provider", "demo", "transaction_id", tx);
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (text == NULL) {
+		reply_error(r, E_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	const char *secret = r->cfg->payment_secret;
+	hmac_sha256_hex(secret, strlen(secret), text, strlen(text), sig);
+	if (!signature_matches(r->cfg, sig, text, strlen(text))) {
+		reply_error(r, E_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	apply_payment(r, (struct fields){.r = r, .obj = body, .prefix = ""});
+out:
+	free(text);
+	json_decref(body);
+}
+
 const struct route payments_routes[] = {
     {.method = EVHTTP_REQ_POST,
         .path = "/api/v1/payments/callback",
         .handler = payment_callback,
         .roles = ROLES_ANYONE,
         .body = true},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/demo/payments/{id}",
+        .handler = demo_payment,
+        .roles = ROLE_BUYER,
+        .demo = true},
     {0},
 };

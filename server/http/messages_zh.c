@@ -183,5 +183,9 @@ const struct msg_entry messages_zh[] = {
     {"the database is unavailable", "数据库暂时不可用"},
     {"the database does not answer", "数据库没有响应"},
     {"the change could not be saved; send it again", "更改未能保存，请重新发送"},
+
+    /* The demo payment step (--demo). */
+    {"this demo has no payment secret to sign the payment with",
+        "本演示没有配置支付密钥，无法为付款签名"},
     {NULL, NULL},
 };

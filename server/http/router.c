@@ -79,6 +79,14 @@ nomatch:
 	return -1;
 }
 
+static bool demo_routes;
+
+void
+router_set_demo(bool on)
+{
+	demo_routes = on;
+}
+
 const struct route *
 route_match(enum evhttp_cmd_type method, const char *path,
     char *params[REQUEST_MAX_PARAMS], unsigned *allow)
@@ -91,6 +99,8 @@ route_match(enum evhttp_cmd_type method, const char *path,
 	for (const struct route *const *t = route_tables; *t; t++) {
 		for (const struct route *rt = *t; rt->path; rt++) {
 			char *tmp[REQUEST_MAX_PARAMS] = {0};
+			if (rt->demo && !demo_routes)
+				continue;
 			long score = match_pattern(rt->path, path, tmp);
 			if (score < 0 || score < best) {
 				for (int i = 0; i < REQUEST_MAX_PARAMS; i++)

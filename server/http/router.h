@@ -50,7 +50,14 @@ struct route {
 	/* A GET whose 200 replies (with an ETag) depend only on the path,
 	 * the query and the catalog: served from the response cache. */
 	bool cached;
+	/* Exists only in demo mode (--demo): without it the router does not
+	 * match the route, so its path is a 404 like any unknown one. */
+	bool demo;
 };
+
+/* Whether demo-only routes are matched (false until set; server_new sets
+ * it from the configuration, before any request). */
+void router_set_demo(bool on);
 
 /* True when the route's handler runs on the writer. */
 bool route_writes(const struct route *route);

@@ -327,6 +327,7 @@ server_new(const struct config *cfg, char **err)
 	pthread_once(&once, (void (*)(void))evthread_use_pthreads);
 	struct server *s = xcalloc(1, sizeof(*s));
 	s->cfg = cfg;
+	router_set_demo(cfg->demo);
 	s->fd = -1;
 	if (bind_socket(s, err) < 0)
 		goto fail;

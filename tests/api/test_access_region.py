@@ -70,6 +70,7 @@ ROUTES = {
     "POST /api/v1/orders/{id}/ready": ["order_actions"],
     "POST /api/v1/orders/{id}/fulfil": ["order_actions"],
     "POST /api/v1/payments/callback": NOT_REGION + " (the payment provider, by signature)",
+    "POST /api/v1/demo/payments/{id}": NOT_REGION + " (demo mode only: a buyer's own order)",
 }
 
 

@@ -71,6 +71,7 @@ EXPECTED = {
     "POST /api/v1/orders/{id}/ready": SELLERS,
     "POST /api/v1/orders/{id}/fulfil": SELLERS,
     "POST /api/v1/payments/callback": ANY,
+    "POST /api/v1/demo/payments/{id}": {"buyer"},
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.
@@ -89,6 +90,8 @@ def route_table():
 
 
 class Roles(harness.ServerTest):
+    # Demo mode, so that the demo-only route exists and is checked too.
+    server_args = ("--demo",)
 
     @classmethod
     def setUpClass(cls):

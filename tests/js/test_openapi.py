@@ -54,6 +54,9 @@ def operations(doc):
 
 
 class OpenApi(harness.ServerTest):
+    # Demo mode: the demo-only route is routed, so it is checked too.
+    server_args = ("--demo",)
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -344,6 +347,23 @@ class OpenApi(harness.ServerTest):
              token=coord, body={"reason": "mistake"})
         call("POST", "/api/v1/sales/{id}/void", 404, "/api/v1/sales/oa-nothing-1/void",
              token=coord, body={"reason": "mistake"})
+
+        shopper = srv.user("oa-shopper", "buyer")
+        order = call("POST", "/api/v1/orders", 201, token=shopper, body={
+            "lines": [{"product_id": prod, "quantity": 1}],
+            "fulfillment": {"type": "delivery", "address": {
+                "name": "王女士", "phone": "13800000000", "line1": "中山西路 1 号",
+                "city": "宁波"}}}).json
+        demo = "/api/v1/demo/payments/{id}"
+        call("POST", demo, 200, demo.replace("{id}", str(order["id"])), token=shopper)
+        call("POST", demo, 404, demo.replace("{id}", "999999"), token=shopper)
+        call("POST", demo, 403, demo.replace("{id}", str(order["id"])), token=coord)
+        other_order = call("POST", "/api/v1/orders", 201, token=shopper, body={
+            "lines": [{"product_id": prod, "quantity": 1}],
+            "fulfillment": order["fulfillment"]}).json
+        call("POST", "/api/v1/orders/{id}/cancel", 200,
+             "/api/v1/orders/%d/cancel" % other_order["id"], token=shopper)
+        call("POST", demo, 409, demo.replace("{id}", str(other_order["id"])), token=shopper)
 
         p = self.validate(self.doc, "scenario.json", responses=seen)
         self.assertEqual(p.returncode, 0, "answers disagree with the document:\n%s%s"
