@@ -3,6 +3,8 @@
 //     (the page, its modules, styles, manifest, icon, and what the service
 //     worker fetches to keep the page offline), and the request count;
 //   - a warm reload of the same page (the service worker answers);
+//   - the shop's (/) first load in a fresh context: bytes on the wire
+//     until the product list is shown, and the request count;
 //   - the time from tapping "record" to the sale in the day's list;
 //   - Lighthouse's mobile scores (performance, accessibility,
 //     best-practices) when lighthouse is installed here (not in --smoke).
@@ -93,6 +95,18 @@ try {
   }
   out.record_to_list_ms = { median: median(times), max: times.length ? Math.max(...times) : null, taps: times.length };
   await ctx.close();
+
+  // The shop's first load, in a context of its own (nothing cached).
+  const shop = await browser.newContext({
+    viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, locale: 'zh-CN',
+  });
+  m = meter(shop);
+  const sp = await shop.newPage();
+  await sp.goto(base + '/', { waitUntil: 'load' });
+  await sp.locator('.product-list .card, .product-list li').first().waitFor({ timeout: 60000 });
+  await sp.waitForLoadState('networkidle');
+  out.shop_first_load = { bytes: m.bytes, requests: m.requests };
+  await shop.close();
 } finally {
   await browser.close();
 }
