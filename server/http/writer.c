@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "http/metrics.h"
@@ -24,6 +26,9 @@ struct writer {
 	pthread_cond_t cv;
 	struct request *head, **tail; /* the queue, oldest first */
 	bool stop;
+	/* Test only (MARKETD_TEST_FAIL_COMMIT): while this file exists,
+	 * every batch is lost at its commit, as on a failing disk. */
+	char *fail_commit_flag;
 };
 
 struct writer *
@@ -40,6 +45,13 @@ writer_new(const struct config *cfg, void (*done)(struct request *r), char **err
 	 * read them back. */
 	db_tune(wr->db, WRITER_CACHE_KIB, DB_MMAP_BYTES);
 	wr->done = done;
+	const char *flag = getenv("MARKETD_TEST_FAIL_COMMIT");
+	if (flag != NULL && flag[0] != '\0') {
+		wr->fail_commit_flag = xstrdup(flag);
+		log_warn("writer: MARKETD_TEST_FAIL_COMMIT is set (a test hook): "
+		         "commits fail while %s exists",
+		    flag);
+	}
 	wr->tail = &wr->head;
 	pthread_mutex_init(&wr->mu, NULL);
 	pthread_cond_init(&wr->cv, NULL);
@@ -86,13 +98,18 @@ monotonic_us(void)
 	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-/* The changes of requests first..last (excluded) were not saved. */
+/*
+ * The batch that held requests first..last (excluded) was lost: every
+ * one of them fails, not only those that changed rows. A request that
+ * read only what an earlier one of the batch wrote (a re-sent sale
+ * answered as a duplicate, an Idempotency-Key replay, a repeated
+ * payment callback) would otherwise keep a success reply about rows
+ * that were never saved.
+ */
 static void
-fail_written(struct request *first, struct request *last)
+fail_batch(struct request *first, struct request *last)
 {
 	for (struct request *r = first; r != last; r = r->next) {
-		if (!r->wrote)
-			continue;
 		reply_clear(r);
 		reply_error(r, E_UNAVAILABLE, NULL,
 		    "the change could not be saved; send it again");
@@ -109,30 +126,39 @@ run_batch(struct writer *wr, struct request *list, int n)
 	for (struct request *r = list; r != NULL; r = r->next) {
 		r->db = wr->db;
 		if (!open || db_job_begin(wr->db) != DB_OK) {
-			reply_error(r, E_UNAVAILABLE, NULL, "the database is unavailable");
+			reply_error(
+			    r, E_UNAVAILABLE, NULL, "the database is unavailable");
 			continue;
 		}
 		int64_t before = db_total_changes(wr->db);
-		bool keep = router_run_handler(r);
-		r->wrote = keep && db_total_changes(wr->db) != before;
-		if (!keep) {
+		bool ok = router_run_handler(r);
+		if (!ok) {
 			reply_clear(r);
 			reply_error(r, E_INTERNAL, NULL, NULL);
 		}
+		bool keep = ok;
+		r->wrote = keep && db_total_changes(wr->db) != before;
 		if (!db_job_end(wr->db, keep)) {
 			/* SQLite gave the whole transaction up: nothing of it
 			 * is saved. Start again for the requests after r. */
 			log_warn("writer: a batch was rolled back by the database");
-			fail_written(batch_start, r->next);
+			fail_batch(batch_start, r->next);
 			db_batch_end(wr->db, false);
 			batch_start = r->next;
 			open = db_batch_begin(wr->db) == DB_OK;
 		}
 	}
 	int64_t t1 = monotonic_us();
-	if (open && db_batch_end(wr->db, true) != DB_OK) {
+	if (open && wr->fail_commit_flag != NULL &&
+	    access(wr->fail_commit_flag, F_OK) == 0) {
+		db_batch_end(wr->db, false);
+		log_warn("writer: a commit failed (MARKETD_TEST_FAIL_COMMIT); "
+		         "%d requests are refused",
+		    n);
+		fail_batch(batch_start, NULL);
+	} else if (open && db_batch_end(wr->db, true) != DB_OK) {
 		log_warn("writer: a commit failed; %d requests are refused", n);
-		fail_written(batch_start, NULL);
+		fail_batch(batch_start, NULL);
 	}
 	int64_t t2 = monotonic_us();
 	metrics_commit(t2 - t1, n);
@@ -190,5 +216,6 @@ writer_free(struct writer *wr)
 	db_close(wr->db);
 	pthread_mutex_destroy(&wr->mu);
 	pthread_cond_destroy(&wr->cv);
+	free(wr->fail_commit_flag);
 	free(wr);
 }
