@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +30,10 @@ struct writer {
 	/* Test only (MARKETD_TEST_FAIL_COMMIT): while this file exists,
 	 * every batch is lost at its commit, as on a failing disk. */
 	char *fail_commit_flag;
+	/* Test only (MARKETD_TEST_FAIL_REPLY): "POST /api/v1/producers"
+	 * and the like, comma-separated: after the handler of such a route
+	 * ran, its reply becomes a 500, as if it had failed at its end. */
+	char *fail_reply;
 };
 
 struct writer *
@@ -51,6 +56,13 @@ writer_new(const struct config *cfg, void (*done)(struct request *r), char **err
 		log_warn("writer: MARKETD_TEST_FAIL_COMMIT is set (a test hook): "
 		         "commits fail while %s exists",
 		    flag);
+	}
+	const char *fail = getenv("MARKETD_TEST_FAIL_REPLY");
+	if (fail != NULL && fail[0] != '\0') {
+		wr->fail_reply = xstrdup(fail);
+		log_warn("writer: MARKETD_TEST_FAIL_REPLY is set (a test hook): "
+		         "%s answer 500",
+		    fail);
 	}
 	wr->tail = &wr->head;
 	pthread_mutex_init(&wr->mu, NULL);
@@ -116,6 +128,24 @@ fail_batch(struct request *first, struct request *last)
 	}
 }
 
+/* The MARKETD_TEST_FAIL_REPLY hook names r's route. */
+static bool
+fail_reply_of(const struct writer *wr, const struct request *r)
+{
+	if (wr->fail_reply == NULL)
+		return false;
+	char route[256];
+	snprintf(route, sizeof(route), "%s %s", method_name(r->method), r->route->path);
+	size_t n = strlen(route);
+	for (const char *p = wr->fail_reply; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && memcmp(p, route, n) == 0)
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
 static void
 run_batch(struct writer *wr, struct request *list, int n)
 {
@@ -132,11 +162,17 @@ run_batch(struct writer *wr, struct request *list, int n)
 		}
 		int64_t before = db_total_changes(wr->db);
 		bool ok = router_run_handler(r);
+		if (ok && fail_reply_of(wr, r)) {
+			reply_clear(r);
+			reply_error(r, E_INTERNAL, NULL, NULL);
+		}
 		if (!ok) {
 			reply_clear(r);
 			reply_error(r, E_INTERNAL, NULL, NULL);
 		}
-		bool keep = ok;
+		/* A request answered 500 or more leaves nothing behind, even
+		 * what its handler wrote before it failed. */
+		bool keep = ok && r->status < 500;
 		r->wrote = keep && db_total_changes(wr->db) != before;
 		if (!db_job_end(wr->db, keep)) {
 			/* SQLite gave the whole transaction up: nothing of it
@@ -217,5 +253,6 @@ writer_free(struct writer *wr)
 	pthread_mutex_destroy(&wr->mu);
 	pthread_cond_destroy(&wr->cv);
 	free(wr->fail_commit_flag);
+	free(wr->fail_reply);
 	free(wr);
 }

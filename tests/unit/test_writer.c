@@ -72,10 +72,20 @@ h_read(struct request *r)
 		reply_error(r, E_NOT_FOUND, NULL, NULL);
 }
 
+/* Writes a row, then fails. */
+static void
+h_partial(struct request *r)
+{
+	db_exec(r->db, "INSERT INTO wt (v) VALUES (2)");
+	reply_error(r, E_INTERNAL, NULL, NULL);
+}
+
 static const struct route insert_route = {
     .method = EVHTTP_REQ_GET, .path = "/i", .handler = h_insert};
 static const struct route read_route = {
     .method = EVHTTP_REQ_GET, .path = "/r", .handler = h_read};
+static const struct route partial_route = {
+    .method = EVHTTP_REQ_GET, .path = "/p", .handler = h_partial};
 
 static struct request *
 req(const struct route *rt)
@@ -144,6 +154,25 @@ test_lost_batch_fails_every_request(void)
 }
 
 static void
+test_5xx_leaves_nothing(void)
+{
+	struct request *rs[] = {req(&partial_route), req(&insert_route)};
+	run(rs, 2);
+	CHECK(rs[0]->status == 500);
+	CHECK(rs[1]->status == 201);
+	char *err = NULL;
+	struct db *db = db_open(path, "normal", &err);
+	CHECK(db != NULL);
+	if (db != NULL) {
+		CHECK(count_rows(db, 2) == 0); /* the failed request's row */
+		CHECK(count_rows(db, 1) == 2); /* this batch's and the last test's */
+	}
+	db_close(db);
+	free_req(rs[0]);
+	free_req(rs[1]);
+}
+
+static void
 setup(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -174,4 +203,4 @@ teardown(void)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
-UNIT_MAIN(setup, test_lost_batch_fails_every_request, teardown)
+UNIT_MAIN(setup, test_lost_batch_fails_every_request, test_5xx_leaves_nothing, teardown)
