@@ -10,9 +10,9 @@
 #include "log.h"
 #include "util.h"
 
-#define STMT_SLOTS 256
+#define STMT_SLOTS_MIN 256        /* a power of two; the cache doubles when 3/4 full */
 #define WALINDEX_VERSION 3007000u /* the WAL-index header's iVersion */
-#define SHM_MAP_BYTES 4096 /* power of two, more than the statements we have */
+#define SHM_MAP_BYTES 4096        /* power of two, more than the statements we have */
 
 struct stmt_slot {
 	const char *sql;
@@ -25,10 +25,14 @@ struct db {
 	 * db_data_version(); MAP_FAILED until looked up, NULL when it cannot
 	 * be (then the PRAGMA answers). */
 	const void *shm;
-	bool writing; /* holds write_lock */
-	bool batch;   /* the writer's batch transaction is open */
-	int depth;    /* open "req" savepoints inside the batch */
-	struct stmt_slot slots[STMT_SLOTS];
+	bool writing;            /* holds write_lock */
+	bool batch;              /* the writer's batch transaction is open */
+	int depth;               /* open "req" savepoints inside the batch */
+	struct stmt_slot *slots; /* open addressing, keyed by the SQL's address */
+	size_t nslots, used;
+	/* What db_stmt() gives for SQL that does not prepare: a statement
+	 * whose every step fails, so the caller answers 500. */
+	sqlite3_stmt *broken;
 };
 
 /*
@@ -89,14 +93,16 @@ migrate(struct db *db, char **err)
 	int have = db_schema_version(db), known = db_schema_version_known();
 	if (have > known) {
 		*err = xasprintf("database schema version %d is newer than this "
-		    "marketd knows (%d): use a newer marketd", have, known);
+		                 "marketd knows (%d): use a newer marketd",
+		    have, known);
 		return -1;
 	}
 	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
 		int n = migration_number(m->name);
 		if (n <= have)
 			continue;
-		char *sql = xasprintf("BEGIN IMMEDIATE;\n%s\n;PRAGMA user_version = %d;\nCOMMIT;",
+		char *sql = xasprintf(
+		    "BEGIN IMMEDIATE;\n%s\n;PRAGMA user_version = %d;\nCOMMIT;",
 		    m->data, n);
 		char *msg = NULL;
 		int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
@@ -126,6 +132,8 @@ db_open(const char *path, const char *synchronous, char **err)
 	}
 	struct db *db = xcalloc(1, sizeof(*db));
 	db->shm = MAP_FAILED;
+	db->nslots = STMT_SLOTS_MIN;
+	db->slots = xcalloc(db->nslots, sizeof(*db->slots));
 	int rc = sqlite3_open_v2(path, &db->h,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -136,12 +144,12 @@ db_open(const char *path, const char *synchronous, char **err)
 	sqlite3_extended_result_codes(db->h, 1);
 	/* Writers wait for each other rather than fail. */
 	sqlite3_busy_timeout(db->h, 10000);
-	char *pragmas = xasprintf(
-	    "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = %s;"
-	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA trusted_schema = OFF;"
-	    "PRAGMA temp_store = MEMORY;", synchronous);
+	char *pragmas = xasprintf("PRAGMA journal_mode = WAL;"
+	                          "PRAGMA synchronous = %s;"
+	                          "PRAGMA foreign_keys = ON;"
+	                          "PRAGMA trusted_schema = OFF;"
+	                          "PRAGMA temp_store = MEMORY;",
+	    synchronous);
 	char *msg = NULL;
 	rc = sqlite3_exec(db->h, pragmas, NULL, NULL, &msg);
 	free(pragmas);
@@ -174,43 +182,95 @@ db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	for (size_t i = 0; i < STMT_SLOTS; i++)
+	for (size_t i = 0; i < db->nslots; i++)
 		sqlite3_finalize(db->slots[i].st);
+	free(db->slots);
+	sqlite3_finalize(db->broken);
 	sqlite3_close(db->h);
 	free(db);
+}
+
+static size_t
+slot_hash(const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return (size_t)h;
+}
+
+/* The slot of sql, or the empty slot where it goes. */
+static struct stmt_slot *
+slot_find(struct stmt_slot *slots, size_t nslots, const char *sql)
+{
+	size_t h = slot_hash(sql);
+	for (size_t n = 0;; n++) {
+		struct stmt_slot *s = &slots[(h + n) & (nslots - 1)];
+		if (s->sql == sql || s->sql == NULL)
+			return s;
+	}
+}
+
+/* Doubles the cache. The statements stay where they are in memory, so
+ * callers that hold one keep using it. */
+static void
+slots_grow(struct db *db)
+{
+	size_t n = db->nslots * 2;
+	struct stmt_slot *slots = xcalloc(n, sizeof(*slots));
+	for (size_t i = 0; i < db->nslots; i++)
+		if (db->slots[i].sql != NULL)
+			*slot_find(slots, n, db->slots[i].sql) = db->slots[i];
+	free(db->slots);
+	db->slots = slots;
+	db->nslots = n;
+}
+
+/* A statement whose every step fails ("integer overflow"); NULL, which
+ * SQLite's step and reset also refuse safely, if even it does not
+ * prepare. */
+static sqlite3_stmt *
+broken_stmt(struct db *db)
+{
+	if (db->broken == NULL)
+		sqlite3_prepare_v3(db->h, "SELECT abs(-9223372036854775808)", -1,
+		    SQLITE_PREPARE_PERSISTENT, &db->broken, NULL);
+	if (db->broken != NULL)
+		sqlite3_reset(db->broken);
+	return db->broken;
 }
 
 sqlite3_stmt *
 db_stmt(struct db *db, const char *sql)
 {
-	uintptr_t h = (uintptr_t)sql;
-	h ^= h >> 17;
-	h *= 0x9E3779B97F4A7C15ull;
-	for (size_t n = 0; n < STMT_SLOTS; n++) {
-		struct stmt_slot *s = &db->slots[(h + n) & (STMT_SLOTS - 1)];
-		if (s->sql == sql) {
-			sqlite3_reset(s->st);
-			sqlite3_clear_bindings(s->st);
-			return s->st;
-		}
-		if (s->sql == NULL) {
-			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
-			    &s->st, NULL) != SQLITE_OK) {
-				log_warn("db: cannot prepare %s: %s", sql, sqlite3_errmsg(db->h));
-				abort();
-			}
-			s->sql = sql;
-			return s->st;
-		}
+	struct stmt_slot *s = slot_find(db->slots, db->nslots, sql);
+	if (s->sql == sql) {
+		sqlite3_reset(s->st);
+		sqlite3_clear_bindings(s->st);
+		return s->st;
 	}
-	log_warn("db: statement cache full");
-	abort();
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	        SQLITE_OK ||
+	    st == NULL) {
+		log_warn("db: cannot prepare %s: %s", sql, sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return broken_stmt(db);
+	}
+	if ((db->used + 1) * 4 > db->nslots * 3) {
+		slots_grow(db);
+		s = slot_find(db->slots, db->nslots, sql);
+	}
+	s->sql = sql;
+	s->st = st;
+	db->used++;
+	return st;
 }
 
 void
 db_reset_all(struct db *db)
 {
-	for (size_t i = 0; i < STMT_SLOTS; i++)
+	for (size_t i = 0; i < db->nslots; i++)
 		if (db->slots[i].st != NULL)
 			sqlite3_reset(db->slots[i].st);
 }
@@ -265,7 +325,8 @@ db_rollback(struct db *db)
 	if (db->batch) {
 		/* Undo the handler's open savepoints, not the batch. */
 		for (; db->depth > 0; db->depth--)
-			sqlite3_exec(db->h, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
+			sqlite3_exec(
+			    db->h, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
 		return;
 	}
 	if (!sqlite3_get_autocommit(db->h))
@@ -303,11 +364,12 @@ db_job_end(struct db *db, bool keep)
 {
 	db_rollback(db); /* a savepoint the handler left open */
 	if (sqlite3_get_autocommit(db->h))
-		return false; /* SQLite rolled the whole batch back (I/O error, full disk) */
+		return false; /* SQLite rolled the whole batch back (I/O error, full
+		                 disk) */
 	if (!keep)
 		sqlite3_exec(db->h, "ROLLBACK TO job", NULL, NULL, NULL);
 	return sqlite3_exec(db->h, "RELEASE job", NULL, NULL, NULL) == SQLITE_OK &&
-	    !sqlite3_get_autocommit(db->h);
+	       !sqlite3_get_autocommit(db->h);
 }
 
 bool
@@ -364,8 +426,9 @@ map_shm(struct db *db)
 	db->shm = NULL;
 	sqlite3_file *f = NULL;
 	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
-	    SQLITE_OK || f == NULL || f->pMethods == NULL ||
-	    f->pMethods->iVersion < 2 || f->pMethods->xShmMap == NULL)
+	        SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+	    f->pMethods->xShmMap == NULL)
 		return;
 	volatile void *p = NULL;
 	if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || p == NULL)
@@ -402,7 +465,8 @@ db_data_version(struct db *db)
 		return v & ~(1ull << 63);
 	}
 	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");
-	uint64_t v = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	uint64_t v =
+	    sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return v | 1ull << 63; /* never equal to a header's counter */
 }

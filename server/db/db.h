@@ -40,8 +40,11 @@ int db_schema_version(struct db *db);
  * The cached prepared statement for sql. sql must be a string literal
  * (the cache is keyed by its address). The statement is reset and its
  * bindings cleared: bind, step, and leave it; the next db_stmt() call
- * for the same sql resets it again. Never NULL: a statement that does
- * not prepare is a bug and aborts with the SQLite message.
+ * for the same sql resets it again. The cache grows as needed. SQL that
+ * does not prepare (a bug, or a schema changed behind the server's back)
+ * is logged with the SQLite message and gives a statement whose every
+ * step fails, so the caller's db_* call returns DB_ERROR (a 500), and
+ * the server goes on.
  */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 /* Resets every cached statement (releases read locks). */
