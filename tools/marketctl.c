@@ -13,7 +13,12 @@
  *                              [--group-by month]
  *   marketctl --db FILE gen --products N --buyers N --sale-lines N --orders N
  *                           [--days 365] [--seed S] [--tokens FILE]
+ *   marketctl --db FILE migrate
  *   marketctl routes
+ *
+ * Only migrate changes the schema of an existing database: every other
+ * command refuses (exit 2) a database older than this tool, which a
+ * running marketd of the older version may be using.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +41,18 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: marketctl --db FILE user add --username U --role ROLE [--region CODE] [--display-name NAME]\n"
+	    "usage: marketctl --db FILE user add --username U --role ROLE [--region "
+	    "CODE] [--display-name NAME]\n"
 	    "       marketctl --db FILE demo\n"
 	    "       marketctl --db FILE import-products FILE.csv\n"
 	    "       marketctl --db FILE backup DEST\n"
 	    "       marketctl --db FILE check [--repair-rollups]\n"
-	    "       marketctl --db FILE report --from YYYY-MM-DD --to YYYY-MM-DD [--region CODE] [--csv] [--group-by month]\n"
-	    "       marketctl --db FILE gen --products N --buyers N --sale-lines N --orders N\n"
+	    "       marketctl --db FILE report --from YYYY-MM-DD --to YYYY-MM-DD "
+	    "[--region CODE] [--csv] [--group-by month]\n"
+	    "       marketctl --db FILE gen --products N --buyers N --sale-lines N "
+	    "--orders N\n"
 	    "                               [--days 365] [--seed S] [--tokens FILE]\n"
+	    "       marketctl --db FILE migrate\n"
 	    "       marketctl routes\n");
 	return 2;
 }
@@ -77,7 +86,8 @@ user_add(struct db *db, int argc, char **argv)
 		return 2;
 	}
 	if (role_from_name(role) == 0) {
-		fprintf(stderr, "marketctl: role must be buyer, operator, coordinator or admin\n");
+		fprintf(stderr,
+		    "marketctl: role must be buyer, operator, coordinator or admin\n");
 		return 2;
 	}
 	if (region != NULL && strcmp(role, "coordinator") != 0) {
@@ -92,14 +102,32 @@ user_add(struct db *db, int argc, char **argv)
 	password[strcspn(password, "\r\n")] = '\0';
 	size_t n = utf8_length(password);
 	if (n < 8 || n > 128) {
-		fprintf(stderr, "marketctl: the password must be 8 to 128 characters\n");
+		fprintf(
+		    stderr, "marketctl: the password must be 8 to 128 characters\n");
 		return 2;
 	}
-	int rc = user_create_checked(db, username, display ? display : username, role,
-	    region, password);
+	int rc = user_create_checked(
+	    db, username, display ? display : username, role, region, password);
 	if (rc == 0)
 		printf("created %s user %s\n", role, username);
 	return rc;
+}
+
+/* The schema version recorded in the database at path, read without
+ * changing anything; -1 when it cannot be read. */
+static int
+schema_version_of(const char *path)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
 }
 
 static int
@@ -109,11 +137,13 @@ routes(void)
 		for (const struct route *r = *t; r->path; r++) {
 			printf("%s %s", method_name(r->method), r->path);
 			const char *sep = " ";
-			static const enum role all[] = {ROLE_ANON, ROLE_BUYER, ROLE_OPERATOR,
-			    ROLE_COORDINATOR, ROLE_ADMIN};
+			static const enum role all[] = {ROLE_ANON, ROLE_BUYER,
+			    ROLE_OPERATOR, ROLE_COORDINATOR, ROLE_ADMIN};
 			for (size_t i = 0; i < nitems(all); i++)
 				if (r->roles & all[i]) {
-					printf("%s%s", sep, all[i] == ROLE_ANON ? "anonymous" : role_name(all[i]));
+					printf("%s%s", sep,
+					    all[i] == ROLE_ANON ? "anonymous"
+					                        : role_name(all[i]));
 					sep = ",";
 				}
 			printf("%s\n", r->scope ? " scoped" : "");
@@ -136,26 +166,38 @@ main(int argc, char **argv)
 	/* Reading commands on a mistyped path must not make an empty
 	 * database there (and check or back it up). */
 	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "backup") == 0 ||
-	    strcmp(cmd, "report") == 0) && access(path, F_OK) != 0) {
+	        strcmp(cmd, "report") == 0 || strcmp(cmd, "migrate") == 0) &&
+	    access(path, F_OK) != 0) {
 		fprintf(stderr, "marketctl: no database at %s\n", path);
 		return 1;
 	}
 	char *err = NULL;
-	struct db *db = db_open(path, "full", &err);
+	bool migrating = strcmp(cmd, "migrate") == 0, outdated = false;
+	if (migrating && argc != 4)
+		return usage();
+	int before = migrating ? schema_version_of(path) : -1;
+	struct db *db = db_open_as(path, "full", migrating, &outdated, &err);
 	if (db == NULL) {
 		fprintf(stderr, "marketctl: %s\n", err);
 		free(err);
-		return 1;
+		return outdated ? 2 : 1;
 	}
 	int rc;
-	if (strcmp(cmd, "user") == 0 && argc >= 5 && strcmp(argv[4], "add") == 0)
+	if (migrating) {
+		int now = db_schema_version(db);
+		if (before == now)
+			printf("schema version %d: up to date\n", now);
+		else
+			printf("migrated from schema version %d to %d\n", before, now);
+		rc = 0;
+	} else if (strcmp(cmd, "user") == 0 && argc >= 5 && strcmp(argv[4], "add") == 0)
 		rc = user_add(db, argc - 5, argv + 5);
 	else if (strcmp(cmd, "demo") == 0 && argc == 4)
 		rc = ctl_demo(db);
 	else if (strcmp(cmd, "check") == 0 && argc == 4)
 		rc = ctl_check(db);
 	else if (strcmp(cmd, "check") == 0 && argc == 5 &&
-	    strcmp(argv[4], "--repair-rollups") == 0)
+	         strcmp(argv[4], "--repair-rollups") == 0)
 		rc = ctl_repair_rollups(db);
 	else if (strcmp(cmd, "report") == 0)
 		rc = ctl_report(db, argc - 4, argv + 4);

@@ -87,13 +87,32 @@ db_exec(struct db *db, const char *sql)
 	return DB_OK;
 }
 
+/* True when the database has no table yet (a new file). */
+static bool
+db_empty(struct db *db)
+{
+	return db_exists(db, db_stmt(db, "SELECT 1 FROM sqlite_schema")) ==
+	       DB_NOT_FOUND;
+}
+
 static int
-migrate(struct db *db, char **err)
+migrate(struct db *db, bool may_migrate, bool *outdated, char **err)
 {
 	int have = db_schema_version(db), known = db_schema_version_known();
 	if (have > known) {
 		*err = xasprintf("database schema version %d is newer than this "
 		                 "marketd knows (%d): use a newer marketd",
+		    have, known);
+		return -1;
+	}
+	/* A new database is made whole; an existing one of an older schema
+	 * is left as it is (a running marketd may be using it). */
+	if (!may_migrate && have < known && (have > 0 || !db_empty(db))) {
+		*outdated = true;
+		*err = xasprintf("database schema version %d is older than this "
+		                 "tool's (%d): run `marketctl --db FILE migrate` "
+		                 "(stop marketd first), or start the new marketd, "
+		                 "which migrates at start",
 		    have, known);
 		return -1;
 	}
@@ -122,6 +141,17 @@ migrate(struct db *db, char **err)
 struct db *
 db_open(const char *path, const char *synchronous, char **err)
 {
+	return db_open_as(path, synchronous, true, NULL, err);
+}
+
+struct db *
+db_open_as(const char *path, const char *synchronous, bool may_migrate, bool *outdated,
+    char **err)
+{
+	bool old = false;
+	if (outdated == NULL)
+		outdated = &old;
+	*outdated = false;
 	*err = NULL;
 	/* The value goes into a PRAGMA's text: only the known words. */
 	if (strcmp(synchronous, "full") != 0 && strcmp(synchronous, "extra") != 0 &&
@@ -169,7 +199,7 @@ db_open(const char *path, const char *synchronous, char **err)
 		goto fail;
 	}
 	sqlite3_finalize(st);
-	if (migrate(db, err) < 0)
+	if (migrate(db, may_migrate, outdated, err) < 0)
 		goto fail;
 	return db;
 fail:

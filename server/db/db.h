@@ -17,9 +17,9 @@ struct db;
 
 enum db_status {
 	DB_OK = 0,
-	DB_NOT_FOUND,     /* no such row */
-	DB_CONSTRAINT,    /* a UNIQUE, CHECK or FOREIGN KEY clash */
-	DB_ERROR,         /* anything else; already logged */
+	DB_NOT_FOUND,  /* no such row */
+	DB_CONSTRAINT, /* a UNIQUE, CHECK or FOREIGN KEY clash */
+	DB_ERROR,      /* anything else; already logged */
 };
 
 /*
@@ -28,6 +28,15 @@ enum db_status {
  * sets *err to one line for the user (caller frees).
  */
 struct db *db_open(const char *path, const char *synchronous, char **err);
+/*
+ * As db_open, but with may_migrate false an existing database whose
+ * schema is older than this binary's is not migrated: NULL, *err says
+ * so and *outdated (may be NULL) is set. A new, empty database is made
+ * whole either way. marketctl opens so: a newer marketctl must not change
+ * the schema of a database a running marketd uses.
+ */
+struct db *db_open_as(const char *path, const char *synchronous, bool may_migrate,
+    bool *outdated, char **err);
 /* Finalizes cached statements and closes. Accepts NULL. */
 void db_close(struct db *db);
 
@@ -114,16 +123,16 @@ enum db_status db_exec_change(struct db *db, sqlite3_stmt *st);
  * db_step_one). *out is a new reference the caller owns (json_decref),
  * NULL on failure. The statement is reset.
  */
-enum db_status db_rows(struct db *db, sqlite3_stmt *st,
-    json_t *(*row)(sqlite3_stmt *), json_t **out);
+enum db_status db_rows(
+    struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out);
 /*
  * Step a query for at most one row and return row(st) of it: the
  * status of db_step_one (DB_NOT_FOUND when there is no row). *out is a
  * new reference the caller owns, NULL unless DB_OK. The statement is
  * reset.
  */
-enum db_status db_row(struct db *db, sqlite3_stmt *st,
-    json_t *(*row)(sqlite3_stmt *), json_t **out);
+enum db_status db_row(
+    struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out);
 
 int64_t db_last_insert_id(struct db *db);
 int db_changes(struct db *db);

@@ -38,6 +38,58 @@ class Marketctl(harness.ServerTest):
         con.close()
         self.assertEqual(n, 0)
 
+    def test_an_older_schema_is_migrated_only_when_asked(self):
+        """A newer marketctl must not change the schema of a database an
+        older marketd is using: it refuses (exit 2) until `migrate`."""
+        old = os.path.join(self.srv.dir, "old.db")
+        migrations = sorted(f for f in os.listdir(os.path.join(harness.SOURCE, "schema"))
+                            if f.endswith(".sql"))
+        self.assertGreater(len(migrations), 1)
+        have = int(migrations[-2].split("_")[0])
+        con = sqlite3.connect(old)
+        for name in migrations[:-1]:
+            with open(os.path.join(harness.SOURCE, "schema", name)) as f:
+                con.executescript(f.read())
+        con.execute("PRAGMA user_version = %d" % have)
+        con.commit()
+        con.close()
+
+        def version():
+            c = sqlite3.connect(old)
+            try:
+                return c.execute("PRAGMA user_version").fetchone()[0]
+            finally:
+                c.close()
+
+        for args, stdin in ((["check"], None), (["report", "--from", "2026-01-01",
+                                                  "--to", "2026-01-31"], None),
+                            (["user", "add", "--username", "late", "--role", "admin"],
+                             "password123\n")):
+            with self.subTest(args=args):
+                p = subprocess.run([harness.MARKETCTL, "--db", old] + args,
+                                   input=stdin and stdin.encode(), capture_output=True)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(b"older", p.stderr)
+                self.assertIn(b"marketctl --db FILE migrate", p.stderr)
+                self.assertEqual(version(), have)
+        p = subprocess.run([harness.MARKETCTL, "--db", old, "migrate"], capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        latest = int(migrations[-1].split("_")[0])
+        self.assertIn(("migrated from schema version %d to %d" % (have, latest)).encode(),
+                      p.stdout)
+        self.assertEqual(version(), latest)
+        p = subprocess.run([harness.MARKETCTL, "--db", old, "migrate"], capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"up to date", p.stdout)
+        p = subprocess.run([harness.MARKETCTL, "--db", old, "check"], capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # A new file is still made whole by any command that writes.
+        new = os.path.join(self.srv.dir, "new.db")
+        p = subprocess.run([harness.MARKETCTL, "--db", new, "user", "add", "--username",
+                            "first", "--role", "admin"], input=b"password123\n",
+                           capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
     def test_usage(self):
         p = subprocess.run([harness.MARKETCTL], capture_output=True)
         self.assertEqual(p.returncode, 2)
