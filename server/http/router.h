@@ -33,11 +33,11 @@ enum scope {
 
 struct route {
 	enum evhttp_cmd_type method;
-	const char *path;     /* "/api/v1/products/{id}": {name} matches a segment */
+	const char *path; /* "/api/v1/products/{id}": {name} matches a segment */
 	handler_fn handler;
-	unsigned roles;       /* ROLE_* bits that may call it */
-	bool body;            /* takes a JSON object body */
-	unsigned scope;       /* enum scope bits */
+	unsigned roles; /* ROLE_* bits that may call it */
+	bool body;      /* takes a JSON object body */
+	unsigned scope; /* enum scope bits */
 	/*
 	 * Every route whose method is not GET or HEAD writes: its handler
 	 * runs on the writer thread inside the writer's batch transaction,
@@ -65,8 +65,9 @@ bool route_writes(const struct route *route);
 /*
  * The writer's side (server/http/writer.c): runs r's handler (r->db is
  * the writer's connection, inside a job savepoint) and makes sure a
- * reply is set. Returns false when the request's changes must be undone
- * (its audit entry could not be written).
+ * reply is set. For a write, the region-scope checks run here first, in
+ * the same transaction as the handler (reads check them in the router). Returns false
+ * when the request's changes must be undone (its audit entry could not be written).
  */
 bool router_run_handler(struct request *r);
 /* Back on r's worker thread: sends r's reply, logs it and frees r. */
