@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "http/hasher.h"
 #include "store/users.h"
 #include "api/users.h"
 
@@ -27,7 +28,8 @@
  * not the scrypt of anything known): an unknown username is checked
  * against it, so that answering takes as long as for a known one.
  */
-static const char dummy_hash[] = "scrypt$15$8$1$"
+static const char dummy_hash[] =
+    "scrypt$15$8$1$"
     "00000000000000000000000000000000$"
     "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -47,13 +49,16 @@ login_prepare(struct request *r)
 	struct fields f = fields_of(r);
 	const char *username, *password;
 	char *hash = NULL;
+	free(r->hash_password); /* when called again (no prepare ran) */
+	free(r->hash_stored);
+	r->hash_password = r->hash_stored = NULL;
 	if (!f_string(f, "username", F_REQUIRED, 1, 64, &username, NULL) ||
 	    !f_string(f, "password", F_REQUIRED, 1, 1024, &password, NULL))
 		goto out;
 	/* A username over its limit is refused before any scrypt. */
 	int64_t retry_after;
-	if (!db_ok(r, store_login_blocked(r->db, username, r->now,
-	    r->cfg->login_window, r->cfg->login_max_failures, &retry_after)))
+	if (!db_ok(r, store_login_blocked(r->db, username, r->now, r->cfg->login_window,
+	                  r->cfg->login_max_failures, &retry_after)))
 		goto out;
 	if (retry_after > 0)
 		goto out; /* the handler answers 429 */
@@ -62,9 +67,12 @@ login_prepare(struct request *r)
 	enum db_status s = store_user_credentials(r->db, username, &id, &hash, &active);
 	if (s != DB_NOT_FOUND && !db_ok(r, s))
 		goto out;
-	/* Verify even for an unknown or inactive user: same work, same time. */
-	bool ok = password_verify(password, hash ? hash : dummy_hash);
-	r->prep_verified = ok && s == DB_OK && active;
+	/* Verify even for an unknown or inactive user: same work, same
+	 * time. A hashing thread does it (http/hasher.h). */
+	r->hash_password = xstrdup(password);
+	r->hash_stored = hash ? hash : xstrdup(dummy_hash);
+	hash = NULL;
+	r->prep_account_ok = s == DB_OK && active;
 	r->prep_user_id = id;
 out:
 	free(hash);
@@ -76,8 +84,10 @@ login(struct request *r)
 	struct fields f = fields_of(r);
 	const char *username, *password;
 	json_t *user = NULL;
-	if (!r->prepared)
+	if (!r->prepared) {
 		login_prepare(r);
+		hasher_run(r);
+	}
 	if (replied(r) ||
 	    !f_string(f, "username", F_REQUIRED, 1, 64, &username, NULL) ||
 	    !f_string(f, "password", F_REQUIRED, 1, 1024, &password, NULL))
@@ -86,8 +96,8 @@ login(struct request *r)
 	/* Checked again and recorded here, on the writer, so that
 	 * concurrent attempts cannot get past the limit. */
 	int64_t attempt, retry_after;
-	if (!db_ok(r, store_login_attempt(r->db, username, r->now,
-	    r->cfg->login_window, r->cfg->login_max_failures, &attempt, &retry_after)))
+	if (!db_ok(r, store_login_attempt(r->db, username, r->now, r->cfg->login_window,
+	                  r->cfg->login_max_failures, &attempt, &retry_after)))
 		goto out;
 	if (retry_after > 0) {
 		char secs[24];
@@ -98,7 +108,8 @@ login(struct request *r)
 		goto out;
 	}
 	if (!r->prep_verified) {
-		reply_error(r, E_INVALID_CREDENTIALS, NULL, "wrong username or password");
+		reply_error(
+		    r, E_INVALID_CREDENTIALS, NULL, "wrong username or password");
 		goto out;
 	}
 
@@ -113,13 +124,13 @@ login(struct request *r)
 	if (!db_ok(r, db_begin_write(r->db)) ||
 	    !db_ok(r, store_login_succeeded(r->db, attempt)) ||
 	    !db_ok(r, store_token_create(r->db, th, id, r->now, expires_at)) ||
-	    !db_ok(r, store_user_get(r->db, id, &user)) ||
-	    !db_ok(r, db_commit(r->db)))
+	    !db_ok(r, store_user_get(r->db, id, &user)) || !db_ok(r, db_commit(r->db)))
 		goto out;
 	format_rfc3339(expires_at, expires);
 	reply_header(r, "Cache-Control", "no-store");
-	reply_json(r, 200, json_pack("{s:s, s:s, s:O}", "token", token,
-	    "expires_at", expires, "user", user));
+	reply_json(r, 200,
+	    json_pack("{s:s, s:s, s:O}", "token", token, "expires_at", expires, "user",
+	        user));
 out:
 	json_decref(user);
 }
@@ -141,9 +152,27 @@ me(struct request *r)
 }
 
 const struct route auth_routes[] = {
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/register", .handler = register_buyer, .roles = ROLES_ANYONE, .body = true, .prepare = user_prepare_password},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/login", .handler = login, .roles = ROLES_ANYONE, .body = true, .prepare = login_prepare},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/auth/logout", .handler = logout, .roles = ROLES_USER},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/me", .handler = me, .roles = ROLES_USER},
-	{0},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/auth/register",
+        .handler = register_buyer,
+        .roles = ROLES_ANYONE,
+        .body = true,
+        .prepare = user_prepare_password,
+        .addr_limited = true},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/auth/login",
+        .handler = login,
+        .roles = ROLES_ANYONE,
+        .body = true,
+        .prepare = login_prepare,
+        .addr_limited = true},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/auth/logout",
+        .handler = logout,
+        .roles = ROLES_USER},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/me",
+        .handler = me,
+        .roles = ROLES_USER},
+    {0},
 };

@@ -17,11 +17,11 @@ user_fields_valid(struct fields f, struct new_user *u)
 {
 	u->display_name = NULL;
 	return f_string(f, "username", F_REQUIRED, 3, 32, &u->username, NULL) &&
-	    (username_valid(u->username) ||
-	    f_fail(f, "username", "must be " USERNAME_RULE)) &&
-	    f_string(f, "password", F_REQUIRED, 8, 128, &u->password, NULL) &&
-	    f_string(f, "display_name", F_OPTIONAL, 1, DISPLAY_NAME_MAX,
-	    &u->display_name, NULL);
+	       (username_valid(u->username) ||
+	           f_fail(f, "username", "must be " USERNAME_RULE)) &&
+	       f_string(f, "password", F_REQUIRED, 8, 128, &u->password, NULL) &&
+	       f_string(f, "display_name", F_OPTIONAL, 1, DISPLAY_NAME_MAX,
+	           &u->display_name, NULL);
 }
 
 /* A region_code is given only for a coordinator, and names a region. */
@@ -46,7 +46,7 @@ user_prepare_password(struct request *r)
 	 * so 8..512 bytes of UTF-8). */
 	size_t n = json_is_string(pw) ? json_string_length(pw) : 0;
 	if (n >= 8 && n <= 512)
-		r->prep_hash = password_hash(json_string_value(pw));
+		r->hash_password = xstrdup(json_string_value(pw)); /* http/hasher.h */
 }
 
 void
@@ -61,10 +61,11 @@ user_create(struct request *r, const struct new_user *u)
 	}
 	int64_t id;
 	enum db_status s = store_user_create(r->db, u->username,
-	    u->display_name ? u->display_name : u->username, u->role,
-	    u->region_code, hash, r->now, &id);
+	    u->display_name ? u->display_name : u->username, u->role, u->region_code,
+	    hash, r->now, &id);
 	if (s == DB_CONSTRAINT) {
-		reply_error(r, E_CONFLICT, "username", "username %s is taken", u->username);
+		reply_error(
+		    r, E_CONFLICT, "username", "username %s is taken", u->username);
 		goto out;
 	}
 	if (!db_ok(r, s) || !db_ok(r, store_user_get(r->db, id, &user)))
@@ -97,11 +98,12 @@ list_users(struct request *r)
 		return;
 	json_t *after = p.after ? json_array_get(p.after, 0) : NULL;
 	if (after != NULL && !json_is_integer(after)) {
-		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		reply_error(
+		    r, E_VALIDATION, "cursor", "cursor is not one this server gave");
 		goto out;
 	}
 	if (!db_ok(r, store_user_list(r->db, after ? json_integer_value(after) : 0,
-	    p.limit, &items)))
+	                  p.limit, &items)))
 		goto out;
 	page_reply(r, &p, items, page_key_id);
 	items = NULL;
@@ -129,8 +131,8 @@ update_user(struct request *r)
 		reply_error(r, E_NOT_FOUND, NULL, "no such user");
 		goto out;
 	}
-	if (!f_string(f, "display_name", F_OPTIONAL, 1, DISPLAY_NAME_MAX,
-	    &display_name, &has_name) ||
+	if (!f_string(f, "display_name", F_OPTIONAL, 1, DISPLAY_NAME_MAX, &display_name,
+	        &has_name) ||
 	    !f_enum(f, "role", F_OPTIONAL, roles, &role, &has_role) ||
 	    !f_string(f, "region_code", F_NULLABLE, 1, 64, &region_code, &has_region) ||
 	    !f_bool(f, "active", F_OPTIONAL, &active, &has_active))
@@ -154,7 +156,8 @@ update_user(struct request *r)
 		active = json_is_true(json_object_get(cur, "active"));
 	int64_t admins = 0;
 	if ((has_region && !region_valid(f, role, region_code)) ||
-	    !db_ok(r, store_user_update(r->db, id, display_name, role, region_code, active)) ||
+	    !db_ok(r, store_user_update(
+	                  r->db, id, display_name, role, region_code, active)) ||
 	    (!active && !db_ok(r, store_token_revoke_user(r->db, id))) ||
 	    !db_ok(r, store_active_admins(r->db, &admins)))
 		goto out;
@@ -174,8 +177,20 @@ out:
 }
 
 const struct route users_routes[] = {
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/users", .handler = create_user, .roles = ROLE_ADMIN, .body = true, .prepare = user_prepare_password},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/users", .handler = list_users, .roles = ROLE_ADMIN},
-	{.method = EVHTTP_REQ_PATCH, .path = "/api/v1/users/{id}", .handler = update_user, .roles = ROLE_ADMIN, .body = true},
-	{0},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/users",
+        .handler = create_user,
+        .roles = ROLE_ADMIN,
+        .body = true,
+        .prepare = user_prepare_password},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/users",
+        .handler = list_users,
+        .roles = ROLE_ADMIN},
+    {.method = EVHTTP_REQ_PATCH,
+        .path = "/api/v1/users/{id}",
+        .handler = update_user,
+        .roles = ROLE_ADMIN,
+        .body = true},
+    {0},
 };

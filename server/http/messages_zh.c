@@ -187,5 +187,11 @@ const struct msg_entry messages_zh[] = {
     /* The demo payment step (--demo). */
     {"this demo has no payment secret to sign the payment with",
         "本演示没有配置支付密钥，无法为付款签名"},
+
+    /* Hardening: password hashing off the event loop, per-address limits. */
+    {"too many passwords are being checked; try again in a second",
+        "正在校验的密码过多，请一秒后重试"},
+    {"too many logins or registrations from your address; try again in %s seconds",
+        "您的地址登录或注册次数过多，请 %s 秒后重试"},
     {NULL, NULL},
 };

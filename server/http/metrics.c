@@ -17,25 +17,24 @@
 #include "http/conns.h"
 #include "util.h"
 
-#define ROUTES_MAX 128   /* distinct "METHOD pattern" labels; a power of 2 */
-#define STATUSES_MAX 32  /* distinct statuses */
+#define ROUTES_MAX 128  /* distinct "METHOD pattern" labels; a power of 2 */
+#define STATUSES_MAX 32 /* distinct statuses */
 
 typedef _Atomic uint64_t counter;
 
 /* Upper bounds of the histograms' buckets, in the unit counted, and the
  * same as the "le" label says it. The last bucket, +Inf, is implicit. */
-static const int64_t latency_le[] = {500, 1000, 2500, 5000, 10000, 25000,
-    50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
-static const char *const latency_label[] = {"0.0005", "0.001", "0.0025",
-    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5"};
-static const int64_t commit_le[] = {100, 250, 500, 1000, 2500, 5000, 10000,
-    25000, 50000, 100000, 250000, 500000, 1000000};
-static const char *const commit_label[] = {"0.0001", "0.00025", "0.0005",
-    "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
-    "1"};
+static const int64_t latency_le[] = {500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+    250000, 500000, 1000000, 2500000, 5000000};
+static const char *const latency_label[] = {"0.0005", "0.001", "0.0025", "0.005",
+    "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5"};
+static const int64_t commit_le[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000,
+    50000, 100000, 250000, 500000, 1000000};
+static const char *const commit_label[] = {"0.0001", "0.00025", "0.0005", "0.001",
+    "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1"};
 static const int64_t batch_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
-static const char *const batch_label[] = {"1", "2", "4", "8", "16", "32", "64",
-    "128", "256", "512", "1024"};
+static const char *const batch_label[] = {
+    "1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "1024"};
 
 #define LATENCY_NB (nitems(latency_le) + 1)
 #define COMMIT_NB (nitems(commit_le) + 1)
@@ -47,10 +46,10 @@ struct shard {
 	counter latency[ROUTES_MAX][LATENCY_NB]; /* per bucket, not cumulative */
 	counter latency_sum[ROUTES_MAX];         /* microseconds */
 	counter commit[COMMIT_NB];
-	counter commit_sum;                      /* microseconds */
+	counter commit_sum; /* microseconds */
 	counter batch[BATCH_NB];
 	counter batch_sum;
-	counter dropped;                         /* requests beyond the tables */
+	counter dropped; /* requests beyond the tables */
 };
 
 /* A route label: "GET /api/v1/products", or "GET (unmatched)". */
@@ -77,8 +76,8 @@ my_shard(void)
 static void
 bump(counter *c, uint64_t n)
 {
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-	    memory_order_relaxed);
+	atomic_store_explicit(
+	    c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
 static uint64_t
@@ -150,8 +149,7 @@ bucket(const int64_t *le, size_t n, int64_t v)
 }
 
 void
-metrics_request(const char *method, const char *route_pattern, int status,
-    int64_t usec)
+metrics_request(const char *method, const char *route_pattern, int status, int64_t usec)
 {
 	struct shard *sh = my_shard();
 	int r = route_slot(method, route_pattern), s = status_slot(status);
@@ -164,6 +162,27 @@ metrics_request(const char *method, const char *route_pattern, int status,
 	bump(&sh->requests[r][s], 1);
 	bump(&sh->latency[r][bucket(latency_le, nitems(latency_le), usec)], 1);
 	bump(&sh->latency_sum[r], (uint64_t)usec);
+}
+
+static atomic_llong hash_pending, hash_total, hash_refused;
+
+void
+metrics_hash_queued(void)
+{
+	atomic_fetch_add(&hash_pending, 1);
+}
+
+void
+metrics_hash_done(void)
+{
+	atomic_fetch_sub(&hash_pending, 1);
+	atomic_fetch_add(&hash_total, 1);
+}
+
+void
+metrics_hash_refused(void)
+{
+	atomic_fetch_add(&hash_refused, 1);
 }
 
 void
@@ -221,8 +240,8 @@ put_labels(FILE *f, const char *route, const char *name, const char *value)
 
 /* A histogram's lines from its per-bucket counts (n bounds, then +Inf). */
 static void
-put_histogram(FILE *f, const char *name, const char *route,
-    const char *const *le, size_t n, const uint64_t *counts, double sum)
+put_histogram(FILE *f, const char *name, const char *route, const char *const *le,
+    size_t n, const uint64_t *counts, double sum)
 {
 	uint64_t acc = 0;
 	for (size_t i = 0; i <= n; i++) {
@@ -258,7 +277,8 @@ put_requests(FILE *f, const struct seen *routes_seen, size_t nr)
 	}
 
 	fputs("# HELP marketd_http_requests_total Requests answered, by route "
-	    "and status.\n# TYPE marketd_http_requests_total counter\n", f);
+	      "and status.\n# TYPE marketd_http_requests_total counter\n",
+	    f);
 	for (size_t i = 0; i < nr; i++) {
 		for (size_t c = 0; c < nc; c++) {
 			uint64_t n = 0;
@@ -275,8 +295,9 @@ put_requests(FILE *f, const struct seen *routes_seen, size_t nr)
 	}
 
 	fputs("# HELP marketd_http_request_duration_seconds Time from a "
-	    "request's arrival to its reply, by route.\n"
-	    "# TYPE marketd_http_request_duration_seconds histogram\n", f);
+	      "request's arrival to its reply, by route.\n"
+	      "# TYPE marketd_http_request_duration_seconds histogram\n",
+	    f);
 	for (size_t i = 0; i < nr; i++) {
 		int r = routes_seen[i].slot;
 		uint64_t counts[LATENCY_NB] = {0}, sum = 0;
@@ -321,21 +342,39 @@ metrics_text(void)
 		commit_sum += get(&sh->commit_sum);
 		batch_sum += get(&sh->batch_sum);
 	}
-	fprintf(f, "# HELP marketd_http_requests_uncounted_total Requests left "
+	fprintf(f,
+	    "# HELP marketd_http_requests_uncounted_total Requests left "
 	    "out of the two above (more routes or statuses than their tables "
 	    "hold).\n# TYPE marketd_http_requests_uncounted_total counter\n"
 	    "marketd_http_requests_uncounted_total %llu\n",
 	    (unsigned long long)dropped);
-	fprintf(f, "# HELP marketd_http_connections_open Client connections "
+	fprintf(f,
+	    "# HELP marketd_http_connections_open Client connections "
 	    "open now.\n# TYPE marketd_http_connections_open gauge\n"
-	    "marketd_http_connections_open %d\n", conns_open());
+	    "marketd_http_connections_open %d\n",
+	    conns_open());
+	fprintf(f,
+	    "# HELP marketd_password_hashes_pending Passwords waiting for "
+	    "or in scrypt now.\n# TYPE marketd_password_hashes_pending gauge\n"
+	    "marketd_password_hashes_pending %lld\n"
+	    "# HELP marketd_password_hashes_total Passwords hashed or checked.\n"
+	    "# TYPE marketd_password_hashes_total counter\n"
+	    "marketd_password_hashes_total %lld\n"
+	    "# HELP marketd_password_hashes_refused_total Requests answered 503 "
+	    "because the hashing queue was full.\n"
+	    "# TYPE marketd_password_hashes_refused_total counter\n"
+	    "marketd_password_hashes_refused_total %lld\n",
+	    (long long)atomic_load(&hash_pending), (long long)atomic_load(&hash_total),
+	    (long long)atomic_load(&hash_refused));
 	fputs("# HELP marketd_db_commit_duration_seconds Time a commit of the "
-	    "write batch took to be durable.\n"
-	    "# TYPE marketd_db_commit_duration_seconds histogram\n", f);
+	      "write batch took to be durable.\n"
+	      "# TYPE marketd_db_commit_duration_seconds histogram\n",
+	    f);
 	put_histogram(f, "marketd_db_commit_duration_seconds", NULL, commit_label,
 	    nitems(commit_le), commit, (double)commit_sum / 1e6);
 	fputs("# HELP marketd_db_commit_batch_size Requests a commit of the "
-	    "write batch held.\n# TYPE marketd_db_commit_batch_size histogram\n", f);
+	      "write batch held.\n# TYPE marketd_db_commit_batch_size histogram\n",
+	    f);
 	put_histogram(f, "marketd_db_commit_batch_size", NULL, batch_label,
 	    nitems(batch_le), batch, (double)batch_sum);
 	if (fclose(f) != 0 || out == NULL)

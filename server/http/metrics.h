@@ -14,11 +14,16 @@
 /* One answered request: method ("GET"), route pattern as in the route
  * table ("/api/v1/products/{id}"; NULL when no route matched), status,
  * and the time from arrival to the reply, in microseconds. */
-void metrics_request(const char *method, const char *route_pattern,
-    int status, int64_t usec);
+void metrics_request(
+    const char *method, const char *route_pattern, int status, int64_t usec);
 /* One commit of the database's write batch: how long it took (from
  * COMMIT to durable) and how many requests it held. */
 void metrics_commit(int64_t usec, int batch_size);
+/* The password hashers (http/hasher.c): a request queued, one done (its
+ * hash made or checked), one refused because the queue was full. */
+void metrics_hash_queued(void);
+void metrics_hash_done(void);
+void metrics_hash_refused(void);
 
 /* The Prometheus text exposition (version 0.0.4) of every counter, as a
  * new string the caller frees. */

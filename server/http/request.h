@@ -48,6 +48,12 @@ struct request {
 	 * before the handler runs on the writer (see router.h). */
 	bool prepared;
 	char *prep_hash;               /* a new password's hash; owned */
+	/* The scrypt work prepare asks of the hashers (http/hasher.h):
+	 * hash hash_password, or check it against hash_stored. Owned. */
+	char *hash_password;
+	char *hash_stored;
+	bool prep_account_ok;          /* the account may log in, if the
+	                                  password matches */
 	bool prep_verified;            /* the password given matched */
 	int64_t prep_user_id;          /* whose it is */
 

@@ -15,6 +15,8 @@
 #include "db/db.h"
 #include "http/cache.h"
 #include "http/access_log.h"
+#include "http/hasher.h"
+#include "http/ratelimit.h"
 #include "http/metrics.h"
 #include "http/pages.h"
 #include "http/server.h"
@@ -513,6 +515,10 @@ router_discard(struct request *r)
 	if (r->reply_raw != NULL)
 		evbuffer_free(r->reply_raw);
 	free(r->prep_hash);
+	if (r->hash_password != NULL)
+		explicit_bzero(r->hash_password, strlen(r->hash_password));
+	free(r->hash_password);
+	free(r->hash_stored);
 	json_decref(r->audit_id);
 	free(r);
 }
@@ -557,11 +563,39 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		router_finish(r);
 		return;
 	}
+	if (r->route->addr_limited && r->remote_addr[0] != '\0') {
+		int64_t retry = ratelimit_take(r->remote_addr, r->now,
+		    r->cfg->auth_address_window, r->cfg->auth_address_max);
+		if (retry > 0) {
+			char secs[24];
+			snprintf(secs, sizeof(secs), "%lld", (long long)retry);
+			reply_header(r, "Retry-After", secs);
+			reply_error(r, E_RATE_LIMITED, NULL,
+			    "too many logins or registrations from your address; try "
+			    "again in %s seconds",
+			    secs);
+			router_finish(r);
+			return;
+		}
+	}
 	if (r->route->prepare != NULL) {
 		r->route->prepare(r);
 		r->prepared = true;
 		db_rollback(r->db);
 		if (replied(r)) {
+			router_finish(r);
+			return;
+		}
+		/* The scrypt work prepare asked for runs on a hashing thread;
+		 * r comes back to this worker and goes on to the writer. */
+		if (r->hash_password != NULL) {
+			if (worker_submit_hash(w, r))
+				return;
+			metrics_hash_refused();
+			reply_header(r, "Retry-After", "1");
+			reply_error(r, E_UNAVAILABLE, NULL,
+			    "too many passwords are being checked; try again in a "
+			    "second");
 			router_finish(r);
 			return;
 		}

@@ -47,6 +47,9 @@ struct route {
 	 * prep_* fields, or a reply (an error), which ends the request.
 	 */
 	handler_fn prepare;
+	/* Logins and registrations: limited per client address
+	 * (http/ratelimit.h); 429 with Retry-After beyond the limit. */
+	bool addr_limited;
 	/* A GET whose 200 replies (with an ETag) depend only on the path,
 	 * the query and the catalog: served from the response cache. */
 	bool cached;

@@ -27,6 +27,7 @@
 #include "db/db.h"
 #include "http/conns.h"
 #include "http/errors.h"
+#include "http/hasher.h"
 #include "http/router.h"
 #include "http/writer.h"
 #include "log.h"
@@ -49,12 +50,14 @@ struct worker {
 	struct evhttp_bound_socket *bound;
 	struct db *db;
 	struct event *stop_ev;
-	struct conns *conns;            /* deadlines and the connection count */
-	struct event *done_ev;          /* the writer gave requests back */
+	struct conns *conns;   /* deadlines and the connection count */
+	struct event *done_ev; /* the writer gave requests back */
 	pthread_mutex_t done_mu;
-	struct request *done;           /* ... these, newest first */
-	atomic_int inflight;            /* requests handed to the writer */
-	int64_t stop_deadline;          /* shutdown: give up waiting then */
+	struct request *done;    /* ... these, newest first */
+	struct event *hashed_ev; /* the hashers gave requests back */
+	struct request *hashed;  /* ... these (under done_mu) */
+	atomic_int inflight;     /* requests handed to the writer */
+	int64_t stop_deadline;   /* shutdown: give up waiting then */
 };
 
 struct server {
@@ -66,6 +69,7 @@ struct server {
 	struct worker *workers;
 	int nworkers;
 	struct writer *writer;
+	struct hasher *hasher;
 	atomic_bool stopping;
 };
 
@@ -92,6 +96,45 @@ worker_submit_write(struct worker *w, struct request *r)
 {
 	atomic_fetch_add(&w->inflight, 1);
 	writer_submit(w->srv->writer, r);
+}
+
+bool
+worker_submit_hash(struct worker *w, struct request *r)
+{
+	atomic_fetch_add(&w->inflight, 1);
+	if (hasher_submit(w->srv->hasher, r))
+		return true;
+	atomic_fetch_sub(&w->inflight, 1);
+	return false;
+}
+
+/* The hashers' done(): on a hashing thread, back to r's worker. */
+static void
+hash_done(struct request *r)
+{
+	struct worker *w = r->w;
+	pthread_mutex_lock(&w->done_mu);
+	r->next = w->hashed;
+	w->hashed = r;
+	pthread_mutex_unlock(&w->done_mu);
+	event_active(w->hashed_ev, EV_READ, 0);
+}
+
+/* On the worker thread: what the hashers finished goes on to the writer. */
+static void
+on_hashed(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	pthread_mutex_lock(&w->done_mu);
+	struct request *list = w->hashed;
+	w->hashed = NULL;
+	pthread_mutex_unlock(&w->done_mu);
+	for (struct request *r = list, *next; r != NULL; r = next) {
+		next = r->next;
+		r->next = NULL;
+		worker_submit_write(w, r);
+		atomic_fetch_sub(&w->inflight, 1);
+	}
 }
 
 /* The writer's done(): on the writer thread, back to r's worker. */
@@ -145,9 +188,10 @@ evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 	const struct api_error_def *d = api_error_def(e);
 	enum lang lang = lang_from_accept(evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Accept-Language"));
-	json_t *p = problem_new(e, lang, NULL, e == E_PAYLOAD_TOO_LARGE ?
-	    "the body may be at most 1 MiB" : e == E_NOT_IMPLEMENTED ?
-	    "this method is not supported" : "the request is malformed");
+	json_t *p = problem_new(e, lang, NULL,
+	    e == E_PAYLOAD_TOO_LARGE ? "the body may be at most 1 MiB"
+	    : e == E_NOT_IMPLEMENTED ? "this method is not supported"
+	                             : "the request is malformed");
 	char *text = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
@@ -184,8 +228,8 @@ make_bev(struct event_base *base, void *arg)
 	SSL *ssl = tls_new_ssl();
 	if (ssl == NULL)
 		return NULL;
-	struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bev = bufferevent_openssl_socket_new(
+	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev != NULL) {
 		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 		conns_track(((struct worker *)arg)->conns, bev);
@@ -266,14 +310,16 @@ static int
 bind_socket(struct server *s, char **err)
 {
 	const struct config *cfg = s->cfg;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                    .ai_socktype = SOCK_STREAM,
+	                    .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+	                *ai = NULL;
 	char port[16];
 	snprintf(port, sizeof(port), "%d", cfg->listen_port);
 	int rc = getaddrinfo(cfg->listen_host, port, &hints, &ai);
 	if (rc != 0) {
-		*err = xasprintf("cannot resolve listen address %s: %s", cfg->listen_host,
-		    gai_strerror(rc));
+		*err = xasprintf("cannot resolve listen address %s: %s",
+		    cfg->listen_host, gai_strerror(rc));
 		return -1;
 	}
 	/* SO_REUSEPORT would also let a second marketd share the port: a
@@ -283,7 +329,8 @@ bind_socket(struct server *s, char **err)
 	memcpy(&want, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
 	int probe = socket(want.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	if (probe < 0 || setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	if (probe < 0 ||
+	    setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(probe, (struct sockaddr *)&want, want_len) < 0 ||
 	    getsockname(probe, (struct sockaddr *)&want, &want_len) < 0) {
 		*err = xasprintf("cannot listen on %s:%d: %s", cfg->listen_host,
@@ -334,6 +381,7 @@ server_new(const struct config *cfg, char **err)
 	s->writer = writer_new(cfg, write_done, err);
 	if (s->writer == NULL)
 		goto fail;
+	s->hasher = hasher_new(cfg->hash_threads, cfg->hash_queue, hash_done);
 	s->nworkers = cfg->threads;
 	s->workers = xcalloc((size_t)s->nworkers, sizeof(*s->workers));
 	for (int i = 0; i < s->nworkers; i++) {
@@ -363,20 +411,23 @@ server_new(const struct config *cfg, char **err)
 		evhttp_set_max_headers_size(w->http, LIBEVENT_MAX_HEADERS);
 		evhttp_set_timeout(w->http, cfg->timeout);
 		evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
-		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-		    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
-		    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+		evhttp_set_allowed_methods(
+		    w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+		                 EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+		                 EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
 		/* Each worker accepts on a socket of its own; the first
 		 * worker's is the one bound first. */
-		int fd = i == 0 ? dup(s->fd) :
-		    listen_on((struct sockaddr *)&s->addr, s->addr_len);
-		w->bound = fd < 0 ? NULL : evhttp_accept_socket_with_handle(w->http, fd);
+		int fd = i == 0 ? dup(s->fd)
+		                : listen_on((struct sockaddr *)&s->addr, s->addr_len);
+		w->bound =
+		    fd < 0 ? NULL : evhttp_accept_socket_with_handle(w->http, fd);
 		if (w->bound == NULL) {
 			*err = xasprintf("cannot accept on %s", s->where);
 			goto fail;
 		}
 		w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
 		w->done_ev = event_new(w->base, -1, 0, on_done, w);
+		w->hashed_ev = event_new(w->base, -1, 0, on_hashed, w);
 		pthread_mutex_init(&w->done_mu, NULL);
 	}
 	return s;
@@ -417,13 +468,16 @@ server_run(struct server *s)
 	signal(SIGPIPE, SIG_IGN);
 	writer_start(s->writer);
 	for (int i = 0; i < s->nworkers; i++)
-		pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
+		pthread_create(
+		    &s->workers[i].thread, NULL, worker_main, &s->workers[i]);
 	fprintf(stderr, "listening on https://%s\n", s->where);
 	fflush(stderr);
 	while (!atomic_load(&s->stopping))
 		event_base_loop(main_base, EVLOOP_ONCE);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
+	hasher_free(s->hasher);
+	s->hasher = NULL;
 	writer_stop(s->writer);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
@@ -437,6 +491,8 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	/* First: a hashing thread may still hand a request to a worker. */
+	hasher_free(s->hasher);
 	for (int i = 0; s->workers && i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
 		if (w->http)
@@ -444,6 +500,8 @@ server_free(struct server *s)
 		conns_free(w->conns);
 		if (w->stop_ev)
 			event_free(w->stop_ev);
+		if (w->hashed_ev)
+			event_free(w->hashed_ev);
 		if (w->done_ev) {
 			event_free(w->done_ev);
 			pthread_mutex_destroy(&w->done_mu);
@@ -451,6 +509,10 @@ server_free(struct server *s)
 		/* Requests the writer finished after this loop stopped (the
 		 * shutdown wait timed out): their connections are gone. */
 		for (struct request *r = w->done, *next; r != NULL; r = next) {
+			next = r->next;
+			router_discard(r);
+		}
+		for (struct request *r = w->hashed, *next; r != NULL; r = next) {
 			next = r->next;
 			router_discard(r);
 		}

@@ -27,6 +27,10 @@ const struct config *worker_config(struct worker *w);
  * thread once the writer is done with it. */
 struct request;
 void worker_submit_write(struct worker *w, struct request *r);
+/* Hands r to the password hashers (http/hasher.h); once hashed it goes
+ * on to the writer as above. false (r untouched) when their queue is
+ * full. */
+bool worker_submit_hash(struct worker *w, struct request *r);
 /* True once shutdown began: replies then ask the client to close. */
 bool server_stopping(struct worker *w);
 
