@@ -12,7 +12,7 @@
 
 #define STMT_SLOTS 256
 #define WALINDEX_VERSION 3007000u /* the WAL-index header's iVersion */
-#define SHM_MAP_BYTES 4096 /* power of two, more than the statements we have */
+#define SHM_MAP_BYTES 4096        /* power of two, more than the statements we have */
 
 struct stmt_slot {
 	const char *sql;
@@ -25,9 +25,11 @@ struct db {
 	 * db_data_version(); MAP_FAILED until looked up, NULL when it cannot
 	 * be (then the PRAGMA answers). */
 	const void *shm;
-	bool writing; /* holds write_lock */
-	bool batch;   /* the writer's batch transaction is open */
-	int depth;    /* open "req" savepoints inside the batch */
+	bool writing;     /* holds write_lock */
+	bool batch;       /* the writer's batch transaction is open */
+	int depth;        /* open "req" savepoints inside the batch */
+	bool undo_failed; /* a "req" savepoint could not be undone (out of
+	                   * memory, I/O error): the batch must not commit */
 	struct stmt_slot slots[STMT_SLOTS];
 };
 
@@ -89,14 +91,16 @@ migrate(struct db *db, char **err)
 	int have = db_schema_version(db), known = db_schema_version_known();
 	if (have > known) {
 		*err = xasprintf("database schema version %d is newer than this "
-		    "marketd knows (%d): use a newer marketd", have, known);
+		                 "marketd knows (%d): use a newer marketd",
+		    have, known);
 		return -1;
 	}
 	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
 		int n = migration_number(m->name);
 		if (n <= have)
 			continue;
-		char *sql = xasprintf("BEGIN IMMEDIATE;\n%s\n;PRAGMA user_version = %d;\nCOMMIT;",
+		char *sql = xasprintf(
+		    "BEGIN IMMEDIATE;\n%s\n;PRAGMA user_version = %d;\nCOMMIT;",
 		    m->data, n);
 		char *msg = NULL;
 		int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
@@ -136,12 +140,12 @@ db_open(const char *path, const char *synchronous, char **err)
 	sqlite3_extended_result_codes(db->h, 1);
 	/* Writers wait for each other rather than fail. */
 	sqlite3_busy_timeout(db->h, 10000);
-	char *pragmas = xasprintf(
-	    "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = %s;"
-	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA trusted_schema = OFF;"
-	    "PRAGMA temp_store = MEMORY;", synchronous);
+	char *pragmas = xasprintf("PRAGMA journal_mode = WAL;"
+	                          "PRAGMA synchronous = %s;"
+	                          "PRAGMA foreign_keys = ON;"
+	                          "PRAGMA trusted_schema = OFF;"
+	                          "PRAGMA temp_store = MEMORY;",
+	    synchronous);
 	char *msg = NULL;
 	rc = sqlite3_exec(db->h, pragmas, NULL, NULL, &msg);
 	free(pragmas);
@@ -194,9 +198,10 @@ db_stmt(struct db *db, const char *sql)
 			return s->st;
 		}
 		if (s->sql == NULL) {
-			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
-			    &s->st, NULL) != SQLITE_OK) {
-				log_warn("db: cannot prepare %s: %s", sql, sqlite3_errmsg(db->h));
+			if (sqlite3_prepare_v3(db->h, sql, -1,
+			        SQLITE_PREPARE_PERSISTENT, &s->st, NULL) != SQLITE_OK) {
+				log_warn("db: cannot prepare %s: %s", sql,
+				    sqlite3_errmsg(db->h));
 				abort();
 			}
 			s->sql = sql;
@@ -265,7 +270,9 @@ db_rollback(struct db *db)
 	if (db->batch) {
 		/* Undo the handler's open savepoints, not the batch. */
 		for (; db->depth > 0; db->depth--)
-			sqlite3_exec(db->h, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
+			if (sqlite3_exec(db->h, "ROLLBACK TO req; RELEASE req", NULL,
+			        NULL, NULL) != SQLITE_OK)
+				db->undo_failed = true;
 		return;
 	}
 	if (!sqlite3_get_autocommit(db->h))
@@ -281,6 +288,11 @@ db_batch_begin(struct db *db)
 {
 	pthread_mutex_lock(&write_lock);
 	db->writing = true;
+	/* A batch whose rollback failed (out of memory) left its
+	 * transaction open: undo it now, before anything else is written. */
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	db->undo_failed = false;
 	enum db_status s = db_exec_stmt(db, db_stmt(db, "BEGIN IMMEDIATE"));
 	if (s != DB_OK) {
 		db->writing = false;
@@ -302,12 +314,19 @@ bool
 db_job_end(struct db *db, bool keep)
 {
 	db_rollback(db); /* a savepoint the handler left open */
+	bool undo_failed = db->undo_failed;
+	db->undo_failed = false;
 	if (sqlite3_get_autocommit(db->h))
-		return false; /* SQLite rolled the whole batch back (I/O error, full disk) */
-	if (!keep)
-		sqlite3_exec(db->h, "ROLLBACK TO job", NULL, NULL, NULL);
+		return false; /* SQLite rolled the whole batch back (I/O error, full
+		                 disk) */
+	/* A change the handler undid, or this request's, that could not be
+	 * undone (out of memory) must not be committed with the batch: the
+	 * caller gives the whole batch up. */
+	if (undo_failed || (!keep && sqlite3_exec(db->h, "ROLLBACK TO job", NULL, NULL,
+	                                 NULL) != SQLITE_OK))
+		return false;
 	return sqlite3_exec(db->h, "RELEASE job", NULL, NULL, NULL) == SQLITE_OK &&
-	    !sqlite3_get_autocommit(db->h);
+	       !sqlite3_get_autocommit(db->h);
 }
 
 bool
@@ -364,8 +383,9 @@ map_shm(struct db *db)
 	db->shm = NULL;
 	sqlite3_file *f = NULL;
 	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
-	    SQLITE_OK || f == NULL || f->pMethods == NULL ||
-	    f->pMethods->iVersion < 2 || f->pMethods->xShmMap == NULL)
+	        SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+	    f->pMethods->xShmMap == NULL)
 		return;
 	volatile void *p = NULL;
 	if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || p == NULL)
@@ -402,7 +422,8 @@ db_data_version(struct db *db)
 		return v & ~(1ull << 63);
 	}
 	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");
-	uint64_t v = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	uint64_t v =
+	    sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return v | 1ull << 63; /* never equal to a header's counter */
 }
