@@ -14,10 +14,10 @@
 typedef int (*parse_fn)(struct config *, size_t off, const char *value, char **err);
 
 struct option_def {
-	const char *key;   /* flag --key, file key, env MARKETD_KEY */
+	const char *key; /* flag --key, file key, env MARKETD_KEY */
 	parse_fn parse;
-	size_t off;        /* where in struct config */
-	const char *def;   /* default, parsed like any other value */
+	size_t off;      /* where in struct config */
+	const char *def; /* default, parsed like any other value */
 	const char *help;
 };
 
@@ -78,6 +78,13 @@ parse_count(struct config *c, size_t off, const char *v, char **err)
 	return parse_int_range(v, 1, 1000000, (int *)((char *)c + off), err);
 }
 
+/* Bytes of the WAL file kept after a checkpoint: 1 MiB to 1 GiB. */
+static int
+parse_wal_limit(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1 << 20, 1 << 30, (int *)((char *)c + off), err);
+}
+
 static int
 parse_listen(struct config *c, size_t off, const char *v, char **err)
 {
@@ -105,7 +112,10 @@ parse_listen(struct config *c, size_t off, const char *v, char **err)
 }
 
 static const char *const bool_words[][2] = {
-	{"true", "false"}, {"yes", "no"}, {"on", "off"}, {"1", "0"},
+    {"true", "false"},
+    {"yes", "no"},
+    {"on", "off"},
+    {"1", "0"},
 };
 
 /* 1 when v says true, 0 when it says false, -1 when neither. */
@@ -157,25 +167,45 @@ parse_web_root(struct config *c, size_t off, const char *v, char **err)
 #define OFF(f) offsetof(struct config, f)
 
 static const struct option_def options[] = {
-	{"listen", parse_listen, 0, "127.0.0.1:8443", "ADDR:PORT to serve HTTPS on"},
-	{"db", parse_string, OFF(db_path), "market.db", "SQLite database file"},
-	{"cert", parse_string, OFF(cert_path), "certs/localhost.crt", "PEM certificate chain"},
-	{"key", parse_string, OFF(key_path), "certs/localhost.key", "PEM private key"},
-	{"threads", parse_threads, OFF(threads), "auto", "worker threads (1..64; auto: one per core)"},
-	{"payment-secret", parse_string, OFF(payment_secret), NULL, "HMAC secret of payment callbacks (32 bytes or more)"},
-	{"demo", parse_bool, OFF(demo), "false", "demo mode: allow a missing or short payment secret (a flag: --demo)"},
-	{"synchronous", parse_synchronous, OFF(synchronous), "full", "SQLite synchronous mode"},
-	{"token-ttl", parse_seconds, OFF(token_ttl), "43200", "seconds a login token lives"},
-	{"timeout-idle", parse_seconds, OFF(timeout), "30", "seconds a connection may stay silent (idle, or not reading its reply)"},
-	{"timeout", parse_seconds, OFF(timeout), NULL, "the older name of timeout-idle"},
-	{"timeout-header", parse_seconds, OFF(timeout_header), "20", "seconds from a request's first byte (or the accept) to the end of its headers"},
-	{"timeout-body", parse_seconds, OFF(timeout_body), "60", "seconds from the end of a request's headers to the end of its body"},
-	{"max-connections", parse_count, OFF(max_connections), "1024", "open connections at most; more are closed at once"},
-	{"user", parse_string, OFF(user), NULL, "after binding and opening the database, run as this user"},
-	{"login-window", parse_seconds, OFF(login_window), "900", "seconds of the failed-login window"},
-	{"login-max-failures", parse_count, OFF(login_max_failures), "5", "failed logins before 429"},
-	{"access-log", parse_bool, OFF(access_log), "on", "a line per request on standard error (on or off)"},
-	{"web-root", parse_web_root, OFF(web_root), NULL, "serve the web pages from this folder (server/web, while developing) instead of the copy compiled in"},
+    {"listen", parse_listen, 0, "127.0.0.1:8443", "ADDR:PORT to serve HTTPS on"},
+    {"db", parse_string, OFF(db_path), "market.db", "SQLite database file"},
+    {"cert", parse_string, OFF(cert_path), "certs/localhost.crt",
+        "PEM certificate chain"},
+    {"key", parse_string, OFF(key_path), "certs/localhost.key", "PEM private key"},
+    {"threads", parse_threads, OFF(threads), "auto",
+        "worker threads (1..64; auto: one per core)"},
+    {"payment-secret", parse_string, OFF(payment_secret), NULL,
+        "HMAC secret of payment callbacks (32 bytes or more)"},
+    {"demo", parse_bool, OFF(demo), "false",
+        "demo mode: allow a missing or short payment secret (a flag: --demo)"},
+    {"synchronous", parse_synchronous, OFF(synchronous), "full",
+        "SQLite synchronous mode"},
+    {"wal-size-limit", parse_wal_limit, OFF(wal_size_limit), "67108864",
+        "bytes of the -wal file kept after a checkpoint (checkpoints run off the "
+        "writer thread; one starts once the WAL holds half of this)"},
+    {"token-ttl", parse_seconds, OFF(token_ttl), "43200",
+        "seconds a login token lives"},
+    {"timeout-idle", parse_seconds, OFF(timeout), "30",
+        "seconds a connection may stay silent (idle, or not reading its reply)"},
+    {"timeout", parse_seconds, OFF(timeout), NULL, "the older name of timeout-idle"},
+    {"timeout-header", parse_seconds, OFF(timeout_header), "20",
+        "seconds from a request's first byte (or the accept) to the end of its "
+        "headers"},
+    {"timeout-body", parse_seconds, OFF(timeout_body), "60",
+        "seconds from the end of a request's headers to the end of its body"},
+    {"max-connections", parse_count, OFF(max_connections), "1024",
+        "open connections at most; more are closed at once"},
+    {"user", parse_string, OFF(user), NULL,
+        "after binding and opening the database, run as this user"},
+    {"login-window", parse_seconds, OFF(login_window), "900",
+        "seconds of the failed-login window"},
+    {"login-max-failures", parse_count, OFF(login_max_failures), "5",
+        "failed logins before 429"},
+    {"access-log", parse_bool, OFF(access_log), "on",
+        "a line per request on standard error (on or off)"},
+    {"web-root", parse_web_root, OFF(web_root), NULL,
+        "serve the web pages from this folder (server/web, while developing) instead "
+        "of the copy compiled in"},
 };
 
 /*
@@ -243,7 +273,8 @@ load_file(struct config *c, const char *path, char **err)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		*err = xasprintf("cannot read config file %s: %s", path, strerror(errno));
+		*err =
+		    xasprintf("cannot read config file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	char line[4096];
@@ -263,7 +294,8 @@ load_file(struct config *c, const char *path, char **err)
 		char *key = trim(s), *value = trim(eq + 1);
 		const struct option_def *o = find_option(key, strlen(key));
 		if (o == NULL || strcmp(key, "config") == 0) {
-			*err = xasprintf("%s:%d: unknown setting %s", path, lineno, key);
+			*err =
+			    xasprintf("%s:%d: unknown setting %s", path, lineno, key);
 			rc = -1;
 			break;
 		}
@@ -278,11 +310,13 @@ load_file(struct config *c, const char *path, char **err)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: marketd [--config FILE] [--OPTION VALUE ...]\n\noptions:\n");
+	fprintf(stderr,
+	    "usage: marketd [--config FILE] [--OPTION VALUE ...]\n\noptions:\n");
 	for (size_t i = 0; i < nitems(options); i++)
 		fprintf(stderr, "  --%-20s %s (default %s)\n", options[i].key,
 		    options[i].help, options[i].def ? options[i].def : "unset");
-	fprintf(stderr, "\nEach option may also come from the environment as "
+	fprintf(stderr,
+	    "\nEach option may also come from the environment as "
 	    "MARKETD_<OPTION> (upper case, '_' for '-')\nor from the config file "
 	    "as 'option = value'.\n");
 }
@@ -313,10 +347,12 @@ config_load(struct config *c, int argc, char **argv, char **err)
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		bool is_config = len == 6 && strncmp(name, "config", 6) == 0;
 		if (!is_config && find_option(name, len) == NULL) {
-			*err = xasprintf("unknown option %.*s (try --help)", (int)len + 2, a);
+			*err = xasprintf(
+			    "unknown option %.*s (try --help)", (int)len + 2, a);
 			return -1;
 		}
-		const char *value = arg_value(find_option(name, len), eq, argc, argv, &i);
+		const char *value =
+		    arg_value(find_option(name, len), eq, argc, argv, &i);
 		if (value == NULL) {
 			*err = xasprintf("option %s needs a value", a);
 			return -1;
@@ -363,14 +399,15 @@ config_check_payment_secret(const struct config *c, char **msg)
 	if (n >= PAYMENT_SECRET_MIN)
 		return 0;
 	const char *what = n == 0 ? "no payment secret is configured"
-	    : "the payment secret is shorter than 32 bytes";
+	                          : "the payment secret is shorter than 32 bytes";
 	if (c->demo) {
 		*msg = xasprintf("demo mode: %s; payment callbacks are %s", what,
 		    n == 0 ? "refused" : "checked against a weak secret");
 		return 1;
 	}
 	*msg = xasprintf("%s: set MARKETD_PAYMENT_SECRET or payment-secret to %d "
-	    "bytes or more (or start with --demo)", what, PAYMENT_SECRET_MIN);
+	                 "bytes or more (or start with --demo)",
+	    what, PAYMENT_SECRET_MIN);
 	return -1;
 }
 

@@ -283,6 +283,15 @@ db_rollback(struct db *db)
 	}
 }
 
+int
+db_checkpoint_held(struct db *db, int mode, int *log, int *done)
+{
+	pthread_mutex_lock(&write_lock);
+	int rc = sqlite3_wal_checkpoint_v2(db->h, "main", mode, log, done);
+	pthread_mutex_unlock(&write_lock);
+	return rc;
+}
+
 enum db_status
 db_batch_begin(struct db *db)
 {

@@ -17,9 +17,9 @@ struct db;
 
 enum db_status {
 	DB_OK = 0,
-	DB_NOT_FOUND,     /* no such row */
-	DB_CONSTRAINT,    /* a UNIQUE, CHECK or FOREIGN KEY clash */
-	DB_ERROR,         /* anything else; already logged */
+	DB_NOT_FOUND,  /* no such row */
+	DB_CONSTRAINT, /* a UNIQUE, CHECK or FOREIGN KEY clash */
+	DB_ERROR,      /* anything else; already logged */
 };
 
 /*
@@ -75,6 +75,13 @@ enum db_status db_job_begin(struct db *db);
 bool db_job_end(struct db *db, bool keep);
 bool db_batch_alive(struct db *db);
 enum db_status db_batch_end(struct db *db, bool commit);
+/*
+ * A checkpoint (sqlite3_wal_checkpoint_v2's mode, log and done) while
+ * this process's writers wait on the write lock, as db_begin_write()
+ * takes it: a RESTART or TRUNCATE then gets SQLite's writer lock at
+ * once instead of polling for it between the writer's batches.
+ */
+int db_checkpoint_held(struct db *db, int mode, int *log, int *done);
 /* The page cache of this connection (KiB) and how much of the database
  * file it may read through mmap(2) instead of read(2) (0: none). */
 void db_tune(struct db *db, int cache_kib, int64_t mmap_bytes);
@@ -111,16 +118,16 @@ enum db_status db_exec_change(struct db *db, sqlite3_stmt *st);
  * db_step_one). *out is a new reference the caller owns (json_decref),
  * NULL on failure. The statement is reset.
  */
-enum db_status db_rows(struct db *db, sqlite3_stmt *st,
-    json_t *(*row)(sqlite3_stmt *), json_t **out);
+enum db_status db_rows(
+    struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out);
 /*
  * Step a query for at most one row and return row(st) of it: the
  * status of db_step_one (DB_NOT_FOUND when there is no row). *out is a
  * new reference the caller owns, NULL unless DB_OK. The statement is
  * reset.
  */
-enum db_status db_row(struct db *db, sqlite3_stmt *st,
-    json_t *(*row)(sqlite3_stmt *), json_t **out);
+enum db_status db_row(
+    struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out);
 
 int64_t db_last_insert_id(struct db *db);
 int db_changes(struct db *db);

@@ -23,16 +23,19 @@
 #include "store/users.h"
 #include "util.h"
 
-
 static const struct {
 	enum evhttp_cmd_type m;
 	const char *name;
 } methods[] = {
-	{EVHTTP_REQ_GET, "GET"}, {EVHTTP_REQ_POST, "POST"},
-	{EVHTTP_REQ_PUT, "PUT"}, {EVHTTP_REQ_PATCH, "PATCH"},
-	{EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_HEAD, "HEAD"},
-	{EVHTTP_REQ_OPTIONS, "OPTIONS"}, {EVHTTP_REQ_TRACE, "TRACE"},
-	{EVHTTP_REQ_CONNECT, "CONNECT"},
+    {EVHTTP_REQ_GET, "GET"},
+    {EVHTTP_REQ_POST, "POST"},
+    {EVHTTP_REQ_PUT, "PUT"},
+    {EVHTTP_REQ_PATCH, "PATCH"},
+    {EVHTTP_REQ_DELETE, "DELETE"},
+    {EVHTTP_REQ_HEAD, "HEAD"},
+    {EVHTTP_REQ_OPTIONS, "OPTIONS"},
+    {EVHTTP_REQ_TRACE, "TRACE"},
+    {EVHTTP_REQ_CONNECT, "CONNECT"},
 };
 
 const char *
@@ -167,7 +170,8 @@ authenticate(struct request *r)
 	if (h == NULL)
 		return true;
 	if (strncasecmp(h, "Bearer ", 7) != 0) {
-		reply_error(r, E_UNAUTHORIZED, NULL, "use Authorization: Bearer <token>");
+		reply_error(
+		    r, E_UNAUTHORIZED, NULL, "use Authorization: Bearer <token>");
 		return false;
 	}
 	const char *token = h + 7;
@@ -178,7 +182,8 @@ authenticate(struct request *r)
 	case DB_OK:
 		return true;
 	case DB_NOT_FOUND:
-		reply_error(r, E_UNAUTHORIZED, NULL, "the token is unknown, expired or revoked");
+		reply_error(r, E_UNAUTHORIZED, NULL,
+		    "the token is unknown, expired or revoked");
 		return false;
 	default:
 		reply_error(r, E_INTERNAL, NULL, NULL);
@@ -212,7 +217,7 @@ content_type_is_json(const char *ct)
 	if (*p == '"')
 		p++;
 	return strncasecmp(p, "utf-8", 5) == 0 &&
-	    (p[5] == '\0' || p[5] == '"' || p[5] == ' ' || p[5] == ';');
+	       (p[5] == '\0' || p[5] == '"' || p[5] == ' ' || p[5] == ';');
 }
 
 bool
@@ -226,7 +231,8 @@ read_body(struct request *r)
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
 	size_t len = evbuffer_get_length(in);
 	if (len > HTTP_MAX_BODY) {
-		reply_error(r, E_PAYLOAD_TOO_LARGE, NULL, "the body may be at most 1 MiB");
+		reply_error(
+		    r, E_PAYLOAD_TOO_LARGE, NULL, "the body may be at most 1 MiB");
 		return false;
 	}
 	r->raw_body = (const char *)evbuffer_pullup(in, -1);
@@ -282,16 +288,18 @@ check_scope(struct request *r)
 	int64_t id;
 	if (scope & (SCOPE_PATH_PRODUCER | SCOPE_PATH_PRODUCT)) {
 		id = req_param_id(r, 0);
-		enum db_status s = id < 0 ? DB_NOT_FOUND :
-		    (scope & SCOPE_PATH_PRODUCER) ?
-		    store_producer_region(r->db, id, region, sizeof(region)) :
-		    store_product_region(r->db, id, region, sizeof(region));
+		enum db_status s =
+		    id < 0 ? DB_NOT_FOUND
+		    : (scope & SCOPE_PATH_PRODUCER)
+		        ? store_producer_region(r->db, id, region, sizeof(region))
+		        : store_product_region(r->db, id, region, sizeof(region));
 		if (s == DB_OK && !check_region(r, region, "this resource"))
 			return false;
 	}
 	if (scope & SCOPE_BODY_REGION) {
 		json_t *v = json_object_get(r->body, "region_code");
-		if (json_is_string(v) && !check_region(r, json_string_value(v), "region_code"))
+		if (json_is_string(v) &&
+		    !check_region(r, json_string_value(v), "region_code"))
 			return false;
 	}
 	if (scope & SCOPE_BODY_PRODUCER) {
@@ -300,8 +308,8 @@ check_scope(struct request *r)
 		json_t *v = json_object_get(r->body, "producer_id");
 		double d = json_number_value(v);
 		if (json_is_number(v) && d >= 1 && d < 9.2e18 &&
-		    store_producer_region(r->db, (int64_t)d, region,
-		    sizeof(region)) == DB_OK &&
+		    store_producer_region(r->db, (int64_t)d, region, sizeof(region)) ==
+		        DB_OK &&
 		    !check_region(r, region, "producer_id"))
 			return false;
 	}
@@ -350,7 +358,8 @@ route_request(struct request *r)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
 	if (header_block_size(r->ev) > HTTP_MAX_HEADER_BLOCK) {
-		reply_error(r, E_HEADERS_TOO_LARGE, NULL, "the header block may be at most 16 KiB");
+		reply_error(r, E_HEADERS_TOO_LARGE, NULL,
+		    "the header block may be at most 16 KiB");
 		return false;
 	}
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -374,8 +383,8 @@ route_request(struct request *r)
 			reply_error(r, E_NOT_FOUND, NULL, "no such resource");
 		} else {
 			set_allow(r, allow);
-			reply_error(r, E_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here",
-			    method_name(r->method));
+			reply_error(r, E_METHOD_NOT_ALLOWED, NULL,
+			    "%s is not allowed here", method_name(r->method));
 		}
 		return false;
 	}
@@ -402,7 +411,8 @@ router_run_handler(struct request *r)
 	r->route->handler(r);
 	db_rollback(r->db); /* a no-op unless a handler left a transaction open */
 	if (!replied(r)) {
-		log_warn("bug: %s %s gave no reply", method_name(r->method), r->route->path);
+		log_warn(
+		    "bug: %s %s gave no reply", method_name(r->method), r->route->path);
 		reply_error(r, E_INTERNAL, NULL, NULL);
 	}
 	/* The audit entry joins the change in the writer's transaction:
@@ -427,10 +437,11 @@ send_reply(struct request *r)
 		evhttp_add_header(out, "Connection", "close");
 	struct evbuffer *body = evbuffer_new();
 	if (r->reply_body != NULL) {
-		bool problem = json_object_get(r->reply_body, "code") != NULL &&
-		    r->status >= 400;
-		evhttp_add_header(out, "Content-Type", problem ?
-		    "application/problem+json" : "application/json; charset=utf-8");
+		bool problem =
+		    json_object_get(r->reply_body, "code") != NULL && r->status >= 400;
+		evhttp_add_header(out, "Content-Type",
+		    problem ? "application/problem+json"
+		            : "application/json; charset=utf-8");
 		/* A problem's title and detail are in the language asked for. */
 		if (problem) {
 			evhttp_add_header(out, "Content-Language", lang_tag(r->lang));
@@ -452,8 +463,10 @@ send_reply(struct request *r)
 		evbuffer_drain(body, evbuffer_get_length(body));
 	}
 	const struct api_error_def *d = api_error_def(api_error_for_status(r->status));
-	const char *reason = r->status < 300 ? NULL : r->status == 304 ? "Not Modified" :
-	    r->status == 301 ? "Moved Permanently" : d->title;
+	const char *reason = r->status < 300    ? NULL
+	                     : r->status == 304 ? "Not Modified"
+	                     : r->status == 301 ? "Moved Permanently"
+	                                        : d->title;
 	evhttp_send_reply(r->ev, r->status, reason, body);
 	evbuffer_free(body);
 }
@@ -471,14 +484,14 @@ router_finish(struct request *r)
 {
 	send_reply(r);
 	int64_t us = (monotonic_ns() - r->t0_ns) / 1000;
-	metrics_request(method_name(r->method), r->route ? r->route->path : NULL,
-	    r->status, us);
+	metrics_request(
+	    method_name(r->method), r->route ? r->route->path : NULL, r->status, us);
 	/* The access log: never the query string or a body (they may hold
 	 * names or passwords), only what identifies the request. */
 	if (r->cfg->access_log)
 		access_log("%s %s %d %ldus user=%lld %s", method_name(r->method),
-		    r->path ? r->path : "-", r->status, (long)us,
-		    (long long)r->user.id, r->remote_addr);
+		    r->path ? r->path : "-", r->status, (long)us, (long long)r->user.id,
+		    r->remote_addr);
 	router_discard(r);
 }
 
@@ -519,7 +532,8 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		char *addr;
 		ev_uint16_t port;
 		evhttp_connection_get_peer(conn, &addr, &port);
-		snprintf(r->remote_addr, sizeof(r->remote_addr), "%s", addr ? addr : "");
+		snprintf(
+		    r->remote_addr, sizeof(r->remote_addr), "%s", addr ? addr : "");
 	}
 
 	if (!route_request(r)) {
@@ -527,6 +541,10 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		router_finish(r);
 		return;
 	}
+	/* The token lookup's statement is left stepped: reset it, or this
+	 * worker's connection would keep its read snapshot, and with it the
+	 * WAL's frames, until its next request (db/checkpoint.h). */
+	db_reset_all(r->db);
 	if (!route_writes(r->route)) {
 		uint64_t version = 0;
 		if (!r->route->cached || !cache_reply(r, &version)) {

@@ -24,6 +24,7 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "db/checkpoint.h"
 #include "db/db.h"
 #include "http/conns.h"
 #include "http/errors.h"
@@ -49,12 +50,12 @@ struct worker {
 	struct evhttp_bound_socket *bound;
 	struct db *db;
 	struct event *stop_ev;
-	struct conns *conns;            /* deadlines and the connection count */
-	struct event *done_ev;          /* the writer gave requests back */
+	struct conns *conns;   /* deadlines and the connection count */
+	struct event *done_ev; /* the writer gave requests back */
 	pthread_mutex_t done_mu;
-	struct request *done;           /* ... these, newest first */
-	atomic_int inflight;            /* requests handed to the writer */
-	int64_t stop_deadline;          /* shutdown: give up waiting then */
+	struct request *done;  /* ... these, newest first */
+	atomic_int inflight;   /* requests handed to the writer */
+	int64_t stop_deadline; /* shutdown: give up waiting then */
 };
 
 struct server {
@@ -145,9 +146,10 @@ evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 	const struct api_error_def *d = api_error_def(e);
 	enum lang lang = lang_from_accept(evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Accept-Language"));
-	json_t *p = problem_new(e, lang, NULL, e == E_PAYLOAD_TOO_LARGE ?
-	    "the body may be at most 1 MiB" : e == E_NOT_IMPLEMENTED ?
-	    "this method is not supported" : "the request is malformed");
+	json_t *p = problem_new(e, lang, NULL,
+	    e == E_PAYLOAD_TOO_LARGE ? "the body may be at most 1 MiB"
+	    : e == E_NOT_IMPLEMENTED ? "this method is not supported"
+	                             : "the request is malformed");
 	char *text = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
@@ -184,8 +186,8 @@ make_bev(struct event_base *base, void *arg)
 	SSL *ssl = tls_new_ssl();
 	if (ssl == NULL)
 		return NULL;
-	struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bev = bufferevent_openssl_socket_new(
+	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev != NULL) {
 		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 		conns_track(((struct worker *)arg)->conns, bev);
@@ -266,14 +268,16 @@ static int
 bind_socket(struct server *s, char **err)
 {
 	const struct config *cfg = s->cfg;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                    .ai_socktype = SOCK_STREAM,
+	                    .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+	                *ai = NULL;
 	char port[16];
 	snprintf(port, sizeof(port), "%d", cfg->listen_port);
 	int rc = getaddrinfo(cfg->listen_host, port, &hints, &ai);
 	if (rc != 0) {
-		*err = xasprintf("cannot resolve listen address %s: %s", cfg->listen_host,
-		    gai_strerror(rc));
+		*err = xasprintf("cannot resolve listen address %s: %s",
+		    cfg->listen_host, gai_strerror(rc));
 		return -1;
 	}
 	/* SO_REUSEPORT would also let a second marketd share the port: a
@@ -283,7 +287,8 @@ bind_socket(struct server *s, char **err)
 	memcpy(&want, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
 	int probe = socket(want.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	if (probe < 0 || setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	if (probe < 0 ||
+	    setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(probe, (struct sockaddr *)&want, want_len) < 0 ||
 	    getsockname(probe, (struct sockaddr *)&want, &want_len) < 0) {
 		*err = xasprintf("cannot listen on %s:%d: %s", cfg->listen_host,
@@ -331,6 +336,10 @@ server_new(const struct config *cfg, char **err)
 	s->fd = -1;
 	if (bind_socket(s, err) < 0)
 		goto fail;
+	/* Checkpoints run on a thread of their own (db/checkpoint.h). */
+	if (checkpoint_start(cfg->db_path, cfg->synchronous, cfg->wal_size_limit, err) <
+	    0)
+		goto fail;
 	s->writer = writer_new(cfg, write_done, err);
 	if (s->writer == NULL)
 		goto fail;
@@ -344,6 +353,7 @@ server_new(const struct config *cfg, char **err)
 		if (w->db == NULL)
 			goto fail;
 		db_tune(w->db, WORKER_CACHE_KIB, DB_MMAP_BYTES);
+		checkpoint_watch(w->db);
 		/* The changelist folds a connection's add-then-delete of
 		 * events within one loop turn into nothing: a TLS reply made
 		 * four epoll_ctl calls a request without it. */
@@ -363,14 +373,16 @@ server_new(const struct config *cfg, char **err)
 		evhttp_set_max_headers_size(w->http, LIBEVENT_MAX_HEADERS);
 		evhttp_set_timeout(w->http, cfg->timeout);
 		evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
-		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-		    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
-		    EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+		evhttp_set_allowed_methods(
+		    w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+		                 EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+		                 EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
 		/* Each worker accepts on a socket of its own; the first
 		 * worker's is the one bound first. */
-		int fd = i == 0 ? dup(s->fd) :
-		    listen_on((struct sockaddr *)&s->addr, s->addr_len);
-		w->bound = fd < 0 ? NULL : evhttp_accept_socket_with_handle(w->http, fd);
+		int fd = i == 0 ? dup(s->fd)
+		                : listen_on((struct sockaddr *)&s->addr, s->addr_len);
+		w->bound =
+		    fd < 0 ? NULL : evhttp_accept_socket_with_handle(w->http, fd);
 		if (w->bound == NULL) {
 			*err = xasprintf("cannot accept on %s", s->where);
 			goto fail;
@@ -417,7 +429,8 @@ server_run(struct server *s)
 	signal(SIGPIPE, SIG_IGN);
 	writer_start(s->writer);
 	for (int i = 0; i < s->nworkers; i++)
-		pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
+		pthread_create(
+		    &s->workers[i].thread, NULL, worker_main, &s->workers[i]);
 	fprintf(stderr, "listening on https://%s\n", s->where);
 	fflush(stderr);
 	while (!atomic_load(&s->stopping))
@@ -460,6 +473,7 @@ server_free(struct server *s)
 	}
 	free(s->workers);
 	writer_free(s->writer);
+	checkpoint_stop();
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

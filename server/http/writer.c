@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "db/checkpoint.h"
 #include "db/db.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -39,6 +40,8 @@ writer_new(const struct config *cfg, void (*done)(struct request *r), char **err
 	 * 2 MiB cache it would spill them into the WAL mid-transaction and
 	 * read them back. */
 	db_tune(wr->db, WRITER_CACHE_KIB, DB_MMAP_BYTES);
+	/* Its commits never checkpoint: the checkpoint thread does. */
+	checkpoint_watch(wr->db);
 	wr->done = done;
 	wr->tail = &wr->head;
 	pthread_mutex_init(&wr->mu, NULL);
@@ -109,7 +112,8 @@ run_batch(struct writer *wr, struct request *list, int n)
 	for (struct request *r = list; r != NULL; r = r->next) {
 		r->db = wr->db;
 		if (!open || db_job_begin(wr->db) != DB_OK) {
-			reply_error(r, E_UNAVAILABLE, NULL, "the database is unavailable");
+			reply_error(
+			    r, E_UNAVAILABLE, NULL, "the database is unavailable");
 			continue;
 		}
 		int64_t before = db_total_changes(wr->db);
