@@ -78,6 +78,13 @@ parse_count(struct config *c, size_t off, const char *v, char **err)
 	return parse_int_range(v, 1, 1000000, (int *)((char *)c + off), err);
 }
 
+/* Bytes of the WAL file kept after a checkpoint: 1 MiB to 1 GiB. */
+static int
+parse_wal_limit(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1 << 20, 1 << 30, (int *)((char *)c + off), err);
+}
+
 static int
 parse_listen(struct config *c, size_t off, const char *v, char **err)
 {
@@ -173,6 +180,9 @@ static const struct option_def options[] = {
         "demo mode: allow a missing or short payment secret (a flag: --demo)"},
     {"synchronous", parse_synchronous, OFF(synchronous), "full",
         "SQLite synchronous mode"},
+    {"wal-size-limit", parse_wal_limit, OFF(wal_size_limit), "67108864",
+        "bytes of the -wal file kept after a checkpoint (checkpoints run off the "
+        "writer thread; one starts once the WAL holds half of this)"},
     {"token-ttl", parse_seconds, OFF(token_ttl), "43200",
         "seconds a login token lives"},
     {"timeout-idle", parse_seconds, OFF(timeout), "30",

@@ -23,6 +23,8 @@ struct config {
 	bool demo;               /* demo mode: a missing or short payment
 	                            secret is a warning, not an error */
 	char *synchronous;       /* SQLite synchronous: "full" or "normal" */
+	int wal_size_limit;      /* bytes of the -wal file kept after a
+	                            checkpoint (journal_size_limit) */
 	int token_ttl;           /* seconds a login token lives */
 	int timeout;             /* timeout-idle: seconds of silence before a
 	                            connection is closed */

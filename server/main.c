@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "db/db.h"
+#include "db/faultvfs.h"
 #include "http/server.h"
 #include "log.h"
 #include "privs.h"
@@ -14,6 +15,17 @@ main(int argc, char **argv)
 {
 	struct config cfg;
 	char *err = NULL;
+	/* Tests only: SQLite's writes, syncs and allocations fail on demand
+	 * (db/faultvfs.h). Installed before anything else touches SQLite. */
+	const char *fault = getenv("MARKETD_TEST_FAULT");
+	if (fault != NULL && *fault != '\0') {
+		if (faultvfs_install(fault, &err) < 0) {
+			fprintf(stderr, "marketd: %s\n", err);
+			free(err);
+			return 2;
+		}
+		log_warn("fault injection on (MARKETD_TEST_FAULT): for tests only");
+	}
 	int rc = config_load(&cfg, argc, argv, &err);
 	if (rc != 0) {
 		if (rc < 0)

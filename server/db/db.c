@@ -33,6 +33,8 @@ struct db {
 	/* What db_stmt() gives for SQL that does not prepare: a statement
 	 * whose every step fails, so the caller answers 500. */
 	sqlite3_stmt *broken;
+	bool undo_failed; /* a "req" savepoint could not be undone (out of
+	                   * memory, I/O error): the batch must not commit */
 };
 
 /*
@@ -355,8 +357,9 @@ db_rollback(struct db *db)
 	if (db->batch) {
 		/* Undo the handler's open savepoints, not the batch. */
 		for (; db->depth > 0; db->depth--)
-			sqlite3_exec(
-			    db->h, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
+			if (sqlite3_exec(db->h, "ROLLBACK TO req; RELEASE req", NULL,
+			        NULL, NULL) != SQLITE_OK)
+				db->undo_failed = true;
 		return;
 	}
 	if (!sqlite3_get_autocommit(db->h))
@@ -367,11 +370,25 @@ db_rollback(struct db *db)
 	}
 }
 
+int
+db_checkpoint_held(struct db *db, int mode, int *log, int *done)
+{
+	pthread_mutex_lock(&write_lock);
+	int rc = sqlite3_wal_checkpoint_v2(db->h, "main", mode, log, done);
+	pthread_mutex_unlock(&write_lock);
+	return rc;
+}
+
 enum db_status
 db_batch_begin(struct db *db)
 {
 	pthread_mutex_lock(&write_lock);
 	db->writing = true;
+	/* A batch whose rollback failed (out of memory) left its
+	 * transaction open: undo it now, before anything else is written. */
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	db->undo_failed = false;
 	enum db_status s = db_exec_stmt(db, db_stmt(db, "BEGIN IMMEDIATE"));
 	if (s != DB_OK) {
 		db->writing = false;
@@ -393,11 +410,17 @@ bool
 db_job_end(struct db *db, bool keep)
 {
 	db_rollback(db); /* a savepoint the handler left open */
+	bool undo_failed = db->undo_failed;
+	db->undo_failed = false;
 	if (sqlite3_get_autocommit(db->h))
 		return false; /* SQLite rolled the whole batch back (I/O error, full
 		                 disk) */
-	if (!keep)
-		sqlite3_exec(db->h, "ROLLBACK TO job", NULL, NULL, NULL);
+	/* A change the handler undid, or this request's, that could not be
+	 * undone (out of memory) must not be committed with the batch: the
+	 * caller gives the whole batch up. */
+	if (undo_failed || (!keep && sqlite3_exec(db->h, "ROLLBACK TO job", NULL, NULL,
+	                                 NULL) != SQLITE_OK))
+		return false;
 	return sqlite3_exec(db->h, "RELEASE job", NULL, NULL, NULL) == SQLITE_OK &&
 	       !sqlite3_get_autocommit(db->h);
 }

@@ -553,6 +553,10 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		router_finish(r);
 		return;
 	}
+	/* The token lookup's statement is left stepped: reset it, or this
+	 * worker's connection would keep its read snapshot, and with it the
+	 * WAL's frames, until its next request (db/checkpoint.h). */
+	db_reset_all(r->db);
 	if (!route_writes(r->route)) {
 		uint64_t version = 0;
 		if (!r->route->cached || !cache_reply(r, &version)) {

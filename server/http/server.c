@@ -24,6 +24,7 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "db/checkpoint.h"
 #include "db/db.h"
 #include "http/conns.h"
 #include "http/errors.h"
@@ -378,6 +379,10 @@ server_new(const struct config *cfg, char **err)
 	s->fd = -1;
 	if (bind_socket(s, err) < 0)
 		goto fail;
+	/* Checkpoints run on a thread of their own (db/checkpoint.h). */
+	if (checkpoint_start(cfg->db_path, cfg->synchronous, cfg->wal_size_limit, err) <
+	    0)
+		goto fail;
 	s->writer = writer_new(cfg, write_done, err);
 	if (s->writer == NULL)
 		goto fail;
@@ -392,6 +397,7 @@ server_new(const struct config *cfg, char **err)
 		if (w->db == NULL)
 			goto fail;
 		db_tune(w->db, WORKER_CACHE_KIB, DB_MMAP_BYTES);
+		checkpoint_watch(w->db);
 		/* The changelist folds a connection's add-then-delete of
 		 * events within one loop turn into nothing: a TLS reply made
 		 * four epoll_ctl calls a request without it. */
@@ -522,6 +528,7 @@ server_free(struct server *s)
 	}
 	free(s->workers);
 	writer_free(s->writer);
+	checkpoint_stop();
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

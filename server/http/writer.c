@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/checkpoint.h"
 #include "db/db.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -49,6 +50,8 @@ writer_new(const struct config *cfg, void (*done)(struct request *r), char **err
 	 * 2 MiB cache it would spill them into the WAL mid-transaction and
 	 * read them back. */
 	db_tune(wr->db, WRITER_CACHE_KIB, DB_MMAP_BYTES);
+	/* Its commits never checkpoint: the checkpoint thread does. */
+	checkpoint_watch(wr->db);
 	wr->done = done;
 	const char *flag = getenv("MARKETD_TEST_FAIL_COMMIT");
 	if (flag != NULL && flag[0] != '\0') {
