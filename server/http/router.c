@@ -356,6 +356,7 @@ route_request(struct request *r)
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
 	size_t path_len = 0;
 	r->path = raw_path ? evhttp_uridecode(raw_path, 0, &path_len) : NULL;
+	r->path_len = r->path ? path_len : 0;
 	if (r->path == NULL || strlen(r->path) != path_len) {
 		reply_error(r, E_BAD_REQUEST, NULL, "the request target is malformed");
 		return false;
@@ -474,11 +475,18 @@ router_finish(struct request *r)
 	metrics_request(method_name(r->method), r->route ? r->route->path : NULL,
 	    r->status, us);
 	/* The access log: never the query string or a body (they may hold
-	 * names or passwords), only what identifies the request. */
-	if (r->cfg->access_log)
-		access_log("%s %s %d %ldus user=%lld %s", method_name(r->method),
-		    r->path ? r->path : "-", r->status, (long)us,
-		    (long long)r->user.id, r->remote_addr);
+	 * names or passwords), only what identifies the request. The path is
+	 * the one field a client chooses: escaped, so that it cannot end the
+	 * line or fake a field (access_log scrubs the line as a last guard). */
+	if (r->cfg->access_log) {
+		char path[512];
+		if (r->path != NULL)
+			log_escape(path, sizeof(path), r->path, r->path_len);
+		else
+			strcpy(path, "-");
+		access_log("%s %s %d %ldus user=%lld %s", method_name(r->method), path,
+		    r->status, (long)us, (long long)r->user.id, r->remote_addr);
+	}
 	router_discard(r);
 }
 
