@@ -172,6 +172,7 @@ static const struct option_def options[] = {
 	{"timeout-body", parse_seconds, OFF(timeout_body), "60", "seconds from the end of a request's headers to the end of its body"},
 	{"max-connections", parse_count, OFF(max_connections), "1024", "open connections at most; more are closed at once"},
 	{"user", parse_string, OFF(user), NULL, "after binding and opening the database, run as this user"},
+	{"tls-ticket-rotate", parse_seconds, OFF(tls_ticket_rotate), "3600", "seconds between session-ticket key rotations (a ticket opens for up to two of them)"},
 	{"login-window", parse_seconds, OFF(login_window), "900", "seconds of the failed-login window"},
 	{"login-max-failures", parse_count, OFF(login_max_failures), "5", "failed logins before 429"},
 	{"access-log", parse_bool, OFF(access_log), "on", "a line per request on standard error (on or off)"},

@@ -31,6 +31,7 @@ struct config {
 	int max_connections;    /* open connections at most */
 	char *user;             /* drop root to this user; NULL: stay */
 	int login_window;       /* seconds of the failed-login window */
+	int tls_ticket_rotate;  /* seconds a session-ticket key seals tickets */
 	int login_max_failures; /* failures in the window before 429 */
 	bool access_log;        /* a line per request on standard error */
 	char *web_root;         /* serve the pages from this folder (while
