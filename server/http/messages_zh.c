@@ -187,5 +187,9 @@ const struct msg_entry messages_zh[] = {
     /* The demo payment step (--demo). */
     {"this demo has no payment secret to sign the payment with",
         "本演示没有配置支付密钥，无法为付款签名"},
+
+    /* Hardening (issue 16): query strings are text. */
+    {"a query parameter is not UTF-8 text (or holds a NUL)",
+        "查询参数不是有效的 UTF-8 文本（或含有 NUL 字符）"},
     {NULL, NULL},
 };

@@ -12,6 +12,7 @@
 #include "api/audit.h"
 #include "config.h"
 #include "crypto.h"
+#include "csv.h"
 #include "db/db.h"
 #include "http/cache.h"
 #include "http/access_log.h"
@@ -324,6 +325,28 @@ header_block_size(struct evhttp_request *ev)
 	return n;
 }
 
+/* True when every parameter of the raw query string q, name and value,
+ * percent-decoded, is valid UTF-8 without a NUL. */
+static bool
+query_is_text(const char *q)
+{
+	while (*q != '\0') {
+		size_t n = strcspn(q, "&");
+		char *piece = xstrndup(q, n);
+		size_t len = 0;
+		char *text = evhttp_uridecode(piece, 1, &len);
+		bool ok = text != NULL && strlen(text) == len && utf8_valid(text, len);
+		free(text);
+		free(piece);
+		if (!ok)
+			return false;
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	return true;
+}
+
 static void
 set_allow(struct request *r, unsigned allow)
 {
@@ -362,6 +385,11 @@ route_request(struct request *r)
 		return false;
 	}
 	const char *q = evhttp_uri_get_query(uri);
+	if (q != NULL && !query_is_text(q)) {
+		reply_error(r, E_BAD_JSON, NULL,
+		    "a query parameter is not UTF-8 text (or holds a NUL)");
+		return false;
+	}
 	if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) {
 		reply_error(r, E_BAD_REQUEST, NULL, "the query string is malformed");
 		return false;
