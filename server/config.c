@@ -197,6 +197,9 @@ static const struct option_def options[] = {
         "open connections at most; more are closed at once"},
     {"user", parse_string, OFF(user), NULL,
         "after binding and opening the database, run as this user"},
+    {"tls-ticket-rotate", parse_seconds, OFF(tls_ticket_rotate), "3600",
+        "seconds between session-ticket key rotations (a ticket opens for up to "
+        "two of them)"},
     {"login-window", parse_seconds, OFF(login_window), "900",
         "seconds of the failed-login window"},
     {"login-max-failures", parse_count, OFF(login_max_failures), "5",

@@ -32,6 +32,7 @@ struct config {
 	int timeout_body;        /* seconds for a request's body */
 	int max_connections;     /* open connections at most */
 	char *user;              /* drop root to this user; NULL: stay */
+	int tls_ticket_rotate;   /* seconds a session-ticket key seals tickets */
 	int login_window;        /* seconds of the failed-login window */
 	int login_max_failures;  /* failures in the window before 429 */
 	int hash_threads;        /* password hashing threads */

@@ -5,6 +5,38 @@
 #include <stdlib.h>
 #include <time.h>
 
+size_t
+log_escape(char *out, size_t outsz, const char *in, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c > 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			if (o + 1 >= outsz)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 4 >= outsz)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+void
+log_scrub(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static int quiet;
 
 void
@@ -22,6 +54,7 @@ vlog(const char *level, const char *fmt, va_list ap)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	vsnprintf(line, sizeof(line), fmt, ap);
+	log_scrub(line); /* a line is one line, whatever a %s held */
 	/* One fprintf per line so that lines from threads do not mix. */
 	fprintf(stderr, "%s %s %s\n", when, level, line);
 }

@@ -40,6 +40,7 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
+	tls_set_ticket_rotation(cfg.tls_ticket_rotate);
 	if (tls_init(cfg.cert_path, cfg.key_path, &err) < 0) {
 		fprintf(stderr, "marketd: %s\n", err);
 		free(err);

@@ -4,9 +4,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "util.h"
 
@@ -18,6 +22,138 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static SSL_CTX *current;
 static char *cert_file, *key_file;
+
+/* The process's ticket keys (under keys_lock), shared by every context. */
+static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ticket_keys keys;
+static int rotation_seconds = 3600;
+
+static bool
+new_key(struct ticket_key *key, int64_t period)
+{
+	if (RAND_bytes(key->name, sizeof(key->name)) != 1 ||
+	    RAND_priv_bytes(key->aes, sizeof(key->aes)) != 1 ||
+	    RAND_priv_bytes(key->hmac, sizeof(key->hmac)) != 1) {
+		OPENSSL_cleanse(key, sizeof(*key));
+		return false;
+	}
+	key->period = period;
+	key->set = true;
+	return true;
+}
+
+void
+ticket_keys_init(struct ticket_keys *k, int64_t start, int64_t interval)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+	k->start = start;
+	k->interval = interval < 1 ? 1 : interval;
+	k->cur.period = -1;
+	ticket_keys_advance(k, start);
+}
+
+bool
+ticket_keys_advance(struct ticket_keys *k, int64_t now)
+{
+	int64_t p = now < k->start ? 0 : (now - k->start) / k->interval;
+	if (k->cur.set && p == k->cur.period)
+		return true;
+	if (k->cur.set && p == k->cur.period + 1)
+		k->prev = k->cur;
+	else
+		OPENSSL_cleanse(&k->prev, sizeof(k->prev)); /* two periods or more */
+	if (!new_key(&k->cur, p)) {
+		OPENSSL_cleanse(&k->prev, sizeof(k->prev));
+		return false;
+	}
+	return true;
+}
+
+bool
+ticket_keys_seal(struct ticket_keys *k, int64_t now, struct ticket_key *out)
+{
+	if (!ticket_keys_advance(k, now))
+		return false;
+	*out = k->cur;
+	return true;
+}
+
+int
+ticket_keys_open(struct ticket_keys *k, int64_t now, const unsigned char name[16],
+    struct ticket_key *out)
+{
+	ticket_keys_advance(k, now);
+	if (k->cur.set && memcmp(name, k->cur.name, sizeof(k->cur.name)) == 0) {
+		*out = k->cur;
+		return 1;
+	}
+	if (k->prev.set && memcmp(name, k->prev.name, sizeof(k->prev.name)) == 0) {
+		*out = k->prev;
+		return 2;
+	}
+	return 0;
+}
+
+static int64_t
+monotonic_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec;
+}
+
+void
+tls_set_ticket_rotation(int seconds)
+{
+	rotation_seconds = seconds < 1 ? 1 : seconds;
+}
+
+/* OpenSSL's ticket callback: seals (enc 1) or opens (enc 0) a ticket with
+ * the ring's keys. Returns 1 (use), 2 (use and renew), 0 (not ours: a full
+ * handshake) or -1 (an error). */
+static int
+ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	(void)ssl;
+	struct ticket_key key;
+	int rc;
+	pthread_mutex_lock(&keys_lock);
+	if (enc)
+		rc = ticket_keys_seal(&keys, monotonic_s(), &key) ? 1 : -1;
+	else
+		rc = ticket_keys_open(&keys, monotonic_s(), key_name, &key);
+	pthread_mutex_unlock(&keys_lock);
+	if (rc <= 0)
+		return rc;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_octet_string(
+	        OSSL_MAC_PARAM_KEY, key.hmac, sizeof(key.hmac)),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+	    OSSL_PARAM_construct_end(),
+	};
+	if (enc) {
+		memcpy(key_name, key.name, sizeof(key.name));
+		if (RAND_bytes(iv, 16) != 1 ||
+		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes, iv) != 1)
+			rc = -1;
+	} else if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key.aes, iv) !=
+	           1) {
+		rc = -1;
+	}
+	if (rc > 0 && EVP_MAC_CTX_set_params(hctx, params) != 1)
+		rc = -1;
+	OPENSSL_cleanse(&key, sizeof(key));
+	return rc;
+}
+
+static void
+reset_keys(void)
+{
+	pthread_mutex_lock(&keys_lock);
+	ticket_keys_init(&keys, monotonic_s(), rotation_seconds);
+	pthread_mutex_unlock(&keys_lock);
+}
 
 static char *
 openssl_error(void)
@@ -57,8 +193,9 @@ build(char **err)
 	 * with a fresh ECDHE exchange), and a server-side cache for TLS 1.2
 	 * clients that resume by session id. One context, shared by every
 	 * worker thread, holds the ticket keys and the cache, so a session
-	 * resumes on any thread. A reload makes new keys: sessions from
-	 * before it take one full handshake.
+	 * resumes on any thread. The ticket keys are the process's ring
+	 * (see tls.h), rotated on a schedule; a reload makes new keys:
+	 * sessions from before it take one full handshake.
 	 */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"marketd", 7);
@@ -67,6 +204,8 @@ build(char **err)
 	/* One ticket per handshake: a client needs one for its next
 	 * connection, and each costs an encryption and a record. */
 	SSL_CTX_set_num_tickets(ctx, 1);
+	if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1)
+		goto ssl_fail;
 	/* TLS 1.2: ECDHE with AEAD ciphers only. TLS 1.3 suites are all AEAD. */
 	if (SSL_CTX_set_cipher_list(ctx,
 	    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -100,6 +239,7 @@ tls_init(const char *cert_path, const char *key_path, char **err)
 {
 	cert_file = xstrdup(cert_path);
 	key_file = xstrdup(key_path);
+	reset_keys();
 	current = build(err);
 	return current ? 0 : -1;
 }
@@ -115,6 +255,7 @@ tls_reload(char **err)
 	current = ctx;
 	pthread_mutex_unlock(&lock);
 	SSL_CTX_free(old); /* open connections hold their own references */
+	reset_keys();
 	return 0;
 }
 
@@ -135,4 +276,7 @@ tls_shutdown(void)
 	free(cert_file);
 	free(key_file);
 	cert_file = key_file = NULL;
+	pthread_mutex_lock(&keys_lock);
+	OPENSSL_cleanse(&keys, sizeof(keys));
+	pthread_mutex_unlock(&keys_lock);
 }

@@ -97,6 +97,26 @@ db_empty(struct db *db)
 	       DB_NOT_FOUND;
 }
 
+/* True when PRAGMA foreign_key_check finds no row that breaks one. */
+static bool
+foreign_keys_hold(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return false;
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+/*
+ * Runs the migrations the database lacks, each in its own transaction.
+ * Foreign keys are off meanwhile (a migration may rebuild a table, as
+ * SQLite's ALTER TABLE documentation says to: with them on, dropping the
+ * old table would delete through the references), and each migration must
+ * leave them all holding before it commits.
+ */
 static int
 migrate(struct db *db, bool may_migrate, bool *outdated, char **err)
 {
@@ -118,26 +138,46 @@ migrate(struct db *db, bool may_migrate, bool *outdated, char **err)
 		    have, known);
 		return -1;
 	}
+	if (have == known)
+		return 0;
+	int result = -1;
+	if (db_exec(db, "PRAGMA foreign_keys = OFF") != DB_OK) {
+		*err = xstrdup("migration: cannot turn foreign keys off");
+		return -1;
+	}
 	for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
 		int n = migration_number(m->name);
 		if (n <= have)
 			continue;
 		char *sql = xasprintf(
-		    "BEGIN IMMEDIATE;\n%s\n;PRAGMA user_version = %d;\nCOMMIT;",
-		    m->data, n);
+		    "BEGIN IMMEDIATE;\n%s\n;PRAGMA user_version = %d;", m->data, n);
 		char *msg = NULL;
 		int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
 		free(sql);
+		if (rc == SQLITE_OK && !foreign_keys_hold(db)) {
+			*err = xasprintf(
+			    "migration %s failed: it breaks a foreign key", m->name);
+			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
 			*err = xasprintf("migration %s failed: %s", m->name,
 			    msg ? msg : sqlite3_errmsg(db->h));
 			sqlite3_free(msg);
 			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
+			goto out;
 		}
 		log_info("database migrated to %s", m->name);
 	}
-	return 0;
+	result = 0;
+out:
+	if (db_exec(db, "PRAGMA foreign_keys = ON") != DB_OK && result == 0) {
+		*err = xstrdup("migration: cannot turn foreign keys back on");
+		result = -1;
+	}
+	return result;
 }
 
 struct db *

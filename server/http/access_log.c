@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 #define BUF_SIZE 4096   /* <= PIPE_BUF */
@@ -142,6 +143,8 @@ access_log(const char *fmt, ...)
 	size_t len = (size_t)n + (m < 0 ? 0 :
 	    (size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m :
 	    sizeof(line) - (size_t)n - 2);
+	line[len] = '\0';
+	log_scrub(line + n); /* one line, whatever a field held */
 	line[len++] = '\n';
 	pthread_mutex_lock(&b->lock);
 	if (b->len + len > BUF_SIZE)

@@ -193,5 +193,8 @@ const struct msg_entry messages_zh[] = {
         "正在校验的密码过多，请一秒后重试"},
     {"too many logins or registrations from your address; try again in %s seconds",
         "您的地址登录或注册次数过多，请 %s 秒后重试"},
+    /* Hardening (issue 16): query strings are text. */
+    {"a query parameter is not UTF-8 text (or holds a NUL)",
+        "查询参数不是有效的 UTF-8 文本（或含有 NUL 字符）"},
     {NULL, NULL},
 };

@@ -22,8 +22,11 @@ static bool
 claim_reply(struct request *r, int status)
 {
 	if (replied(r)) {
-		log_warn("bug: second reply (%d after %d) to %s", status, r->status,
-		    r->path ? r->path : "?");
+		char path[256] = "?";
+		if (r->path != NULL)
+			log_escape(path, sizeof(path), r->path, r->path_len);
+		log_warn(
+		    "bug: second reply (%d after %d) to %s", status, r->status, path);
 		return false;
 	}
 	r->status = status;

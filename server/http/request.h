@@ -30,6 +30,7 @@ struct request {
 	const struct route *route;
 	enum evhttp_cmd_type method;
 	char *path;                    /* decoded path; owned */
+	size_t path_len;               /* its length (a %00 decodes to a NUL) */
 	char *params[REQUEST_MAX_PARAMS]; /* path parameters in route order; owned */
 	struct evkeyvalq query;        /* decoded query string */
 	json_t *body;                  /* the JSON object, when the route takes one */

@@ -12,6 +12,7 @@
 #include "api/audit.h"
 #include "config.h"
 #include "crypto.h"
+#include "csv.h"
 #include "db/db.h"
 #include "http/cache.h"
 #include "http/access_log.h"
@@ -334,6 +335,28 @@ header_block_size(struct evhttp_request *ev)
 	return n;
 }
 
+/* True when every parameter of the raw query string q, name and value,
+ * percent-decoded, is valid UTF-8 without a NUL. */
+static bool
+query_is_text(const char *q)
+{
+	while (*q != '\0') {
+		size_t n = strcspn(q, "&");
+		char *piece = xstrndup(q, n);
+		size_t len = 0;
+		char *text = evhttp_uridecode(piece, 1, &len);
+		bool ok = text != NULL && strlen(text) == len && utf8_valid(text, len);
+		free(text);
+		free(piece);
+		if (!ok)
+			return false;
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	return true;
+}
+
 static void
 set_allow(struct request *r, unsigned allow)
 {
@@ -367,11 +390,17 @@ route_request(struct request *r)
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
 	size_t path_len = 0;
 	r->path = raw_path ? evhttp_uridecode(raw_path, 0, &path_len) : NULL;
+	r->path_len = r->path ? path_len : 0;
 	if (r->path == NULL || strlen(r->path) != path_len) {
 		reply_error(r, E_BAD_REQUEST, NULL, "the request target is malformed");
 		return false;
 	}
 	const char *q = evhttp_uri_get_query(uri);
+	if (q != NULL && !query_is_text(q)) {
+		reply_error(r, E_BAD_JSON, NULL,
+		    "a query parameter is not UTF-8 text (or holds a NUL)");
+		return false;
+	}
 	if (q != NULL && evhttp_parse_query_str(q, &r->query) != 0) {
 		reply_error(r, E_BAD_REQUEST, NULL, "the query string is malformed");
 		return false;
@@ -495,11 +524,18 @@ router_finish(struct request *r)
 	metrics_request(
 	    method_name(r->method), r->route ? r->route->path : NULL, r->status, us);
 	/* The access log: never the query string or a body (they may hold
-	 * names or passwords), only what identifies the request. */
-	if (r->cfg->access_log)
-		access_log("%s %s %d %ldus user=%lld %s", method_name(r->method),
-		    r->path ? r->path : "-", r->status, (long)us, (long long)r->user.id,
-		    r->remote_addr);
+	 * names or passwords), only what identifies the request. The path is
+	 * the one field a client chooses: escaped, so that it cannot end the
+	 * line or fake a field (access_log scrubs the line as a last guard). */
+	if (r->cfg->access_log) {
+		char path[512];
+		if (r->path != NULL)
+			log_escape(path, sizeof(path), r->path, r->path_len);
+		else
+			strcpy(path, "-");
+		access_log("%s %s %d %ldus user=%lld %s", method_name(r->method), path,
+		    r->status, (long)us, (long long)r->user.id, r->remote_addr);
+	}
 	router_discard(r);
 }
 

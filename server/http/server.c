@@ -222,19 +222,97 @@ evhttp_send_error(struct evhttp_request *req, int error, const char *reason)
 	evbuffer_free(buf);
 }
 
-/* Every accepted connection gets a TLS bufferevent; libevent sets its fd. */
+/*
+ * Test-only fault hooks (never set them in production): with
+ * MARKETD_TEST_FAIL_SSL_NEW=N the first N accepted connections behave as
+ * if SSL_new had failed, with MARKETD_TEST_FAIL_BEV_NEW=N as if
+ * bufferevent_openssl_socket_new had. tests/api/test_tls_fail_closed.py
+ * uses them.
+ */
+static atomic_long fail_ssl_left, fail_bev_left;
+
+static void
+read_test_faults(void)
+{
+	const char *s = getenv("MARKETD_TEST_FAIL_SSL_NEW");
+	const char *b = getenv("MARKETD_TEST_FAIL_BEV_NEW");
+	atomic_store(&fail_ssl_left, s ? strtol(s, NULL, 10) : 0);
+	atomic_store(&fail_bev_left, b ? strtol(b, NULL, 10) : 0);
+}
+
+static bool
+test_fault(atomic_long *left)
+{
+	long n = atomic_load(left);
+	while (n > 0)
+		if (atomic_compare_exchange_weak(left, &n, n - 1))
+			return true;
+	return false;
+}
+
+struct refusal {
+	struct event *ev;
+	struct bufferevent *bev;
+};
+
+/* Closes a refused connection the way evhttp closes one that ended. */
+static void
+close_refused(evutil_socket_t fd, short what, void *arg)
+{
+	struct refusal *r = arg;
+	struct bufferevent *bev = r->bev;
+	event_free(r->ev);
+	free(r);
+	bufferevent_data_cb rd, wr;
+	bufferevent_event_cb ev;
+	void *cbarg;
+	bufferevent_getcb(bev, &rd, &wr, &ev, &cbarg);
+	if (ev != NULL)
+		ev(bev, BEV_EVENT_READING | BEV_EVENT_EOF, cbarg);
+}
+
+/*
+ * A connection that cannot have TLS: evhttp, given no bufferevent, would
+ * make a plain one and serve HTTP in the clear on the HTTPS port. It gets
+ * a plain bufferevent that can never hold a request (a read high-water
+ * mark of one byte, so no request line is ever complete), closed as soon
+ * as evhttp has taken it over: an event made active now runs in this turn
+ * of the loop, after the accept, before the socket is polled.
+ */
+static struct bufferevent *
+refused_bev(struct event_base *base, const char *what)
+{
+	static atomic_long logged;
+	if (atomic_fetch_add(&logged, 1) % 1000 == 0)
+		log_warn("TLS: %s failed; the connection is closed", what);
+	struct refusal *r = xmalloc(sizeof(*r));
+	r->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	r->ev = event_new(base, -1, 0, close_refused, r);
+	if (r->bev == NULL || r->ev == NULL)
+		fatal("TLS: %s failed, and so did closing the connection", what);
+	bufferevent_setwatermark(r->bev, EV_READ, 0, 1);
+	event_active(r->ev, EV_TIMEOUT, 0);
+	return r->bev;
+}
+
+/* Every accepted connection gets a TLS bufferevent; libevent sets its fd.
+ * Never NULL: libevent would serve the connection without TLS. */
 static struct bufferevent *
 make_bev(struct event_base *base, void *arg)
 {
-	SSL *ssl = tls_new_ssl();
+	SSL *ssl = test_fault(&fail_ssl_left) ? NULL : tls_new_ssl();
 	if (ssl == NULL)
-		return NULL;
-	struct bufferevent *bev = bufferevent_openssl_socket_new(
-	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev != NULL) {
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-		conns_track(((struct worker *)arg)->conns, bev);
-	}
+		return refused_bev(base, "SSL_new");
+	struct bufferevent *bev = NULL;
+	if (test_fault(&fail_bev_left))
+		SSL_free(ssl);
+	else
+		bev = bufferevent_openssl_socket_new(
+		    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return refused_bev(base, "bufferevent_openssl_socket_new");
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	conns_track(((struct worker *)arg)->conns, bev);
 	return bev;
 }
 
@@ -412,6 +490,8 @@ server_new(const struct config *cfg, char **err)
 		}
 		w->conns = conns_new(w->base, cfg);
 		evhttp_set_bevcb(w->http, make_bev, w);
+		if (i == 0)
+			read_test_faults();
 		evhttp_set_gencb(w->http, dispatch, w);
 		evhttp_set_max_body_size(w->http, HTTP_MAX_BODY);
 		evhttp_set_max_headers_size(w->http, LIBEVENT_MAX_HEADERS);

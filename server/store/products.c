@@ -46,10 +46,11 @@ product_check(const struct product_in *p, bool check_stock, const char **field,
 		    "vegetable, meat, processed, handicraft, other");
 	if (p->unit == NULL || !length_in(p->unit, 1, PRODUCT_UNIT_MAX))
 		FAIL("unit", "must be 1 to " STR(PRODUCT_UNIT_MAX) " characters long");
-	if (p->price_fen < 1)
-		FAIL("price_fen", "must be an integer from 1 to 9223372036854775807");
-	if (check_stock && p->stock < 0)
-		FAIL("stock", "must be an integer from 0 to 9223372036854775807");
+	if (p->price_fen < 1 || p->price_fen > PRODUCT_PRICE_MAX)
+		FAIL("price_fen",
+		    "must be an integer from 1 to " STR(PRODUCT_PRICE_MAX));
+	if (check_stock && (p->stock < 0 || p->stock > PRODUCT_STOCK_MAX))
+		FAIL("stock", "must be an integer from 0 to " STR(PRODUCT_STOCK_MAX));
 	if (p->producer_id < 1)
 		FAIL("producer_id", "must be the id of a producer");
 	if (p->certificate_no != NULL &&

@@ -13,6 +13,12 @@
 
 #include "db/db.h"
 
+/* Bounds of a price and of a stock set through the API or an import:
+ * 10^11 fen (a billion yuan) and 10^9 units keep every product of them
+ * (10^6 units a line) far inside 64 bits; the database refuses a sum that
+ * leaves 64 bits all the same (schema/0007_integer_columns.sql). */
+#define PRODUCT_PRICE_MAX 100000000000
+#define PRODUCT_STOCK_MAX 1000000000
 #define PRODUCT_NAME_MAX 200
 #define PRODUCT_UNIT_MAX 32
 #define PRODUCT_CERTIFICATE_MAX 64

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "util.h"
 
 /* The five money columns of a product rollup, in table order. */
@@ -36,12 +37,26 @@
 	"?2 * l.amount_fen "                                                           \
 	"FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.id = ?1 "
 
+/* A rollup row's CHECK (typeof(x) = 'integer') refuses a sum that left
+ * 64 bits (SQLite would make it a REAL): an error that undoes the write,
+ * never a constraint a caller could read as a duplicate or a conflict. */
+static enum db_status
+loud(enum db_status s)
+{
+	if (s == DB_CONSTRAINT) {
+		log_warn(
+		    "report rollups: a sum is beyond 64 bits; the write is refused");
+		return DB_ERROR;
+	}
+	return s;
+}
+
 static enum db_status
 step_all(struct db *db, sqlite3_stmt *const *st, size_t n)
 {
 	enum db_status s = DB_OK;
 	for (size_t i = 0; i < n && s == DB_OK; i++)
-		s = db_exec_stmt(db, st[i]);
+		s = loud(db_exec_stmt(db, st[i]));
 	return s;
 }
 
@@ -116,7 +131,7 @@ rollup_stall_sales_add(struct db *db, const char *date, const char *region,
 	}
 	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, n);
-	return db_exec_stmt(db, st);
+	return loud(db_exec_stmt(db, st));
 }
 
 int

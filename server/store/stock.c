@@ -2,6 +2,8 @@
 
 #include <stddef.h>
 
+#include "log.h"
+
 static const char *const reason_names[] = {
 	[STOCK_INITIAL] = "initial",
 	[STOCK_CORRECTION] = "correction",
@@ -29,6 +31,13 @@ stock_move(struct db *db, int64_t product_id, int64_t delta,
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int(st, 4, floor_zero);
 	enum db_status s = db_exec_change(db, st);
+	if (s == DB_CONSTRAINT) {
+		/* Only the integer CHECK of schema 0007 can refuse it: the new
+		 * stock left 64 bits. An error, never "out of stock". */
+		log_warn("stock of product %lld: a change of %lld leaves 64 bits",
+		    (long long)product_id, (long long)delta);
+		return DB_ERROR;
+	}
 	if (s == DB_NOT_FOUND) {
 		/* No such product, or the floor refused it. */
 		st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");

@@ -28,7 +28,8 @@ enum stock_reason {
  * When floor_zero is true the change is refused (DB_CONSTRAINT, nothing
  * changed) if it would take stock below zero. delta 0 records nothing.
  * *stock_after, when not NULL, receives the new stock. DB_NOT_FOUND when
- * there is no such product.
+ * there is no such product; DB_ERROR (nothing changed) when the new stock
+ * would leave 64 bits.
  */
 enum db_status stock_move(struct db *db, int64_t product_id, int64_t delta,
     enum stock_reason reason, const char *ref, int64_t user_id, int64_t now,

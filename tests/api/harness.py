@@ -166,8 +166,11 @@ class Server:
     # --- the client -------------------------------------------------
     def connect(self):
         """A new HTTPS connection to the server (caller closes it)."""
+        # The socket timeout is a failure bound only: on a busy machine
+        # (tools/test --stress) a login's scrypt behind others can take
+        # more than a minute.
         return http.client.HTTPSConnection("localhost", self.port,
-                                           context=self._ctx, timeout=60)
+                                           context=self._ctx, timeout=300)
 
     def request(self, method, path, body=None, token=None, headers=None,
                 raw=None, conn=None):

@@ -1,7 +1,9 @@
 """The access log: one line per request on standard error (method, path,
 status, time, user id, address; never the query string), buffered and
 written about once a second and at exit; `access-log = off` turns it off;
-a bad value stops start-up."""
+a bad value stops start-up. Nothing a client sends can forge a line: the
+path's control bytes, spaces, quotes, backslashes and non-ASCII bytes are
+written as \\xHH, and no header reaches the log raw."""
 import re
 import subprocess
 import time
@@ -65,6 +67,44 @@ class AccessLog(harness.ServerTest):
         for line in "".join(srv.log).splitlines():
             if " /api/v1/regions " in line:
                 self.assertRegex(line, LINE)
+
+    def wait_for(self, srv, pred, what):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if pred("".join(srv.log)):
+                return
+            time.sleep(0.1)
+        self.fail("%s not in the log:\n%s" % (what, "".join(srv.log)))
+
+    def test_client_bytes_cannot_forge_a_line(self):
+        forged = ("2026-01-01T00:00:00Z info GET /api/v1/forged 200 1us user=1 127.0.0.1")
+        nasty = "/x%0A" + forged.replace(" ", "%20") + "%0D%1B[31m%22%5C%E8%B4%9E%20end"
+        headers = {"User-Agent": "agent\x1b[2J\x07", "Referer": "https://e.example/\x1b]0;t\x07",
+                   "X-Forwarded-For": "10.0.0.1\x1b", "Accept-Language": "zh-CN\x1b"}
+        r = self.srv.get(nasty, headers=headers)
+        self.assertEqual(r.status, 404, r)
+        # A NUL decodes too: the request is refused, and logged whole.
+        self.assertEqual(self.srv.get("/y%00%0Aafter").status, 400)
+        self.wait_for(self.srv, lambda log: "/x\\x0a" in log and "/y\\x00" in log,
+                      "the escaped paths")
+        log = "".join(self.srv.log)
+        self.assertNotIn("\x1b", log)
+        self.assertNotIn("\x07", log)
+        self.assertNotIn("\r", log)
+        self.assertNotIn("\x00", log)
+        self.assertNotIn("/api/v1/forged ", log.replace("\\x20", " ").split("/x\\x0a")[0])
+        mine = [line for line in log.splitlines() if "/x\\x0a" in line]
+        self.assertEqual(len(mine), 1, log)
+        m = LINE.match(mine[0])
+        self.assertIsNotNone(m, mine[0])
+        self.assertEqual(m.group(2), "/x\\x0a" + forged.replace(" ", "\\x20") +
+                         "\\x0d\\x1b[31m\\x22\\x5c\\xe8\\xb4\\x9e\\x20end")
+        self.assertEqual(m.group(3), "404")
+        nul = [line for line in log.splitlines() if "/y\\x00" in line]
+        self.assertEqual(len(nul), 1, log)
+        self.assertEqual(LINE.match(nul[0]).group(2, 3), ("/y\\x00\\x0aafter", "400"))
+        # No line of the log starts with the forged time stamp.
+        self.assertFalse([l for l in log.splitlines() if l.startswith("2026-01-01T00:00:00Z")], log)
 
     def test_off(self):
         for args in (["--access-log=off"], ["--access-log=on", "--access-log=off"]):

@@ -79,14 +79,48 @@ class SlowClients(harness.ServerTest):
             t.sendall(b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n" * 40)
             greedy.append(t)
 
-        # A thousand connections that trickle a header block.
+        # A thousand connections that trickle a header block. Opening
+        # them all takes long on a busy machine: each starts its request
+        # at once, and the ones open already are watched and kept
+        # trickling meanwhile, so none sits silent (the idle timeout) and
+        # a close is seen when it happens, not after the last one opened.
         trick = []  # [sock, connecting_at, next_send, closed_at]
+        sel = selectors.DefaultSelector()
+        header = b"X-Slow: " + b"a" * 10000
+        sent = 0
+
+        def trickle_once(timeout):
+            nonlocal sent
+            now = time.monotonic()
+            for k in trick:
+                if k[3] is None and now >= k[2]:
+                    try:
+                        k[0].send(header[sent % len(header):][:1])
+                    except (ssl.SSLWantWriteError, BlockingIOError):
+                        pass
+                    except (ssl.SSLError, OSError):
+                        k[3] = now
+                        sel.unregister(k[0])
+                        continue
+                    k[2] = now + TRICKLE_GAP
+            sent += 1
+            for key, _ in sel.select(timeout=timeout):
+                k = key.data
+                if k[3] is None and closed_by_peer(k[0]):
+                    k[3] = time.monotonic()
+                    sel.unregister(k[0])
+
         for i in range(TRICKLERS):
             connecting = time.monotonic()
             t = self.tls(timeout=60)
+            t.sendall(b"GET /healthz HTTP/1.1\r\n")
             t.setblocking(False)
             now = time.monotonic()
-            trick.append([t, connecting, now + (i % 20) * TRICKLE_GAP / 20, None])
+            k = [t, connecting, now + (i % 20) * TRICKLE_GAP / 20, None]
+            trick.append(k)
+            sel.register(t, selectors.EVENT_READ, k)
+            if i % 10 == 0:
+                trickle_once(0)
         opened = time.monotonic()
 
         # A normal client, meanwhile: one keep-alive connection and a new
@@ -115,33 +149,10 @@ class SlowClients(harness.ServerTest):
 
         client = threading.Thread(target=normal)
         client.start()
-        sel = selectors.DefaultSelector()
-        for k in trick:
-            k[0].sendall(b"GET /healthz HTTP/1.1\r\n")
-            sel.register(k[0], selectors.EVENT_READ, k)
-        header = b"X-Slow: " + b"a" * 10000
         deadline = opened + HEADER_S + GRACE
-        sent = 0
         try:
             while time.monotonic() < deadline and sel.get_map():
-                now = time.monotonic()
-                for k in trick:
-                    if k[3] is None and now >= k[2]:
-                        try:
-                            k[0].send(header[sent % len(header):][:1])
-                        except (ssl.SSLWantWriteError, BlockingIOError):
-                            pass
-                        except (ssl.SSLError, OSError):
-                            k[3] = now
-                            sel.unregister(k[0])
-                            continue
-                        k[2] = now + TRICKLE_GAP
-                sent += 1
-                for key, _ in sel.select(timeout=0.05):
-                    k = key.data
-                    if closed_by_peer(k[0]):
-                        k[3] = time.monotonic()
-                        sel.unregister(k[0])
+                trickle_once(0.05)
         finally:
             stop.set()
             client.join(timeout=30)

@@ -2,7 +2,10 @@
 (a ticket, TLS 1.2 and 1.3) instead of a full handshake, on any worker
 thread; the resumed connection serves requests like any other; a session
 the server never issued, or one from before a certificate reload that
-brought new ticket keys, falls back to a full handshake that works."""
+brought new ticket keys, falls back to a full handshake that works.
+Ticket keys rotate on a schedule (tls-ticket-rotate): a ticket from two
+rotations ago is not resumed. (That a ticket of the period before still
+is, and is renewed, is tests/unit/test_tls.c's, on a clock of its own.)"""
 import os
 import signal
 import socket
@@ -78,6 +81,23 @@ class T(harness.ServerTest):
         finally:
             other.stop()
             other.cleanup()
+
+    def test_ticket_keys_rotate(self):
+        # One-second periods: after three seconds a ticket is at least two
+        # rotations old, whatever the phase, so it must not resume.
+        srv = harness.Server(threads=1, args=["--tls-ticket-rotate", "1"]).start()
+        try:
+            for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+                ctx = context(srv, version)
+                line, sess, _ = exchange(srv, ctx)
+                self.assertEqual(line, b"HTTP/1.1 200 OK")
+                time.sleep(3.2)
+                line, _, reused = exchange(srv, ctx, sess)
+                self.assertEqual(line, b"HTTP/1.1 200 OK")
+                self.assertFalse(reused, "a ticket two rotations old resumed (%s)" % version)
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            srv.cleanup()
 
     def test_reload_then_resume(self):
         ctx = context(self.srv, ssl.TLSVersion.TLSv1_3)
