@@ -404,7 +404,9 @@ demo_order(struct demo *d, int64_t market_day_id, const char *note, int p,
 	*id = 0;
 	if (!in_stock(d, p, quantity) || (o.nlines == 2 && !in_stock(d, p2, quantity2)))
 		return true;
-	if (order_place(d->db, &o, at, &bad, &left, id) != ORDER_OK) {
+	enum order_outcome placed = order_place(d->db, &o, at, &bad, &left, id);
+	lot_takes_free(&o.takes);
+	if (placed != ORDER_OK) {
 		fprintf(stderr, "marketctl: demo: cannot place an order\n");
 		return false;
 	}
