@@ -318,14 +318,14 @@ store_lot_list(
 	"NULL AS market_day_id, NULL AS channel, l.origin AS place, NULL AS address "  \
 	"FROM lots l WHERE l.id = ?1 "                                                 \
 	"UNION ALL "                                                                   \
-	"SELECT d.drawn_at, 1, d.id, 'sold', d.quantity, s.id, s.market_day_id, "      \
-	"NULL, "                                                                       \
+	"SELECT d.drawn_at, 1, d.id, 'sold', d.quantity, s.id, NULL, "                 \
+	"s.market_day_id, "                                                            \
 	"m.channel, v.name, NULL FROM lot_draws d JOIN sales s ON s.seq = d.sale_seq " \
 	"JOIN market_days m ON m.id = s.market_day_id "                                \
 	"JOIN venues v ON v.id = m.venue_id WHERE d.lot_id = ?1 "                      \
 	"UNION ALL "                                                                   \
-	"SELECT d.returned_at, 2, d.id, 'returned', d.quantity, s.id, "                \
-	"s.market_day_id, NULL, m.channel, v.name, NULL FROM lot_draws d "             \
+	"SELECT d.returned_at, 2, d.id, 'returned', d.quantity, s.id, NULL, "          \
+	"s.market_day_id, m.channel, v.name, NULL FROM lot_draws d "                   \
 	"JOIN sales s ON s.seq = d.sale_seq "                                          \
 	"JOIN market_days m ON m.id = s.market_day_id "                                \
 	"JOIN venues v ON v.id = m.venue_id "                                          \
@@ -473,20 +473,75 @@ lot_trace_csv(json_t *trace, size_t *len)
 	return buf;
 }
 
+/* Each check: a query whose rows are problems, and how to say one. The
+ * rows hold up to four integers (and, for the first, a text), put in the
+ * message in column order. */
+static const struct {
+	const char *sql, *fmt;
+} lot_checks[] = {
+    {"SELECT l.id, l.remaining, l.quantity, coalesce((SELECT sum(d.quantity) "
+     "FROM lot_draws d WHERE d.lot_id = l.id AND d.returned_at IS NULL), 0) "
+     "AS held FROM lots l WHERE l.remaining <> l.quantity - held ORDER BY l.id",
+        "lot %" PRId64 ": remaining %" PRId64 " but quantity %" PRId64
+        " less the %" PRId64 " units its lines hold"},
+    {"SELECT d.sale_seq, d.line_no, sum(d.quantity), coalesce(max(x.quantity), 0) "
+     "FROM lot_draws d LEFT JOIN sale_lines x ON x.sale_seq = d.sale_seq "
+     "AND x.line_no = d.line_no WHERE d.sale_seq IS NOT NULL "
+     "GROUP BY d.sale_seq, d.line_no "
+     "HAVING max(x.quantity) IS NULL OR sum(d.quantity) > max(x.quantity) "
+     "ORDER BY d.sale_seq, d.line_no",
+        "sale seq %" PRId64 " line %" PRId64 ": its lots give %" PRId64
+        " units, more than its quantity %" PRId64},
+    {"SELECT d.order_id, d.line_no, sum(d.quantity), coalesce(max(x.quantity), 0) "
+     "FROM lot_draws d LEFT JOIN order_lines x ON x.order_id = d.order_id "
+     "AND x.line_no = d.line_no WHERE d.order_id IS NOT NULL "
+     "GROUP BY d.order_id, d.line_no "
+     "HAVING max(x.quantity) IS NULL OR sum(d.quantity) > max(x.quantity) "
+     "ORDER BY d.order_id, d.line_no",
+        "order %" PRId64 " line %" PRId64 ": its lots give %" PRId64
+        " units, more than its quantity %" PRId64},
+    {"SELECT d.id, d.lot_id, l.product_id, x.product_id FROM lot_draws d "
+     "JOIN lots l ON l.id = d.lot_id JOIN sale_lines x ON x.sale_seq = d.sale_seq "
+     "AND x.line_no = d.line_no WHERE l.product_id <> x.product_id "
+     "UNION ALL "
+     "SELECT d.id, d.lot_id, l.product_id, x.product_id FROM lot_draws d "
+     "JOIN lots l ON l.id = d.lot_id JOIN order_lines x ON x.order_id = d.order_id "
+     "AND x.line_no = d.line_no WHERE l.product_id <> x.product_id ORDER BY 1",
+        "lot draw %" PRId64 ": lot %" PRId64 " is of product %" PRId64
+        " but its line of product %" PRId64},
+    {"SELECT d.id, d.sale_seq, s.voided, d.returned_at IS NOT NULL FROM lot_draws d "
+     "JOIN sales s ON s.seq = d.sale_seq "
+     "WHERE (s.voided = 1) <> (d.returned_at IS NOT NULL) ORDER BY d.id",
+        "lot draw %" PRId64 ": sale seq %" PRId64 " voided %" PRId64
+        " but its units put back %" PRId64},
+    {"SELECT d.id, d.order_id, o.status = 'cancelled', d.returned_at IS NOT NULL "
+     "FROM lot_draws d JOIN orders o ON o.id = d.order_id "
+     "WHERE (o.status = 'cancelled') <> (d.returned_at IS NOT NULL) ORDER BY d.id",
+        "lot draw %" PRId64 ": order %" PRId64 " cancelled %" PRId64
+        " but its units put back %" PRId64},
+};
+
 int
-lots_verify(
-    struct db *db, void (*bad)(int64_t, int64_t, int64_t, int64_t, void *), void *arg)
+lots_verify(struct db *db, void (*bad)(const char *problem, void *arg), void *arg)
 {
-	sqlite3_stmt *st = db_stmt(db,
-	    "SELECT l.id, l.quantity, l.remaining, coalesce((SELECT sum(d.quantity) "
-	    "FROM lot_draws d WHERE d.lot_id = l.id AND d.returned_at IS NULL), 0) "
-	    "AS held FROM lots l WHERE l.remaining <> l.quantity - held ORDER BY l.id");
-	int n = 0, rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n++;
-		bad(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), arg);
+	int n = 0;
+	for (size_t c = 0; c < nitems(lot_checks); c++) {
+		sqlite3_stmt *st = db_stmt(db, lot_checks[c].sql);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			char msg[256];
+			n++;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			snprintf(msg, sizeof(msg), lot_checks[c].fmt,
+			    sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+			    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+#pragma GCC diagnostic pop
+			bad(msg, arg);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return -1;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? n : -1;
+	return n;
 }

@@ -131,13 +131,13 @@ enum db_status store_lot_trace(struct db *db, int64_t id, json_t **out);
 char *lot_trace_csv(json_t *trace, size_t *len);
 
 /*
- * Calls bad() for each lot whose arithmetic does not hold: remaining
- * must equal quantity less the units of its draws not put back. Returns
- * the number of such lots, or -1 on a database error.
+ * Verifies the lot arithmetic, calling bad() with one line for each
+ * problem: every lot's remaining is its quantity less the units of its
+ * draws not put back; no line's lots give more units than its quantity,
+ * or units of another product; the draws of a voided sale or cancelled
+ * order are put back, and only those. Returns the number of problems, or
+ * -1 on a database error.
  */
-int lots_verify(struct db *db,
-    void (*bad)(
-        int64_t lot_id, int64_t quantity, int64_t remaining, int64_t held, void *arg),
-    void *arg);
+int lots_verify(struct db *db, void (*bad)(const char *problem, void *arg), void *arg);
 
 #endif
