@@ -179,3 +179,21 @@ utf8_valid(const char *str, size_t len)
 	}
 	return true;
 }
+
+void
+csv_write_field(FILE *f, const char *s, bool first)
+{
+	if (!first)
+		fputc(',', f);
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}

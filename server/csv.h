@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct csv {
 	const char *p, *end;
@@ -37,6 +38,13 @@ enum csv_status csv_next(struct csv *c, struct csv_record *rec, const char **err
 /* Frees the record's fields; rec itself may be reused. Accepts an
  * all-zero record. */
 void csv_record_free(struct csv_record *rec);
+
+/*
+ * The writing side: field s to f, after a comma unless it is the record's
+ * first, in double quotes (quotes doubled) when it holds a comma, a quote
+ * or a line break. Records end with "\r\n", written by the caller.
+ */
+void csv_write_field(FILE *f, const char *s, bool first);
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);

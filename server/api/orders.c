@@ -78,9 +78,10 @@ parse_lines(struct fields f, json_t *lines, struct order_in *o)
 			return f_fail(f, key, "must be an object");
 		struct fields lf = {f.r, obj, prefix};
 		struct order_line_in *l = &o->lines[i];
-		if (!f_int(lf, "product_id", F_REQUIRED, 1, INT64_MAX, &l->product_id, NULL) ||
-		    !f_int(lf, "quantity", F_REQUIRED, 1, ORDER_QUANTITY_MAX, &l->quantity,
-		        NULL))
+		if (!f_int(lf, "product_id", F_REQUIRED, 1, INT64_MAX, &l->product_id,
+		        NULL) ||
+		    !f_int(lf, "quantity", F_REQUIRED, 1, ORDER_QUANTITY_MAX,
+		        &l->quantity, NULL))
 			return false;
 		for (size_t j = 0; j < i; j++)
 			if (o->lines[j].product_id == l->product_id)
@@ -126,15 +127,14 @@ parse_order(struct request *r, struct order_in *o, char **address)
 	memset(o, 0, sizeof(*o));
 	*address = NULL;
 	if (!f_array(f, "lines", F_REQUIRED, 1, ORDER_LINES_MAX, &lines) ||
-	    !parse_lines(f, lines, o) ||
-	    !f_object(f, "fulfillment", F_REQUIRED, &ful))
+	    !parse_lines(f, lines, o) || !f_object(f, "fulfillment", F_REQUIRED, &ful))
 		return false;
 	struct fields ff = {r, ful, "fulfillment."};
 	if (!f_enum(ff, "type", F_REQUIRED, types, &type, NULL))
 		return false;
 	if (strcmp(type, "pickup") == 0) {
-		if (!f_int(ff, "market_day_id", F_REQUIRED, 1, INT64_MAX, &o->market_day_id,
-		        NULL))
+		if (!f_int(ff, "market_day_id", F_REQUIRED, 1, INT64_MAX,
+		        &o->market_day_id, NULL))
 			return false;
 	} else if (!parse_address(ff, address)) {
 		return false;
@@ -162,27 +162,30 @@ replay(struct request *r, const char *fp, const char *stored, const char *respon
 
 /* Sets the reply for an outcome of order_place() other than ORDER_OK. */
 static void
-refuse(struct request *r, const struct order_in *o, enum order_outcome out,
-    size_t bad, int64_t left)
+refuse(struct request *r, const struct order_in *o, enum order_outcome out, size_t bad,
+    int64_t left)
 {
 	char field[64];
 	switch (out) {
 	case ORDER_UNKNOWN_PRODUCT:
 		snprintf(field, sizeof(field), "lines[%zu].product_id", bad);
-		reply_error(r, E_VALIDATION, field, "%s: no product %" PRId64
-		    " is for sale", field, o->lines[bad].product_id);
+		reply_error(r, E_VALIDATION, field,
+		    "%s: no product %" PRId64 " is for sale", field,
+		    o->lines[bad].product_id);
 		break;
 	case ORDER_AMOUNT_TOO_LARGE:
 		snprintf(field, sizeof(field), "lines[%zu].quantity", bad);
-		reply_error(r, E_VALIDATION, field, "%s: the amount is too large", field);
+		reply_error(
+		    r, E_VALIDATION, field, "%s: the amount is too large", field);
 		break;
 	case ORDER_TOTAL_TOO_LARGE:
 		reply_error(r, E_VALIDATION, "lines", "lines: the total is too large");
 		break;
 	case ORDER_OUT_OF_STOCK:
 		snprintf(field, sizeof(field), "lines[%zu].quantity", bad);
-		reply_error(r, E_OUT_OF_STOCK, field, "product %" PRId64 " has %" PRId64
-		    " left", o->lines[bad].product_id, left);
+		reply_error(r, E_OUT_OF_STOCK, field,
+		    "product %" PRId64 " has %" PRId64 " left",
+		    o->lines[bad].product_id, left);
 		break;
 	case ORDER_OK:
 	case ORDER_FAILED:
@@ -234,7 +237,8 @@ create_order(struct request *r)
 		if (st == DB_NOT_FOUND || (st == DB_OK && !open)) {
 			reply_error(r, E_VALIDATION, "fulfillment.market_day_id",
 			    st == DB_NOT_FOUND ? "no market day %" PRId64
-			    : "market day %" PRId64 " is past, closed or cancelled",
+			                       : "market day %" PRId64
+			                         " is past, closed or cancelled",
 			    o.market_day_id);
 			goto out;
 		}
@@ -252,7 +256,8 @@ create_order(struct request *r)
 		goto out;
 	if (key != NULL) {
 		text = json_dumps(order, JSON_COMPACT);
-		st = store_idempotency_put(r->db, r->user.id, key, fp, id, text, r->now);
+		st =
+		    store_idempotency_put(r->db, r->user.id, key, fp, id, text, r->now);
 		if (!db_ok(r, st))
 			goto out; /* DB_CONSTRAINT cannot be: the look-up was in
 			             this transaction */
@@ -265,6 +270,7 @@ out:
 	db_rollback(r->db); /* a no-op once committed */
 	json_decref(order);
 	free(o.lines);
+	lot_takes_free(&o.takes);
 	free(address);
 	free(canon);
 	free(response);
@@ -278,10 +284,12 @@ get_order(struct request *r)
 	struct order_state state;
 	json_t *order = NULL;
 	int64_t id = req_param_id(r, 0);
-	enum db_status st = id < 0 ? DB_NOT_FOUND : store_order_state(r->db, id, &scope, &state);
+	enum db_status st =
+	    id < 0 ? DB_NOT_FOUND : store_order_state(r->db, id, &scope, &state);
 	if (st == DB_NOT_FOUND)
 		reply_error(r, E_NOT_FOUND, NULL, "no order %s", r->params[0]);
-	else if (db_ok(r, st) && db_ok(r, store_order_get(r->db, id, sees_phone(r), &order)))
+	else if (db_ok(r, st) &&
+	         db_ok(r, store_order_get(r->db, id, sees_phone(r), &order)))
 		reply_json(r, 200, order);
 }
 
@@ -297,7 +305,8 @@ list_orders(struct request *r)
 		return;
 	const char *filter = req_query(r, "status");
 	if (filter != NULL && !order_status_from_name(filter, &status)) {
-		reply_error(r, E_VALIDATION, "status", "status must be placed, paid, "
+		reply_error(r, E_VALIDATION, "status",
+		    "status must be placed, paid, "
 		    "ready, fulfilled or cancelled");
 		goto out;
 	}
@@ -311,7 +320,7 @@ list_orders(struct request *r)
 		after = json_integer_value(k);
 	}
 	if (!db_ok(r, store_order_list(r->db, &scope, filter, sees_phone(r), after,
-	        p.limit, &items)))
+	                  p.limit, &items)))
 		goto out;
 	page_reply(r, &p, items, page_key_id);
 	items = NULL;
@@ -347,15 +356,17 @@ change_status(struct request *r, enum order_status to)
 		goto out;
 	/* A buyer may cancel its order only before it is made ready. */
 	bool buyer_late = to == ORDER_CANCELLED && r->user.role == ROLE_BUYER &&
-	    state.status == ORDER_READY;
+	                  state.status == ORDER_READY;
 	if (buyer_late || !order_transition_allowed(state.status, to)) {
-		reply_error(r, E_INVALID_STATE, NULL, "order %" PRId64 " is %s: %s "
-		    "cannot make it %s", id, order_status_name(state.status),
+		reply_error(r, E_INVALID_STATE, NULL,
+		    "order %" PRId64 " is %s: %s "
+		    "cannot make it %s",
+		    id, order_status_name(state.status),
 		    buyer_late ? "its buyer" : "one", order_status_name(to));
 		goto out;
 	}
-	if (!db_ok(r, store_order_set_status(r->db, id, state.status, to, r->user.id,
-	        r->now)) ||
+	if (!db_ok(r, store_order_set_status(
+	                  r->db, id, state.status, to, r->user.id, r->now)) ||
 	    !db_ok(r, store_order_get(r->db, id, sees_phone(r), &order)) ||
 	    !db_ok(r, db_commit(r->db)))
 		goto out;

@@ -31,7 +31,6 @@
 #include "store/catalog.h"
 #include "store/market_days.h"
 #include "store/sales.h"
-#include "store/stock.h"
 
 #define BATCH_MAX 500
 #define FUTURE_MAX 600       /* seconds a recorded_at may lie ahead */
@@ -230,10 +229,10 @@ record_sale(struct request *r, struct sale *s, struct sale_tally *batch)
 	size_t bad = 0;
 	fen_t price = 0;
 	char field[64];
-	enum sale_outcome o = nested ? sale_record_tallied(r->db, s, fp, r->user.id,
-	                                   r->now, &bad, &price, batch)
-	                             : sale_record(r->db, s, fp, r->user.id, r->now,
-	                                   &bad, &price);
+	enum sale_outcome o =
+	    nested ? sale_record_tallied(
+	                 r->db, s, fp, r->user.id, r->now, &bad, &price, batch)
+	           : sale_record(r->db, s, fp, r->user.id, r->now, &bad, &price);
 	switch (o) {
 	case SALE_RECORDED:
 		break;
@@ -254,12 +253,15 @@ record_sale(struct request *r, struct sale *s, struct sale_tally *batch)
 		goto out;
 	case SALE_PRICE_ABOVE:
 		snprintf(field, sizeof(field), "lines[%zu].unit_price_fen", bad);
-		reply_error(r, E_VALIDATION, field, "%s: above the catalog price "
-		    "of %" PRId64 " fen at recorded_at", field, price);
+		reply_error(r, E_VALIDATION, field,
+		    "%s: above the catalog price "
+		    "of %" PRId64 " fen at recorded_at",
+		    field, price);
 		goto out;
 	case SALE_AMOUNT_TOO_LARGE:
 		snprintf(field, sizeof(field), "lines[%zu].quantity", bad);
-		reply_error(r, E_VALIDATION, field, "%s: the amount is too large", field);
+		reply_error(
+		    r, E_VALIDATION, field, "%s: the amount is too large", field);
 		goto out;
 	case SALE_TOTAL_TOO_LARGE:
 		reply_error(r, E_VALIDATION, "lines", "lines: the total is too large");
@@ -292,6 +294,7 @@ create_sale(struct request *r)
 	if (parse_sale(r, r->body, &s))
 		record_sale(r, &s, NULL);
 	free(s.lines);
+	lot_takes_free(&s.takes);
 }
 
 /*
@@ -301,8 +304,8 @@ create_sale(struct request *r)
  * the item's result.
  */
 static json_t *
-batch_item(struct request *r, json_t *obj, size_t i, struct sale_tally *tally,
-    bool *intact)
+batch_item(
+    struct request *r, json_t *obj, size_t i, struct sale_tally *tally, bool *intact)
 {
 	struct request one = {
 	    .db = r->db,
@@ -326,6 +329,7 @@ batch_item(struct request *r, json_t *obj, size_t i, struct sale_tally *tally,
 		*intact = record_sale(&one, &s, tally);
 	}
 	free(s.lines);
+	lot_takes_free(&s.takes);
 	if (one.reply_body == NULL) {
 		log_warn("bug: sale %zu of a batch gave no reply", i);
 		one.status = 500;
@@ -418,9 +422,8 @@ static void
 void_sale(struct request *r)
 {
 	const char *id = r->params[0], *reason;
-	json_t *sale = NULL, *line;
+	json_t *sale = NULL;
 	bool voided;
-	size_t i;
 	if (!sale_id_valid(id)) {
 		reply_error(r, E_NOT_FOUND, NULL, "no sale %s", id);
 		goto out;
@@ -433,19 +436,11 @@ void_sale(struct request *r)
 		reply_error(r, E_INVALID_STATE, NULL, "sale %s is voided already", id);
 		goto out;
 	}
+	/* The store puts each line's goods back in stock and its units
+	 * back into their lots, in this transaction. */
 	if (!db_ok(r, store_sale_void(r->db, id, reason, r->user.id, r->now)) ||
 	    !db_ok(r, store_sale_get(r->db, id, &sale)))
 		goto out;
-	/* Each line's goods go back on the shelf. */
-	json_array_foreach(json_object_get(sale, "lines"), i, line)
-	{
-		enum db_status st = stock_move(r->db,
-		    json_integer_value(json_object_get(line, "product_id")),
-		    json_integer_value(json_object_get(line, "quantity")),
-		    STOCK_SALE_VOID, id, r->user.id, r->now, false, NULL);
-		if (!db_ok(r, st))
-			goto out;
-	}
 	if (!db_ok(r, db_commit(r->db)))
 		goto out;
 	reply_json(r, 200, sale);

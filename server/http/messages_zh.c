@@ -179,6 +179,15 @@ const struct msg_entry messages_zh[] = {
     {"order %s is %s fen, not %s", "订单 %s 金额为 %s 分，而不是 %s"},
     {"transaction %s paid another order", "交易 %s 已支付了另一笔订单"},
 
+    /* Lots and traceability (api/lots.c). */
+    {"must be 1 to 32 of A-Z, a-z, 0-9, -, . and /",
+        "须为 1 到 32 个字符，只能是 A-Z、a-z、0-9、-、. 和 /"},
+    {"may not be after packed_on", "不能晚于 packed_on"},
+    {"may not be before packed_on", "不能早于 packed_on"},
+    {"product %s has a lot %s already", "商品 %s 已有批号为 %s 的批次"},
+    {"no lot %s", "没有批次 %s"},
+    {"lot %s is outside your region", "批次 %s 不在您负责的地区内"},
+
     /* The server. */
     {"the database is unavailable", "数据库暂时不可用"},
     {"the database does not answer", "数据库没有响应"},

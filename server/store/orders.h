@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "db/db.h"
+#include "store/lots.h"
 #include "util.h"
 
 #define ORDER_LINES_MAX 100
@@ -71,6 +72,9 @@ struct order_in {
 	const char *note;      /* may be NULL */
 	/* Filled in when placed: */
 	fen_t total_fen;
+	/* The lots the lines drew from; the caller frees them with
+	 * lot_takes_free() (zeroed when the order is, empty until drawn). */
+	struct lot_takes takes;
 };
 
 /*
@@ -79,16 +83,17 @@ struct order_in {
  * before today's; *open false when it is past, closed or cancelled.
  * DB_NOT_FOUND when there is no such market day.
  */
-enum db_status store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open);
+enum db_status store_pickup_day_open(
+    struct db *db, int64_t id, int64_t now, bool *open);
 
 /* What order_place() made of an order. */
 enum order_outcome {
 	ORDER_OK,
-	ORDER_UNKNOWN_PRODUCT,   /* line *bad names no product, or an inactive one */
-	ORDER_AMOUNT_TOO_LARGE,  /* line *bad's amount is beyond 64 bits */
-	ORDER_TOTAL_TOO_LARGE,   /* the total is beyond 64 bits */
-	ORDER_OUT_OF_STOCK,      /* line *bad asks for more than *left */
-	ORDER_FAILED,            /* a database error (logged) */
+	ORDER_UNKNOWN_PRODUCT,  /* line *bad names no product, or an inactive one */
+	ORDER_AMOUNT_TOO_LARGE, /* line *bad's amount is beyond 64 bits */
+	ORDER_TOTAL_TOO_LARGE,  /* the total is beyond 64 bits */
+	ORDER_OUT_OF_STOCK,     /* line *bad asks for more than *left */
+	ORDER_FAILED,           /* a database error (logged) */
 };
 
 /*
@@ -133,15 +138,16 @@ enum db_status store_order_state(struct db *db, int64_t id,
  * Order id as JSON (no scope check). with_phone false leaves the phone
  * out of a delivery's address. DB_NOT_FOUND when there is no such order.
  */
-enum db_status store_order_get(struct db *db, int64_t id, bool with_phone, json_t **out);
+enum db_status store_order_get(
+    struct db *db, int64_t id, bool with_phone, json_t **out);
 
 /*
  * Order o just placed by order_place() as id at now, as JSON with the
  * phone: what store_order_get() then gives, built from o (only the
  * products' names are read).
  */
-enum db_status store_order_placed(struct db *db, const struct order_in *o,
-    int64_t id, int64_t now, json_t **out);
+enum db_status store_order_placed(
+    struct db *db, const struct order_in *o, int64_t id, int64_t now, json_t **out);
 
 /*
  * Up to limit + 1 orders that scope may see, with id > after_id, by id;
@@ -158,15 +164,15 @@ enum db_status store_order_list(struct db *db, const struct order_scope *scope,
  * refund_fen = total_fen. DB_NOT_FOUND when the order is not in status
  * from (nothing changed). The caller checks order_transition_allowed.
  */
-enum db_status store_order_set_status(struct db *db, int64_t id,
-    enum order_status from, enum order_status to, int64_t user_id, int64_t now);
+enum db_status store_order_set_status(struct db *db, int64_t id, enum order_status from,
+    enum order_status to, int64_t user_id, int64_t now);
 
 /*
  * Payments. The order a transaction id paid, into *order_id.
  * DB_NOT_FOUND when the transaction id is new.
  */
-enum db_status store_payment_order(struct db *db, const char *transaction_id,
-    int64_t *order_id);
+enum db_status store_payment_order(
+    struct db *db, const char *transaction_id, int64_t *order_id);
 /* Records a payment. DB_CONSTRAINT when the transaction id is stored. */
 enum db_status store_payment_add(struct db *db, const char *transaction_id,
     int64_t order_id, const char *provider, fen_t amount_fen, int64_t now);
@@ -176,13 +182,12 @@ enum db_status store_payment_add(struct db *db, const char *transaction_id,
  * new JSON text the caller frees) stored for buyer_id's key.
  * DB_NOT_FOUND when the key is not stored.
  */
-enum db_status store_idempotency_get(struct db *db, int64_t buyer_id,
-    const char *key, char fingerprint[65], char **response);
+enum db_status store_idempotency_get(struct db *db, int64_t buyer_id, const char *key,
+    char fingerprint[65], char **response);
 /* Stores buyer_id's key with the order it placed, and first deletes up to
  * a hundred keys older than IDEMPOTENCY_KEEP. DB_CONSTRAINT when the key
  * is stored already. */
-enum db_status store_idempotency_put(struct db *db, int64_t buyer_id,
-    const char *key, const char *fingerprint, int64_t order_id,
-    const char *response, int64_t now);
+enum db_status store_idempotency_put(struct db *db, int64_t buyer_id, const char *key,
+    const char *fingerprint, int64_t order_id, const char *response, int64_t now);
 
 #endif

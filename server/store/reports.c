@@ -1,5 +1,7 @@
 #include "store/reports.h"
 
+#include "csv.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +105,8 @@ date_format(int64_t days, char out[11])
 {
 	int y, m, d;
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
-	    (unsigned)m % 100u, (unsigned)d % 100u);
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+	    (unsigned)d % 100u);
 }
 
 /* The month number (years * 12 + month - 1) of text that starts
@@ -400,10 +402,12 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 			im->overflow = true;
 
 		bool fresh;
-		size_t q = idmap_get(&im->producer_ids, sqlite3_column_int64(st, 1), &fresh);
+		size_t q =
+		    idmap_get(&im->producer_ids, sqlite3_column_int64(st, 1), &fresh);
 		if (fresh) {
 			if (q == im->producers_cap) {
-				im->producers_cap = im->producers_cap ? 2 * im->producers_cap : 64;
+				im->producers_cap =
+				    im->producers_cap ? 2 * im->producers_cap : 64;
 				im->producers = xrealloc(im->producers,
 				    im->producers_cap * sizeof(*im->producers));
 			}
@@ -411,15 +415,19 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 			    .households = sqlite3_column_int64(st, 2),
 			    .poor = sqlite3_column_int64(st, 3)};
 		}
-		size_t p = idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
+		size_t p =
+		    idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
 		if (fresh) {
 			if (p == im->products_cap) {
-				im->products_cap = im->products_cap ? 2 * im->products_cap : 64;
+				im->products_cap =
+				    im->products_cap ? 2 * im->products_cap : 64;
 				im->products = xrealloc(im->products,
 				    im->products_cap * sizeof(*im->products));
 			}
-			im->products[p] = (struct product_acc){
-			    .id = sqlite3_column_int64(st, 4), .region = r, .producer = q};
+			im->products[p] =
+			    (struct product_acc){.id = sqlite3_column_int64(st, 4),
+			        .region = r,
+			        .producer = q};
 		}
 		im->products[p].units += f.units;
 		if (!fen_add(im->products[p].fen, fen, &im->products[p].fen))
@@ -449,7 +457,7 @@ add_edges(struct impact *im)
 }
 
 #define PRODUCT_FIGURES                                                                \
-	"t.units, t.holiday_market_fen, t.caravan_fen, t.counter_fen, "               \
+	"t.units, t.holiday_market_fen, t.caravan_fen, t.counter_fen, "                \
 	"t.five_into_fen, t.online_fen "
 
 /* The product rows of days from..to (inclusive). CROSS JOIN fixes the
@@ -466,14 +474,15 @@ add_days(struct db *db, struct impact *im, int64_t from, int64_t to, int sign)
 	sqlite3_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
-		    "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
-		    "FROM producers p CROSS JOIN products x CROSS JOIN "
-		    "report_product_day t WHERE p.region_code = ?3 "
-		    "AND x.producer_id = p.id AND t.product_id = x.id "
-		    "AND t.date BETWEEN ?1 AND ?2");
+		                 "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
+		                 "FROM producers p CROSS JOIN products x CROSS JOIN "
+		                 "report_product_day t WHERE p.region_code = ?3 "
+		                 "AND x.producer_id = p.id AND t.product_id = x.id "
+		                 "AND t.date BETWEEN ?1 AND ?2");
 		db_bind_text(st, 3, im->q->region);
 	} else {
-		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		st = db_stmt(db,
+		    "SELECT p.region_code, p.id, p.households, "
 		    "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
 		    "FROM products x CROSS JOIN report_product_day t "
 		    "JOIN producers p ON p.id = x.producer_id "
@@ -491,14 +500,15 @@ add_months(struct db *db, struct impact *im, const char *from, const char *to)
 	sqlite3_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
-		    "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
-		    "FROM producers p CROSS JOIN products x CROSS JOIN "
-		    "report_product_month t WHERE p.region_code = ?3 "
-		    "AND x.producer_id = p.id AND t.product_id = x.id "
-		    "AND t.month BETWEEN ?1 AND ?2");
+		                 "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
+		                 "FROM producers p CROSS JOIN products x CROSS JOIN "
+		                 "report_product_month t WHERE p.region_code = ?3 "
+		                 "AND x.producer_id = p.id AND t.product_id = x.id "
+		                 "AND t.month BETWEEN ?1 AND ?2");
 		db_bind_text(st, 3, im->q->region);
 	} else {
-		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		st = db_stmt(db,
+		    "SELECT p.region_code, p.id, p.households, "
 		    "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
 		    "FROM products x CROSS JOIN report_product_month t "
 		    "JOIN producers p ON p.id = x.producer_id "
@@ -536,13 +546,16 @@ add_range(struct db *db, struct impact *im)
 	date_parse(im->q->to, &ty, &tm, &td);
 	int64_t from = days_from_civil(fy, fm, fd), to = days_from_civil(ty, tm, td);
 	/* The first and last month's first and last days. */
-	int64_t f1 = days_from_civil(fy, fm, 1), f2 = days_from_civil(fy, fm + 1, 1) - 1;
-	int64_t t1 = days_from_civil(ty, tm, 1), t2 = days_from_civil(ty, tm + 1, 1) - 1;
+	int64_t f1 = days_from_civil(fy, fm, 1),
+	        f2 = days_from_civil(fy, fm + 1, 1) - 1;
+	int64_t t1 = days_from_civil(ty, tm, 1),
+	        t2 = days_from_civil(ty, tm + 1, 1) - 1;
 	/* Month rows for months m1..m2 (numbers relative to the first), and
 	 * day rows: adding in1..in2 and in3..in4, taking away out1..out2 and
 	 * out3..out4 (empty when the first is after the second). */
 	int64_t m1 = 0, m2 = (int64_t)im->nmonths - 1;
-	int64_t in1 = 1, in2 = 0, in3 = 1, in4 = 0, out1 = 1, out2 = 0, out3 = 1, out4 = 0;
+	int64_t in1 = 1, in2 = 0, in3 = 1, in4 = 0, out1 = 1, out2 = 0, out3 = 1,
+	        out4 = 0;
 	enum db_status s;
 
 	if (im->nmonths == 1) {
@@ -578,8 +591,10 @@ add_range(struct db *db, struct impact *im)
 	if (m1 <= m2) {
 		char a[16], b[16];
 		int64_t n1 = im->first_month + m1, n2 = im->first_month + m2;
-		snprintf(a, sizeof(a), "%04d-%02d", (int)(n1 / 12 % 10000), (int)(n1 % 12 + 1));
-		snprintf(b, sizeof(b), "%04d-%02d", (int)(n2 / 12 % 10000), (int)(n2 % 12 + 1));
+		snprintf(a, sizeof(a), "%04d-%02d", (int)(n1 / 12 % 10000),
+		    (int)(n1 % 12 + 1));
+		snprintf(b, sizeof(b), "%04d-%02d", (int)(n2 / 12 % 10000),
+		    (int)(n2 % 12 + 1));
 		if ((s = add_months(db, im, a, b)) != DB_OK)
 			return s;
 	}
@@ -657,7 +672,8 @@ rank_products(struct impact *im)
 			continue; /* its rows in the range cancel out */
 		struct region_acc *r = &im->regions[im->products[i].region];
 		size_t j = r->ntop;
-		while (j > 0 && ranks_before(&im->products[i], &im->products[r->top[j - 1]]))
+		while (j > 0 &&
+		       ranks_before(&im->products[i], &im->products[r->top[j - 1]]))
 			j--;
 		if (j >= TOP_MAX)
 			continue;
@@ -670,13 +686,14 @@ rank_products(struct impact *im)
 }
 
 static enum db_status
-top_products_json(struct db *db, const struct impact *im,
-    const struct region_acc *r, json_t **out)
+top_products_json(
+    struct db *db, const struct impact *im, const struct region_acc *r, json_t **out)
 {
 	*out = json_array();
 	for (size_t i = 0; i < r->ntop; i++) {
 		const struct product_acc *p = &im->products[r->top[i]];
-		sqlite3_stmt *st = db_stmt(db, "SELECT name FROM products WHERE id = ?1");
+		sqlite3_stmt *st =
+		    db_stmt(db, "SELECT name FROM products WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, p->id);
 		enum db_status s = db_step_one(db, st);
 		if (s != DB_OK) {
@@ -685,9 +702,10 @@ top_products_json(struct db *db, const struct impact *im,
 			*out = NULL;
 			return s == DB_NOT_FOUND ? DB_ERROR : s;
 		}
-		json_array_append_new(*out, json_pack("{s:I, s:s, s:I, s:I}",
-		    "product_id", (json_int_t)p->id, "name", db_col_text(st, 0),
-		    "units", (json_int_t)p->units, "sales_fen", (json_int_t)p->fen));
+		json_array_append_new(
+		    *out, json_pack("{s:I, s:s, s:I, s:I}", "product_id",
+		              (json_int_t)p->id, "name", db_col_text(st, 0), "units",
+		              (json_int_t)p->units, "sales_fen", (json_int_t)p->fen));
 		sqlite3_reset(st);
 	}
 	return DB_OK;
@@ -729,8 +747,8 @@ impact_json(struct db *db, struct impact *im, json_t **out)
 		all.poor = r->poor;
 		if (!figures_add(&totals, &all))
 			im->overflow = true;
-		json_t *obj = json_pack("{s:s, s:s}", "region_code", r->code,
-		    "region_name", r->name);
+		json_t *obj = json_pack(
+		    "{s:s, s:s}", "region_code", r->code, "region_name", r->name);
 		if (!figures_json(obj, &all))
 			im->overflow = true;
 		json_t *top;
@@ -768,8 +786,8 @@ impact_json(struct db *db, struct impact *im, json_t **out)
 		json_decref(t);
 		return s;
 	}
-	*out = json_pack("{s:s, s:s, s:o, s:o}", "from", im->q->from, "to",
-	    im->q->to, "regions", regions, "totals", t);
+	*out = json_pack("{s:s, s:s, s:o, s:o}", "from", im->q->from, "to", im->q->to,
+	    "regions", regions, "totals", t);
 	return DB_OK;
 }
 
@@ -803,25 +821,6 @@ report_impact(struct db *db, const struct impact_query *q, json_t **out)
 
 /* ---- CSV ------------------------------------------------------------- */
 
-/* One field, quoted when it holds a comma, a quote or a line break. */
-static void
-csv_field(FILE *f, const char *s, bool first)
-{
-	if (!first)
-		fputc(',', f);
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static const char *const scalar_cols[] = {"sales_fen", "stall_sales_fen",
     "online_sales_fen", "by_channel", "orders", "stall_sales", "units",
     "producers_with_sales", "households", "poor_households",
@@ -836,13 +835,15 @@ csv_figures(FILE *f, json_t *obj)
 		if (strcmp(scalar_cols[i], "by_channel") == 0) {
 			for (int c = 0; c < NCHANNELS; c++) {
 				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-				    json_integer_value(json_object_get(v, channels[c])));
-				csv_field(f, num, false);
+				    json_integer_value(
+				        json_object_get(v, channels[c])));
+				csv_write_field(f, num, false);
 			}
 			continue;
 		}
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		csv_field(f, num, false);
+		snprintf(
+		    num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		csv_write_field(f, num, false);
 	}
 	fputs("\r\n", f);
 }
@@ -857,19 +858,19 @@ report_impact_csv(json_t *report, bool by_month, size_t *len)
 		abort();
 	}
 	fputs("\xEF\xBB\xBF", f);
-	csv_field(f, "region_code", true);
-	csv_field(f, "region_name", false);
+	csv_write_field(f, "region_code", true);
+	csv_write_field(f, "region_name", false);
 	if (by_month)
-		csv_field(f, "month", false);
+		csv_write_field(f, "month", false);
 	for (size_t i = 0; i < nitems(scalar_cols); i++) {
 		if (strcmp(scalar_cols[i], "by_channel") != 0) {
-			csv_field(f, scalar_cols[i], false);
+			csv_write_field(f, scalar_cols[i], false);
 			continue;
 		}
 		for (int c = 0; c < NCHANNELS; c++) {
 			char name[32];
 			snprintf(name, sizeof(name), "by_channel.%s", channels[c]);
-			csv_field(f, name, false);
+			csv_write_field(f, name, false);
 		}
 	}
 	fputs("\r\n", f);
@@ -877,19 +878,22 @@ report_impact_csv(json_t *report, bool by_month, size_t *len)
 	json_t *region, *month;
 	json_array_foreach(json_object_get(report, "regions"), i, region)
 	{
-		const char *code = json_string_value(json_object_get(region, "region_code"));
-		const char *name = json_string_value(json_object_get(region, "region_name"));
+		const char *code =
+		    json_string_value(json_object_get(region, "region_code"));
+		const char *name =
+		    json_string_value(json_object_get(region, "region_name"));
 		if (!by_month) {
-			csv_field(f, code, true);
-			csv_field(f, name, false);
+			csv_write_field(f, code, true);
+			csv_write_field(f, name, false);
 			csv_figures(f, region);
 			continue;
 		}
 		json_array_foreach(json_object_get(region, "months"), k, month)
 		{
-			csv_field(f, code, true);
-			csv_field(f, name, false);
-			csv_field(f, json_string_value(json_object_get(month, "month")), false);
+			csv_write_field(f, code, true);
+			csv_write_field(f, name, false);
+			csv_write_field(f,
+			    json_string_value(json_object_get(month, "month")), false);
 			csv_figures(f, month);
 		}
 	}
@@ -990,8 +994,8 @@ pickups(struct db *db, int64_t id, const char *region, json_t **out)
 }
 
 enum db_status
-report_closeout(struct db *db, int64_t id, const struct closeout_scope *scope,
-    json_t **out)
+report_closeout(
+    struct db *db, int64_t id, const struct closeout_scope *scope, json_t **out)
 {
 	json_t *day = NULL, *stalls = NULL, *pick = NULL;
 	bool began;
@@ -1028,7 +1032,7 @@ report_closeout(struct db *db, int64_t id, const struct closeout_scope *scope,
 		json_decref(stalls);
 		return s == DB_NOT_FOUND ? DB_ERROR : s;
 	}
-	*out = json_pack("{s:o, s:o, s:o}", "market_day", day, "stalls", stalls,
-	    "pickups", pick);
+	*out = json_pack(
+	    "{s:o, s:o, s:o}", "market_day", day, "stalls", stalls, "pickups", pick);
 	return DB_OK;
 }

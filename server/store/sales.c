@@ -93,8 +93,8 @@ store_sale_state(struct db *db, const char *id, int64_t *stall_id, bool *voided)
 /* The sales row of s, the first write of a sale: DB_CONSTRAINT (and
  * nothing written) when the id is taken. Sets s->seq. */
 static enum db_status
-insert_sale(struct db *db, struct sale *s, const char *date,
-    const char *fingerprint, int64_t now)
+insert_sale(struct db *db, struct sale *s, const char *date, const char *fingerprint,
+    int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(db,
 	    "INSERT INTO sales (id, stall_id, "
@@ -123,7 +123,8 @@ insert_lines(struct db *db, const struct sale *s)
 	enum db_status rc = DB_OK;
 	for (size_t i = 0; i < s->nlines && rc == DB_OK; i++) {
 		const struct sale_line *l = &s->lines[i];
-		sqlite3_stmt *st = db_stmt(db, "INSERT INTO sale_lines (sale_seq, "
+		sqlite3_stmt *st = db_stmt(db,
+		    "INSERT INTO sale_lines (sale_seq, "
 		    "line_no, product_id, quantity, unit_price_fen, amount_fen) "
 		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 		sqlite3_bind_int64(st, 1, s->seq);
@@ -148,7 +149,8 @@ insert_lines(struct db *db, const struct sale *s)
 static enum db_status
 price_and_region(struct db *db, int64_t id, int64_t at, fen_t *price, char region[])
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce("
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT coalesce("
 	    "(SELECT h.price_fen FROM price_history h WHERE h.product_id = x.id "
 	    "AND h.from_at <= ?2 ORDER BY h.from_at DESC, h.id DESC LIMIT 1), "
 	    "(SELECT h.price_fen FROM price_history h WHERE h.product_id = x.id "
@@ -179,7 +181,8 @@ price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
 		enum db_status st = price_and_region(
 		    db, l->product_id, s->recorded_at, price, l->region);
 		if (st != DB_OK)
-			return st == DB_NOT_FOUND ? SALE_UNKNOWN_PRODUCT : SALE_DB_ERROR;
+			return st == DB_NOT_FOUND ? SALE_UNKNOWN_PRODUCT
+			                          : SALE_DB_ERROR;
 		if (!l->price_sent)
 			l->unit_price_fen = *price;
 		else if (l->unit_price_fen > *price)
@@ -224,7 +227,8 @@ tally_product_new(struct sale_tally *t)
 {
 	if (t->nproducts == t->capproducts) {
 		t->capproducts = t->capproducts ? 2 * t->capproducts : 64;
-		t->products = xrealloc(t->products, t->capproducts * sizeof(*t->products));
+		t->products =
+		    xrealloc(t->products, t->capproducts * sizeof(*t->products));
 	}
 	return &t->products[t->nproducts++];
 }
@@ -245,8 +249,7 @@ tally_count_add(struct sale_tally *t, const char *date, const char *region)
 /* Sale s, just inserted, into tally t: a product's figures a line, one
  * sale for the day, and one for each distinct region of its lines. */
 static enum db_status
-tally_sale(struct db *db, const struct sale *s, const char *date,
-    struct sale_tally *t)
+tally_sale(struct db *db, const struct sale *s, const char *date, struct sale_tally *t)
 {
 	char looked_up[32];
 	const char *channel = s->channel;
@@ -324,7 +327,7 @@ sale_tally_flush(struct db *db, struct sale_tally *t)
 	for (size_t i = 0; i < t->nproducts && st == DB_OK;) {
 		struct tally_product *p = &t->products[i++];
 		while (i < t->nproducts && product_order(p, &t->products[i]) == 0 &&
-		    figures_add(&p->f, &t->products[i].f))
+		       figures_add(&p->f, &t->products[i].f))
 			i++;
 		st = rollup_product_add(db, p->product_id, p->date, &p->f);
 	}
@@ -351,8 +354,7 @@ sale_tally_free(struct sale_tally *t)
 
 enum sale_outcome
 sale_record_tallied(struct db *db, struct sale *s, const char *fingerprint,
-    int64_t user_id, int64_t now, size_t *bad, fen_t *price,
-    struct sale_tally *tally)
+    int64_t user_id, int64_t now, size_t *bad, fen_t *price, struct sale_tally *tally)
 {
 	char date[11];
 	enum sale_outcome o = price_lines(db, s, bad, price);
@@ -365,22 +367,27 @@ sale_record_tallied(struct db *db, struct sale *s, const char *fingerprint,
 		return SALE_ID_TAKEN;
 	if (st == DB_OK)
 		st = insert_lines(db, s);
-	for (size_t i = 0; i < s->nlines && st == DB_OK; i++)
-		/* The goods are handed over: stock may go below zero. */
+	for (size_t i = 0; i < s->nlines && st == DB_OK; i++) {
+		/* The goods are handed over: stock may go below zero, and
+		 * units beyond the lots' come from no lot. */
 		st = stock_move(db, s->lines[i].product_id, -s->lines[i].quantity,
 		    STOCK_SALE, s->id, user_id, now, false, NULL);
+		if (st == DB_OK)
+			st = lots_draw(db, LOT_SALE, s->seq, i, s->lines[i].product_id,
+			    s->lines[i].quantity, now, &s->takes);
+	}
 	if (st == DB_OK)
 		st = tally_sale(db, s, date, tally);
 	return st == DB_OK ? SALE_RECORDED : SALE_DB_ERROR;
 }
 
 enum sale_outcome
-sale_record(struct db *db, struct sale *s, const char *fingerprint,
-    int64_t user_id, int64_t now, size_t *bad, fen_t *price)
+sale_record(struct db *db, struct sale *s, const char *fingerprint, int64_t user_id,
+    int64_t now, size_t *bad, fen_t *price)
 {
 	struct sale_tally t = {0};
-	enum sale_outcome o = sale_record_tallied(
-	    db, s, fingerprint, user_id, now, bad, price, &t);
+	enum sale_outcome o =
+	    sale_record_tallied(db, s, fingerprint, user_id, now, bad, price, &t);
 	if (o == SALE_RECORDED && sale_tally_flush(db, &t) != DB_OK)
 		o = SALE_DB_ERROR;
 	sale_tally_free(&t);
@@ -428,6 +435,7 @@ sale_json(const struct sale *s, int64_t now)
 		put(line, "quantity", json_integer(l->quantity));
 		put(line, "unit_price_fen", json_integer(l->unit_price_fen));
 		put(line, "amount_fen", json_integer(l->amount_fen));
+		put(line, "lots", lot_takes_json(&s->takes, i));
 		json_array_append_new(lines, line);
 	}
 	put(sale, "lines", lines);
@@ -447,7 +455,38 @@ store_sale_void(
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, user_id);
 	enum db_status rc = db_exec_change(db, st);
-	return rc == DB_OK ? rollup_sale(db, id, -1) : rc;
+	if (rc == DB_OK)
+		rc = rollup_sale(db, id, -1);
+	if (rc != DB_OK)
+		return rc;
+	st = db_stmt(db, "SELECT seq FROM sales WHERE id = ?1");
+	db_bind_text(st, 1, id);
+	rc = db_step_one(db, st);
+	int64_t seq = rc == DB_OK ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != DB_OK)
+		return rc == DB_NOT_FOUND ? DB_ERROR : rc;
+	/* Each line's goods go back on the shelf: read the lines first,
+	 * then move the stock (a statement is not stepped while another
+	 * changes the rows it reads). */
+	st = db_stmt(db, "SELECT product_id, quantity FROM sale_lines "
+	                 "WHERE sale_seq = ?1 ORDER BY line_no");
+	sqlite3_bind_int64(st, 1, seq);
+	int64_t lines[SALE_LINES_MAX][2];
+	size_t n = 0;
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && n < SALE_LINES_MAX) {
+		lines[n][0] = sqlite3_column_int64(st, 0);
+		lines[n][1] = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		return DB_ERROR; /* a failure, or more lines than a sale may have */
+	for (size_t i = 0; i < n && rc == DB_OK; i++)
+		rc = stock_move(db, lines[i][0], lines[i][1], STOCK_SALE_VOID, id,
+		    user_id, now, false, NULL);
+	return rc == DB_OK ? lots_put_back(db, LOT_SALE, seq, now) : rc;
 }
 
 #define SALE_COLS                                                                      \
@@ -504,7 +543,10 @@ sale_row(struct db *db, sqlite3_stmt *st, json_t **out)
 	sqlite3_bind_int64(ls, 1, seq);
 	json_t *lines;
 	enum db_status s = db_rows(db, ls, sale_line_row, &lines);
+	if (s == DB_OK)
+		s = store_line_lots(db, LOT_SALE, seq, lines);
 	if (s != DB_OK) {
+		json_decref(lines);
 		json_decref(sale);
 		*out = NULL;
 		return s;

@@ -6,9 +6,9 @@
  * A sale as JSON: {id, seq, stall_id, market_day_id, operator_id,
  * recorded_at, recorded_date, received_at, payment, total_fen, voided,
  * void_reason, voided_at, lines: [{product_id, quantity, unit_price_fen,
- * amount_fen}]}; void_reason and voided_at are null unless voided, seq is
- * the order of arrival. Every json_t returned through an out parameter is
- * a new reference the caller owns.
+ * amount_fen, lots: [{lot_id, code, quantity}]}]}; void_reason and voided_at are null
+ * unless voided, seq is the order of arrival. Every json_t returned through an out
+ * parameter is a new reference the caller owns.
  *
  * The write functions change several rows: call them inside a write
  * transaction (or a savepoint of one).
@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "db/db.h"
+#include "store/lots.h"
 #include "util.h"
 
 #define SALE_ID_MIN 8
@@ -53,12 +54,15 @@ struct sale {
 	/* Set by the caller before recording: */
 	int64_t market_day_id;
 	int64_t operator_id;
-	const char *channel; /* the market day's channel; NULL to look it up */
+	const char *channel;  /* the market day's channel; NULL to look it up */
 	char channel_buf[32]; /* where a caller may keep it, so that channel
 	                         never outlives what it points to */
 	/* Filled in when recorded: */
 	fen_t total_fen;
 	int64_t seq;
+	/* The lots the lines drew from; the caller frees them with
+	 * lot_takes_free() (zeroed when the sale is, empty until drawn). */
+	struct lot_takes takes;
 };
 
 /* True when id is SALE_ID_MIN..SALE_ID_MAX of A-Z a-z 0-9 - _. */
@@ -106,9 +110,10 @@ enum sale_outcome {
  * recorded_at, from the price history, unless a lower one was sent),
  * inserts the sale and its lines with fingerprint, moves the stock of
  * each line (a sale is never refused for stock: it may go below zero) as
- * user_id at now, and adds the sale to the report rollups. The
- * API and marketctl demo both record sales through it. Call inside a
- * write transaction or savepoint.
+ * user_id at now, draws each line's units from the product's lots (into
+ * s->takes; units beyond them from no lot, store/lots.h), and adds the sale to the
+ * report rollups. The API and marketctl demo both record sales through it. Call inside
+ * a write transaction or savepoint.
  *
  * Everything that can refuse the sale is checked before anything is
  * written: on any outcome but SALE_RECORDED and SALE_DB_ERROR nothing
@@ -116,9 +121,8 @@ enum sale_outcome {
  * needs no savepoint for a sale). On SALE_DB_ERROR part of the sale may
  * be written: the caller undoes the transaction or savepoint.
  */
-enum sale_outcome sale_record(struct db *db, struct sale *s,
-    const char *fingerprint, int64_t user_id, int64_t now, size_t *bad,
-    fen_t *price);
+enum sale_outcome sale_record(struct db *db, struct sale *s, const char *fingerprint,
+    int64_t user_id, int64_t now, size_t *bad, fen_t *price);
 
 /*
  * What recorded sales add to the report rollups, summed in memory until
@@ -139,8 +143,8 @@ struct sale_tally {
 };
 /* sale_record() with the sale's rollups added to tally, not written. */
 enum sale_outcome sale_record_tallied(struct db *db, struct sale *s,
-    const char *fingerprint, int64_t user_id, int64_t now, size_t *bad,
-    fen_t *price, struct sale_tally *tally);
+    const char *fingerprint, int64_t user_id, int64_t now, size_t *bad, fen_t *price,
+    struct sale_tally *tally);
 /* Writes tally's sums to the rollups and empties it. */
 enum db_status sale_tally_flush(struct db *db, struct sale_tally *tally);
 void sale_tally_free(struct sale_tally *tally);
@@ -149,8 +153,10 @@ void sale_tally_free(struct sale_tally *tally);
  * store_sale_get() then gives, built without reading it back. */
 json_t *sale_json(const struct sale *s, int64_t now);
 
-/* Marks sale id voided by user_id at now. DB_NOT_FOUND when there is no
- * such sale that is not voided already. */
+/* Marks sale id voided by user_id at now, takes it out of the rollups,
+ * puts each line's goods back in stock and its units back into the lots
+ * they came from. DB_NOT_FOUND (nothing changed) when there is no such
+ * sale that is not voided already. */
 enum db_status store_sale_void(
     struct db *db, const char *id, const char *reason, int64_t user_id, int64_t now);
 

@@ -5,27 +5,28 @@
 #include "log.h"
 
 static const char *const reason_names[] = {
-	[STOCK_INITIAL] = "initial",
-	[STOCK_CORRECTION] = "correction",
-	[STOCK_SALE] = "sale",
-	[STOCK_SALE_VOID] = "sale_void",
-	[STOCK_ORDER] = "order",
-	[STOCK_ORDER_CANCEL] = "order_cancel",
+    [STOCK_INITIAL] = "initial",
+    [STOCK_CORRECTION] = "correction",
+    [STOCK_SALE] = "sale",
+    [STOCK_SALE_VOID] = "sale_void",
+    [STOCK_ORDER] = "order",
+    [STOCK_ORDER_CANCEL] = "order_cancel",
+    [STOCK_LOT] = "lot",
 };
 
 enum db_status
-stock_move(struct db *db, int64_t product_id, int64_t delta,
-    enum stock_reason reason, const char *ref, int64_t user_id, int64_t now,
-    bool floor_zero, int64_t *stock_after)
+stock_move(struct db *db, int64_t product_id, int64_t delta, enum stock_reason reason,
+    const char *ref, int64_t user_id, int64_t now, bool floor_zero,
+    int64_t *stock_after)
 {
 	/* One statement reads and changes the stock, so two writers can
 	 * never both pass the floor check on the same old value. (Not
 	 * UPDATE ... RETURNING: RETURNING makes SQLite open a statement
 	 * journal, which inside the writer's batch costs more than the
 	 * update itself.) */
-	sqlite3_stmt *st = db_stmt(db,
-	    "UPDATE products SET stock = stock + ?2, updated_at = ?3 "
-	    "WHERE id = ?1 AND (?4 = 0 OR stock + ?2 >= 0)");
+	sqlite3_stmt *st =
+	    db_stmt(db, "UPDATE products SET stock = stock + ?2, updated_at = ?3 "
+	                "WHERE id = ?1 AND (?4 = 0 OR stock + ?2 >= 0)");
 	sqlite3_bind_int64(st, 1, product_id);
 	sqlite3_bind_int64(st, 2, delta);
 	sqlite3_bind_int64(st, 3, now);

@@ -20,6 +20,7 @@ enum stock_reason {
 	STOCK_SALE_VOID,    /* a voided sale puts its goods back */
 	STOCK_ORDER,        /* an online order reserves stock */
 	STOCK_ORDER_CANCEL, /* a cancelled order puts it back */
+	STOCK_LOT,          /* a lot received (ref: the lot's id) */
 };
 
 /*
@@ -40,7 +41,8 @@ enum db_status stock_move(struct db *db, int64_t product_id, int64_t delta,
  * movements; returns the number of such products, or -1 on a database
  * error.
  */
-int stock_verify(struct db *db, void (*bad)(int64_t product_id, int64_t stock,
-    int64_t ledger, void *arg), void *arg);
+int stock_verify(struct db *db,
+    void (*bad)(int64_t product_id, int64_t stock, int64_t ledger, void *arg),
+    void *arg);
 
 #endif

@@ -43,6 +43,10 @@ ROUTES = {
     "POST /api/v1/products": ["product_create"],
     "PATCH /api/v1/products/{id}": ["product_patch", "product_move_out"],
     "GET /api/v1/products/{id}/prices": NOT_REGION + " (the public catalog)",
+    "POST /api/v1/products/{id}/lots": ["lot_receive"],
+    "GET /api/v1/products/{id}/lots": NOT_REGION + " (public: origin and dates shown to all)",
+    "GET /api/v1/lots/{id}": NOT_REGION + " (public: origin and dates shown to all)",
+    "GET /api/v1/lots/{id}/trace": ["lot_trace"],
     "GET /api/v1/venues": NOT_REGION + " (public)",
     "GET /api/v1/venues/{id}": NOT_REGION + " (public)",
     "POST /api/v1/venues": NOT_REGION + " (venues serve every region)",
@@ -246,6 +250,34 @@ class RegionScope(harness.ServerTest):
         self.assertProblem(r, 403, "forbidden")
         self.assertEqual(self.get_admin(path)["producer_id"], self.zf)
         r = self.as_scoped("PATCH", path, {"price_fen": 1500})
+        self.assertEqual(r.status, 200, r)
+
+    # --- lots --------------------------------------------------------------------
+    def lot_body(self, code):
+        return {"code": code, "quantity": 4, "packed_on": "2026-05-01", "origin": "村"}
+
+    def probe_lot_receive(self):
+        lots = "/api/v1/products/%d/lots" % self.qy_product
+        before = (self.stock(self.qy_product), self.get_admin(lots))
+        r = self.as_scoped("POST", lots, self.lot_body("QY-BY-ZF"))
+        self.assertProblem(r, 403, "forbidden")
+        self.assertEqual((self.stock(self.qy_product), self.get_admin(lots)), before)
+        r = self.as_scoped("POST", "/api/v1/products/%d/lots" % self.zf_product,
+                           self.lot_body("ZF-BY-ZF"))
+        self.assertEqual(r.status, 201, r)
+
+    def probe_lot_trace(self):
+        qy = check(self.srv.post("/api/v1/products/%d/lots" % self.qy_product,
+                                 self.lot_body("QY-TRACE"), token=self.s.admin))["id"]
+        zf = check(self.srv.post("/api/v1/products/%d/lots" % self.zf_product,
+                                 self.lot_body("ZF-TRACE"), token=self.s.admin))["id"]
+        for query in ("", "?format=csv", "?format=json"):
+            r = self.as_scoped("GET", "/api/v1/lots/%d/trace%s" % (qy, query))
+            self.assertProblem(r, 403, "forbidden")
+            r = self.as_scoped("GET", "/api/v1/lots/%d/trace%s" % (zf, query))
+            self.assertEqual(r.status, 200, r)
+        # The unscoped coordinator traces either.
+        r = self.srv.get("/api/v1/lots/%d/trace" % qy, token=self.s.coord)
         self.assertEqual(r.status, 200, r)
 
     # --- stalls ------------------------------------------------------------------

@@ -46,9 +46,9 @@ class PlacingOrders(harness.ServerTest):
         self.assertEqual(o["note"], "周六上午来取")
         self.assertEqual(o["lines"], [
             {"product_id": plums, "name": "贞丰李子", "quantity": 3,
-             "unit_price_fen": 1500, "amount_fen": 4500},
+             "unit_price_fen": 1500, "amount_fen": 4500, "lots": []},
             {"product_id": tea, "name": "贞丰绿茶", "quantity": 2,
-             "unit_price_fen": 8800, "amount_fen": 17600}])
+             "unit_price_fen": 8800, "amount_fen": 17600, "lots": []}])
         self.assertEqual((s.stock(plums), s.stock(tea)), (97, 3))
         got = s.get(o["id"], token=s.buyer)
         self.assertEqual(got.status, 200, got)

@@ -44,6 +44,10 @@ EXPECTED = {
     "POST /api/v1/products": STAFF,
     "PATCH /api/v1/products/{id}": STAFF,
     "GET /api/v1/products/{id}/prices": ANY,
+    "POST /api/v1/products/{id}/lots": STAFF,
+    "GET /api/v1/products/{id}/lots": ANY,
+    "GET /api/v1/lots/{id}": ANY,
+    "GET /api/v1/lots/{id}/trace": STAFF,
     "GET /api/v1/venues": ANY,
     "GET /api/v1/venues/{id}": ANY,
     "POST /api/v1/venues": STAFF,
@@ -76,7 +80,8 @@ EXPECTED = {
 
 # Routes whose writes a region-scoped coordinator may make only in its region.
 SCOPED = {"POST /api/v1/producers", "PATCH /api/v1/producers/{id}",
-          "POST /api/v1/products", "PATCH /api/v1/products/{id}"}
+          "POST /api/v1/products", "PATCH /api/v1/products/{id}",
+          "POST /api/v1/products/{id}/lots"}
 
 
 def route_table():
@@ -120,6 +125,10 @@ class Roles(harness.ServerTest):
                                           "producer_id": cls.other_producer}, token=admin)
         assert q.status == 201, q
         cls.other_product = q.json["id"]
+        lot = srv.post("/api/v1/products/%d/lots" % cls.other_product,
+                       {"code": "QY-1", "quantity": 3, "packed_on": "2026-05-01"}, token=admin)
+        assert lot.status == 201, lot
+        cls.other_lot = lot.json["id"]
 
     def test_expected_matrix_covers_the_route_table(self):
         self.assertEqual(sorted(route_table()), sorted(EXPECTED))
@@ -178,6 +187,9 @@ class Roles(harness.ServerTest):
                                            "price_fen": 100, "stock": 1,
                                            "producer_id": self.other_producer}),
             ("PATCH", "/api/v1/products/%d" % self.other_product, {"price_fen": 1}),
+            ("POST", "/api/v1/products/%d/lots" % self.other_product,
+             {"code": "QY-2", "quantity": 1, "packed_on": "2026-05-01"}),
+            ("GET", "/api/v1/lots/%d/trace" % self.other_lot, None),
         ]
         for method, path, body in calls:
             with self.subTest(method=method, path=path):
@@ -186,6 +198,9 @@ class Roles(harness.ServerTest):
         # Nothing changed.
         p = self.srv.get("/api/v1/products/%d" % self.other_product).json
         self.assertEqual(p["price_fen"], 3000)
+        self.assertEqual(p["stock"], 5 + 3)
+        self.assertEqual([l["code"] for l in self.srv.get(
+            "/api/v1/products/%d/lots" % self.other_product).json["items"]], ["QY-1"])
         self.assertEqual(self.srv.get("/api/v1/producers/%d" % self.other_producer)
                          .json["name"], "庆元香菇合作社")
         # The unscoped coordinator may.

@@ -49,8 +49,10 @@ class StallSales(harness.ServerTest):
         self.assertIs(s["voided"], False)
         self.assertEqual(s["total_fen"], 3 * 1500 + 2 * 700)
         self.assertEqual(s["lines"], [
-            {"product_id": p, "quantity": 3, "unit_price_fen": 1500, "amount_fen": 4500},
-            {"product_id": q, "quantity": 2, "unit_price_fen": 700, "amount_fen": 1400}])
+            {"product_id": p, "quantity": 3, "unit_price_fen": 1500, "amount_fen": 4500,
+             "lots": []},
+            {"product_id": q, "quantity": 2, "unit_price_fen": 700, "amount_fen": 1400,
+             "lots": []}])
         self.assertRegex(s["received_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertEqual((self.m.stock(p), self.m.stock(q)), (97, 8))
 

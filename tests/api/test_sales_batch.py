@@ -78,7 +78,8 @@ class SalesBatch(harness.ServerTest):
         self.assertEqual(res[1]["sale"], self.srv.get("/api/v1/sales/batch-old-1",
                                                        token=m.op).json)
         self.assertEqual(res[7]["sale"]["lines"], [
-            {"product_id": q, "quantity": 5, "unit_price_fen": 250, "amount_fen": 1250}])
+            {"product_id": q, "quantity": 5, "unit_price_fen": 250, "amount_fen": 1250,
+             "lots": []}])
         self.assertEqual(res[8]["sale"], res[0]["sale"])
 
         # Exactly the created sales are stored, each once, in input order.

@@ -299,6 +299,22 @@ class OpenApi(harness.ServerTest):
              token=coord, body={"price_fen": 1200})
         call("GET", "/api/v1/products/{id}/prices", 200, "/api/v1/products/%d/prices" % prod)
         call("GET", "/api/v1/products/{id}/prices", 404, "/api/v1/products/999999/prices")
+        lots = "/api/v1/products/%d/lots" % prod
+        lot_in = {"code": "ZF-0501", "quantity": 10, "packed_on": "2020-05-01",
+                  "best_before": "2020-06-01", "origin": "者相镇"}
+        lot = call("POST", "/api/v1/products/{id}/lots", 201, lots, token=coord,
+                   body=lot_in).json
+        call("POST", "/api/v1/products/{id}/lots", 409, lots, token=coord, body=lot_in)
+        call("POST", "/api/v1/products/{id}/lots", 400, lots, token=coord,
+             body=dict(lot_in, code="not a code"))
+        call("POST", "/api/v1/products/{id}/lots", 404, "/api/v1/products/999999/lots",
+             token=coord, body=lot_in)
+        call("POST", "/api/v1/products/{id}/lots", 403, lots, token=oper, body=lot_in)
+        call("POST", "/api/v1/products/{id}/lots", 401, lots, body=lot_in)
+        call("GET", "/api/v1/products/{id}/lots", 200, lots)
+        call("GET", "/api/v1/products/{id}/lots", 404, "/api/v1/products/999999/lots")
+        call("GET", "/api/v1/lots/{id}", 200, "/api/v1/lots/%d" % lot["id"])
+        call("GET", "/api/v1/lots/{id}", 404, "/api/v1/lots/999999")
         call("POST", "/api/v1/products", 413, token=coord,
              raw=b'{"name": "' + b"x" * (1024 * 1024) + b'"}')
 
@@ -347,6 +363,14 @@ class OpenApi(harness.ServerTest):
              token=coord, body={"reason": "mistake"})
         call("POST", "/api/v1/sales/{id}/void", 404, "/api/v1/sales/oa-nothing-1/void",
              token=coord, body={"reason": "mistake"})
+        trace = "/api/v1/lots/%d/trace" % lot["id"]
+        t = call("GET", "/api/v1/lots/{id}/trace", 200, trace, token=coord).json
+        self.assertEqual([e["kind"] for e in t["events"]],
+                         ["received", "sold", "sold", "returned"])
+        call("GET", "/api/v1/lots/{id}/trace", 200, trace + "?format=csv", token=coord)
+        call("GET", "/api/v1/lots/{id}/trace", 400, trace + "?format=xml", token=coord)
+        call("GET", "/api/v1/lots/{id}/trace", 403, trace, token=oper)
+        call("GET", "/api/v1/lots/{id}/trace", 404, "/api/v1/lots/999999/trace", token=coord)
 
         shopper = srv.user("oa-shopper", "buyer")
         order = call("POST", "/api/v1/orders", 201, token=shopper, body={

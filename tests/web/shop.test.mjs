@@ -79,7 +79,8 @@ test('browse by region and category, search 贞丰, a product page with its prod
   const article = page.locator('.product-page');
   await article.waitFor();
   const text = await article.innerText();
-  for (const want of ['贞丰李子', '¥15.50', '贞丰李子合作社', '贞丰县', '带动农户 120 户', '贫困户 30 户', '黔扶认 2020-0815']) {
+  for (const want of ['贞丰李子', '¥15.50', '贞丰李子合作社', '贞丰县', '带动农户 120 户', '贫困户 30 户', '黔扶认 2020-0815',
+    '批次 ZF-0501：产地 者相镇纳孔村，包装日期 2026-05-01']) {
     assert.ok(text.includes(want), `the product page shows ${want}: ${text}`);
   }
   await checkScreen(page, 'a product page');

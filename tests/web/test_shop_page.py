@@ -1,5 +1,5 @@
 """The shop at / in a real browser: browse and search in Chinese, product
-pages, a cart that survives a reload, checkout for pickup or delivery, a
+pages (with their lots), a cart that survives a reload, checkout for pickup or delivery, a
 double tap and a lost reply placing one order, out_of_stock on its line,
 the demo payment step and my orders (the scenarios are in shop.test.mjs).
 The server runs with --demo, so the demo payment step exists."""
@@ -34,6 +34,10 @@ class ShopPage(wf.BrowserTest):
                        certificate_no="黔扶认 2020-0815", description="贞丰县的李子")
         tea = product("贞丰古树茶", 16800, pa, 3, category="tea")
         jujube = product("新疆灰枣", 3900, pb, 200, category="dried_fruit")
+        # A lot of plums: the product page lists it (GET /products/{id}/lots).
+        check(srv.post("/api/v1/products/%d/lots" % plum, {
+            "code": "ZF-0501", "quantity": 40, "packed_on": "2026-05-01",
+            "origin": "者相镇纳孔村"}, token=admin))
 
         venue = check(srv.post("/api/v1/venues", {
             "name": "鼓楼步行街", "kind": "street_market", "subdistrict": "鼓楼街道"},
