@@ -58,7 +58,8 @@ BEGIN SELECT RAISE(ABORT, 'a lot draw is put back once, and otherwise never chan
 
 -- Receiving a lot raises the product's stock in the ledger: a new reason,
 -- 'lot'. SQLite cannot change a CHECK in place, so the ledger is copied
--- into a table with the longer list, with its index and triggers.
+-- into a table with the longer list, with its index and triggers (and
+-- the integer-only checks of 0007).
 CREATE TABLE stock_movements_v10 (
 	id          INTEGER PRIMARY KEY,
 	product_id  INTEGER NOT NULL REFERENCES products (id),
@@ -69,7 +70,9 @@ CREATE TABLE stock_movements_v10 (
 	            OR reason = 'order_cancel' OR reason = 'lot'),
 	ref         TEXT,
 	user_id     INTEGER REFERENCES users (id),
-	at          INTEGER NOT NULL
+	at          INTEGER NOT NULL,
+	CHECK (typeof(delta) = 'integer'),
+	CHECK (typeof(stock_after) = 'integer')
 );
 INSERT INTO stock_movements_v10 (id, product_id, delta, stock_after, reason, ref, user_id, at)
 SELECT id, product_id, delta, stock_after, reason, ref, user_id, at FROM stock_movements ORDER BY id;
