@@ -7,6 +7,7 @@ import { initI18n, lang, onLang, setLang, t } from '../common/i18n.js';
 import { expire, loadSession, login, logout } from '../common/session.js';
 import { en, zh } from './messages.js';
 import { renderImpact } from './impact.js';
+import { renderCalendar } from './calendar.js';
 
 initI18n({ zh, en });
 
@@ -51,7 +52,7 @@ function route() {
   const [path, qs] = raw.split('?');
   const query = Object.fromEntries(new URLSearchParams(qs || ''));
   const view = path.replace(/^\//, '').split('/')[0] || 'impact';
-  return { view: ['impact', 'login'].includes(view) ? view : 'impact', query };
+  return { view: ['impact', 'calendar', 'login'].includes(view) ? view : 'impact', query };
 }
 
 function renderHeader(view) {
@@ -89,7 +90,7 @@ function renderLogin(main) {
     h('h2', { id: 'login-title' }, t('login_title')), h('p', { class: 'muted' }, t('login_intro')), form));
 }
 
-const screens = { impact: renderImpact };
+const screens = { impact: renderImpact, calendar: renderCalendar };
 let renderSeq = 0;
 async function render() {
   const seq = ++renderSeq;
