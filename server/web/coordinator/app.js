@@ -9,6 +9,7 @@ import { en, zh } from './messages.js';
 import { renderImpact } from './impact.js';
 import { renderCalendar } from './calendar.js';
 import { renderCatalog } from './catalog.js';
+import { renderOrders } from './orders.js';
 
 initI18n({ zh, en });
 
@@ -53,7 +54,7 @@ function route() {
   const [path, qs] = raw.split('?');
   const query = Object.fromEntries(new URLSearchParams(qs || ''));
   const view = path.replace(/^\//, '').split('/')[0] || 'impact';
-  return { view: ['impact', 'calendar', 'catalog', 'login'].includes(view) ? view : 'impact', query };
+  return { view: ['impact', 'calendar', 'catalog', 'orders', 'login'].includes(view) ? view : 'impact', query };
 }
 
 function renderHeader(view) {
@@ -91,7 +92,7 @@ function renderLogin(main) {
     h('h2', { id: 'login-title' }, t('login_title')), h('p', { class: 'muted' }, t('login_intro')), form));
 }
 
-const screens = { impact: renderImpact, calendar: renderCalendar, catalog: renderCatalog };
+const screens = { impact: renderImpact, calendar: renderCalendar, catalog: renderCatalog, orders: renderOrders };
 let renderSeq = 0;
 async function render() {
   const seq = ++renderSeq;
