@@ -10,6 +10,7 @@ import { renderImpact } from './impact.js';
 import { renderCalendar } from './calendar.js';
 import { renderCatalog } from './catalog.js';
 import { renderOrders } from './orders.js';
+import { renderAdmin } from './admin.js';
 
 initI18n({ zh, en });
 
@@ -54,7 +55,7 @@ function route() {
   const [path, qs] = raw.split('?');
   const query = Object.fromEntries(new URLSearchParams(qs || ''));
   const view = path.replace(/^\//, '').split('/')[0] || 'impact';
-  return { view: ['impact', 'calendar', 'catalog', 'orders', 'login'].includes(view) ? view : 'impact', query };
+  return { view: ['impact', 'calendar', 'catalog', 'orders', 'admin', 'login'].includes(view) ? view : 'impact', query };
 }
 
 function renderHeader(view) {
@@ -65,6 +66,7 @@ function renderHeader(view) {
       u.region_code ? ' · ' + t('scope', { region: u.region_code }) : ''),
     ' ', h('button', { type: 'button', class: 'chip', onclick: async () => { await logout(); ctx.session = null; ctx.go('/login'); } }, t('logout')));
   } else fill(who);
+  $('#nav-admin').hidden = !ctx.admin;
   for (const a of document.querySelectorAll('.nav a')) {
     if (a.dataset.view === view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
@@ -92,12 +94,13 @@ function renderLogin(main) {
     h('h2', { id: 'login-title' }, t('login_title')), h('p', { class: 'muted' }, t('login_intro')), form));
 }
 
-const screens = { impact: renderImpact, calendar: renderCalendar, catalog: renderCatalog, orders: renderOrders };
+const screens = { impact: renderImpact, calendar: renderCalendar, catalog: renderCatalog, orders: renderOrders, admin: renderAdmin };
 let renderSeq = 0;
 async function render() {
   const seq = ++renderSeq;
   let r = route();
   if (!ctx.session && r.view !== 'login') { location.replace('#/login'); r = { view: 'login', query: {} }; }
+  if (r.view === 'admin' && !ctx.admin) r = { view: 'impact', query: {} };
   renderHeader(r.view);
   if (!keepToast) ctx.toast('');
   keepToast = false;
