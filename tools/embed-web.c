@@ -2,7 +2,8 @@
  * embed-web OUT.c ROOT FILE...: compiles the web pages under ROOT
  * (server/web) into the binary, so a deployment stays one file.
  *
- * For each FILE (a path relative to ROOT) it writes the bytes, a gzip
+ * For each FILE (a path relative to ROOT, or NAME=PATH for a file read
+ * from elsewhere that is named NAME in the tree) it writes the bytes, a gzip
  * copy when that is smaller (made here, once, at level 9), the media type
  * and strong ETags (a SHA-256 prefix of each representation). The build
  * id is a hash of every file: assets are served immutable under
@@ -246,7 +247,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: embed-web OUT.c ROOT FILE...\n");
+		fprintf(stderr, "usage: embed-web OUT.c ROOT FILE|NAME=PATH...\n");
 		return 2;
 	}
 	nfiles = (size_t)argc - 3;
@@ -257,9 +258,17 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < nfiles; i++) {
 		struct file *f = &files[i];
 		memset(f, 0, sizeof(*f));
-		f->name = argv[i + 3];
+		/* NAME=PATH: a file whose name in the tree is NAME, read from
+		 * PATH (a library's file from node_modules, say). */
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", argv[2], f->name);
+		char *eq = strchr(argv[i + 3], '=');
+		f->name = argv[i + 3];
+		if (eq != NULL) {
+			*eq = '\0';
+			snprintf(path, sizeof(path), "%s", eq + 1);
+		} else {
+			snprintf(path, sizeof(path), "%s/%s", argv[2], f->name);
+		}
 		f->data = read_file(path, &f->len);
 		set_type(f);
 		EVP_DigestUpdate(all, f->name, strlen(f->name) + 1);

@@ -69,3 +69,19 @@ export async function until(f, what, ms = 60000) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+// A new context for the coordinators' pages: a desktop screen (a tablet
+// with { viewport: { width: 768, height: 1024 } }), Chinese. Content
+// Security Policy violations are gathered in window.__csp.
+export async function desktop(browser, opts = {}) {
+  const ctx = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+    acceptDownloads: true, ...opts,
+  });
+  ctx.setDefaultTimeout(60000);
+  await ctx.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return ctx;
+}

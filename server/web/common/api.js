@@ -65,6 +65,33 @@ export async function api(path, { method = 'GET', body, query, headers = {}, aut
   return data;
 }
 
+// A request whose answer is not JSON (a CSV download): the Response, once
+// it is a 2xx; a problem object becomes an ApiError as in api().
+export async function apiRaw(path, { query, headers = {} } = {}) {
+  let url = '/api/v1' + path;
+  if (query) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+    if ([...q].length) url += '?' + q;
+  }
+  const h = { 'Accept-Language': lang() === 'zh' ? 'zh-CN' : 'en', ...headers };
+  if (token) h['Authorization'] = 'Bearer ' + token;
+  let resp;
+  try {
+    resp = await fetch(url, { headers: h, cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, { code: 'network', detail: String(e && e.message || e) });
+  }
+  if (!resp.ok) {
+    let data = null;
+    try { data = await resp.json(); } catch { data = null; }
+    const err = new ApiError(resp.status, data && data.code ? data : { code: 'http_' + resp.status });
+    if (resp.status === 401 && token) onUnauthorized(err);
+    throw err;
+  }
+  return resp;
+}
+
 // Every item of a list, following next_cursor (at most pages pages).
 export async function apiAll(path, query = {}, pages = 50) {
   const items = [];

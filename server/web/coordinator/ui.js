@@ -1,0 +1,48 @@
+// Small pieces the coordinators' screens share: labelled fields, tables,
+// the regions, venues and producers lists, and the text of an error.
+import { apiAll } from '../common/api.js';
+import { h } from '../common/dom.js';
+import { t } from '../common/i18n.js';
+
+export const CHANNELS = ['holiday_market', 'caravan', 'counter', 'five_into'];
+export const CATEGORIES = ['tea', 'fruit', 'dried_fruit', 'grain', 'vegetable', 'meat', 'processed', 'handicraft', 'other'];
+export const KINDS = ['cooperative', 'enterprise', 'association', 'household', 'workshop'];
+
+let n = 0;
+// A label around a control: field('from', t('from'), {type: 'date', value}).
+export function field(name, label, attrs = {}, tag = 'input') {
+  const id = attrs.id || 'f-' + name + '-' + ++n;
+  return h('label', { for: id }, label, h(tag, { id, name, ...attrs }));
+}
+
+export function select(name, label, options, value, attrs = {}) {
+  const id = attrs.id || 'f-' + name + '-' + ++n;
+  return h('label', { for: id }, label,
+    h('select', { id, name, ...attrs }, options.map(([v, text]) => h('option', { value: v, selected: String(v) === String(value ?? '') }, text))));
+}
+
+// A table: columns [{key, label, num?}], rows of cells (text or nodes).
+export function table(caption, columns, rows, attrs = {}) {
+  return h('div', { class: 'scroll' }, h('table', attrs,
+    caption ? h('caption', {}, caption) : null,
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)))),
+    h('tbody', {}, rows.map((r) => (r instanceof Node ? r : h('tr', {}, r.map((cell, i) => h('td', { class: columns[i].num ? 'num' : null }, cell))))))));
+}
+
+export const errText = (e) => (e && e.network ? t('offline') : (e && e.detail) || String(e));
+
+let regions = null, venues = null, producers = null;
+export async function loadRegions() { return (regions ||= await apiAll('/regions', {}, 5)); }
+export async function loadVenues(fresh = false) { if (fresh || !venues) venues = await apiAll('/venues', {}, 10); return venues; }
+export async function loadProducers(fresh = false) { if (fresh || !producers) producers = await apiAll('/producers', {}, 20); return producers; }
+export const regionName = (code, lang) => {
+  const r = (regions || []).find((x) => x.code === code);
+  return r ? (lang === 'en' ? r.name_en || r.name : r.name) : code;
+};
+
+// Calendar dates, Asia/Shanghai: today, and n days from a date.
+export function addDays(date, days) {
+  const d = new Date(date + 'T00:00:00Z');
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
