@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "store/rollup.h"
 #include "store/sales.h"
 #include "store/stock.h"
@@ -68,7 +69,7 @@ enum db_status
 store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open)
 {
 	char today[11];
-	sale_local_date(now, today);
+	date_local(now, today);
 	sqlite3_stmt *st = db_stmt(db, "SELECT status IN ('scheduled', 'open') "
 	    "AND date >= ?2 FROM market_days WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
@@ -148,7 +149,7 @@ static enum db_status
 insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 {
 	char date[11];
-	sale_local_date(now, date);
+	date_local(now, date);
 	sqlite3_stmt *st = db_stmt(db, "INSERT INTO orders (buyer_id, status, "
 	    "total_fen, fulfillment, market_day_id, address, note, created_at, "
 	    "created_date, updated_at) "

@@ -4,75 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "log.h"
 #include "store/market_days.h"
 #include "util.h"
 
 /* ---- Dates ---------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil); d may run past the month's end. */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : n[m - 1];
-}
-
-static bool
-digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/* YYYY-MM-DD into y, m, d; false when it is not a real date. */
-static bool
-date_parse(const char *s, int *y, int *m, int *d)
-{
-	if (s == NULL || strlen(s) != 10 || !digits(s, 4) || s[4] != '-' ||
-	    !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
-		return false;
-	*y = atoi(s);
-	*m = (s[5] - '0') * 10 + (s[6] - '0');
-	*d = (s[8] - '0') * 10 + (s[9] - '0');
-	return *y >= 1 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
-}
-
-bool
-report_date_valid(const char *s)
-{
-	int y, m, d;
-	return date_parse(s, &y, &m, &d);
-}
 
 const char *
 report_range_check(const char *from, const char *to, const char **why)
@@ -86,25 +23,16 @@ report_range_check(const char *from, const char *to, const char **why)
 		*why = "must be a date, YYYY-MM-DD";
 		return "to";
 	}
-	int64_t f = days_from_civil(fy, fm, fd), t = days_from_civil(ty, tm, td);
+	int64_t f = date_days_from_civil(fy, fm, fd), t = date_days_from_civil(ty, tm, td);
 	if (f > t) {
 		*why = "must not be after to";
 		return "from";
 	}
-	if (t >= days_from_civil(fy + REPORT_YEARS_MAX, fm, fd)) {
+	if (t >= date_days_from_civil(fy + REPORT_YEARS_MAX, fm, fd)) {
 		*why = "the range may cover at most 3 years";
 		return "to";
 	}
 	return NULL;
-}
-
-static void
-date_format(int64_t days, char out[11])
-{
-	int y, m, d;
-	civil_from_days(days, &y, &m, &d);
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
-	    (unsigned)m % 100u, (unsigned)d % 100u);
 }
 
 /* The month number (years * 12 + month - 1) of text that starts
@@ -534,10 +462,10 @@ add_range(struct db *db, struct impact *im)
 	int fy, fm, fd, ty, tm, td;
 	date_parse(im->q->from, &fy, &fm, &fd);
 	date_parse(im->q->to, &ty, &tm, &td);
-	int64_t from = days_from_civil(fy, fm, fd), to = days_from_civil(ty, tm, td);
+	int64_t from = date_days_from_civil(fy, fm, fd), to = date_days_from_civil(ty, tm, td);
 	/* The first and last month's first and last days. */
-	int64_t f1 = days_from_civil(fy, fm, 1), f2 = days_from_civil(fy, fm + 1, 1) - 1;
-	int64_t t1 = days_from_civil(ty, tm, 1), t2 = days_from_civil(ty, tm + 1, 1) - 1;
+	int64_t f1 = date_days_from_civil(fy, fm, 1), f2 = date_days_from_civil(fy, fm + 1, 1) - 1;
+	int64_t t1 = date_days_from_civil(ty, tm, 1), t2 = date_days_from_civil(ty, tm + 1, 1) - 1;
 	/* Month rows for months m1..m2 (numbers relative to the first), and
 	 * day rows: adding in1..in2 and in3..in4, taking away out1..out2 and
 	 * out3..out4 (empty when the first is after the second). */

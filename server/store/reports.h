@@ -26,10 +26,6 @@
  * this many years after from. */
 #define REPORT_YEARS_MAX 3
 
-/* True when s is a real calendar date written YYYY-MM-DD (years 0001 to
- * 9999). */
-bool report_date_valid(const char *s);
-
 /*
  * Checks a report's range: from and to are dates, from is not after to,
  * and the range is at most REPORT_YEARS_MAX years. NULL when it holds;
