@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "date.h"
 #include "log.h"
 #include "store/market_days.h"
@@ -23,7 +24,8 @@ report_range_check(const char *from, const char *to, const char **why)
 		*why = "must be a date, YYYY-MM-DD";
 		return "to";
 	}
-	int64_t f = date_days_from_civil(fy, fm, fd), t = date_days_from_civil(ty, tm, td);
+	int64_t f = date_days_from_civil(fy, fm, fd),
+	        t = date_days_from_civil(ty, tm, td);
 	if (f > t) {
 		*why = "must not be after to";
 		return "from";
@@ -328,10 +330,12 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 			im->overflow = true;
 
 		bool fresh;
-		size_t q = idmap_get(&im->producer_ids, sqlite3_column_int64(st, 1), &fresh);
+		size_t q =
+		    idmap_get(&im->producer_ids, sqlite3_column_int64(st, 1), &fresh);
 		if (fresh) {
 			if (q == im->producers_cap) {
-				im->producers_cap = im->producers_cap ? 2 * im->producers_cap : 64;
+				im->producers_cap =
+				    im->producers_cap ? 2 * im->producers_cap : 64;
 				im->producers = xrealloc(im->producers,
 				    im->producers_cap * sizeof(*im->producers));
 			}
@@ -339,15 +343,19 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 			    .households = sqlite3_column_int64(st, 2),
 			    .poor = sqlite3_column_int64(st, 3)};
 		}
-		size_t p = idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
+		size_t p =
+		    idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
 		if (fresh) {
 			if (p == im->products_cap) {
-				im->products_cap = im->products_cap ? 2 * im->products_cap : 64;
+				im->products_cap =
+				    im->products_cap ? 2 * im->products_cap : 64;
 				im->products = xrealloc(im->products,
 				    im->products_cap * sizeof(*im->products));
 			}
-			im->products[p] = (struct product_acc){
-			    .id = sqlite3_column_int64(st, 4), .region = r, .producer = q};
+			im->products[p] =
+			    (struct product_acc){.id = sqlite3_column_int64(st, 4),
+			        .region = r,
+			        .producer = q};
 		}
 		im->products[p].units += f.units;
 		if (!fen_add(im->products[p].fen, fen, &im->products[p].fen))
@@ -377,7 +385,7 @@ add_edges(struct impact *im)
 }
 
 #define PRODUCT_FIGURES                                                                \
-	"t.units, t.holiday_market_fen, t.caravan_fen, t.counter_fen, "               \
+	"t.units, t.holiday_market_fen, t.caravan_fen, t.counter_fen, "                \
 	"t.five_into_fen, t.online_fen "
 
 /* The product rows of days from..to (inclusive). CROSS JOIN fixes the
@@ -394,14 +402,15 @@ add_days(struct db *db, struct impact *im, int64_t from, int64_t to, int sign)
 	sqlite3_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
-		    "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
-		    "FROM producers p CROSS JOIN products x CROSS JOIN "
-		    "report_product_day t WHERE p.region_code = ?3 "
-		    "AND x.producer_id = p.id AND t.product_id = x.id "
-		    "AND t.date BETWEEN ?1 AND ?2");
+		                 "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
+		                 "FROM producers p CROSS JOIN products x CROSS JOIN "
+		                 "report_product_day t WHERE p.region_code = ?3 "
+		                 "AND x.producer_id = p.id AND t.product_id = x.id "
+		                 "AND t.date BETWEEN ?1 AND ?2");
 		db_bind_text(st, 3, im->q->region);
 	} else {
-		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		st = db_stmt(db,
+		    "SELECT p.region_code, p.id, p.households, "
 		    "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
 		    "FROM products x CROSS JOIN report_product_day t "
 		    "JOIN producers p ON p.id = x.producer_id "
@@ -419,14 +428,15 @@ add_months(struct db *db, struct impact *im, const char *from, const char *to)
 	sqlite3_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
-		    "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
-		    "FROM producers p CROSS JOIN products x CROSS JOIN "
-		    "report_product_month t WHERE p.region_code = ?3 "
-		    "AND x.producer_id = p.id AND t.product_id = x.id "
-		    "AND t.month BETWEEN ?1 AND ?2");
+		                 "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
+		                 "FROM producers p CROSS JOIN products x CROSS JOIN "
+		                 "report_product_month t WHERE p.region_code = ?3 "
+		                 "AND x.producer_id = p.id AND t.product_id = x.id "
+		                 "AND t.month BETWEEN ?1 AND ?2");
 		db_bind_text(st, 3, im->q->region);
 	} else {
-		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
+		st = db_stmt(db,
+		    "SELECT p.region_code, p.id, p.households, "
 		    "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
 		    "FROM products x CROSS JOIN report_product_month t "
 		    "JOIN producers p ON p.id = x.producer_id "
@@ -462,15 +472,19 @@ add_range(struct db *db, struct impact *im)
 	int fy, fm, fd, ty, tm, td;
 	date_parse(im->q->from, &fy, &fm, &fd);
 	date_parse(im->q->to, &ty, &tm, &td);
-	int64_t from = date_days_from_civil(fy, fm, fd), to = date_days_from_civil(ty, tm, td);
+	int64_t from = date_days_from_civil(fy, fm, fd),
+	        to = date_days_from_civil(ty, tm, td);
 	/* The first and last month's first and last days. */
-	int64_t f1 = date_days_from_civil(fy, fm, 1), f2 = date_days_from_civil(fy, fm + 1, 1) - 1;
-	int64_t t1 = date_days_from_civil(ty, tm, 1), t2 = date_days_from_civil(ty, tm + 1, 1) - 1;
+	int64_t f1 = date_days_from_civil(fy, fm, 1),
+	        f2 = date_days_from_civil(fy, fm + 1, 1) - 1;
+	int64_t t1 = date_days_from_civil(ty, tm, 1),
+	        t2 = date_days_from_civil(ty, tm + 1, 1) - 1;
 	/* Month rows for months m1..m2 (numbers relative to the first), and
 	 * day rows: adding in1..in2 and in3..in4, taking away out1..out2 and
 	 * out3..out4 (empty when the first is after the second). */
 	int64_t m1 = 0, m2 = (int64_t)im->nmonths - 1;
-	int64_t in1 = 1, in2 = 0, in3 = 1, in4 = 0, out1 = 1, out2 = 0, out3 = 1, out4 = 0;
+	int64_t in1 = 1, in2 = 0, in3 = 1, in4 = 0, out1 = 1, out2 = 0, out3 = 1,
+	        out4 = 0;
 	enum db_status s;
 
 	if (im->nmonths == 1) {
@@ -506,8 +520,10 @@ add_range(struct db *db, struct impact *im)
 	if (m1 <= m2) {
 		char a[16], b[16];
 		int64_t n1 = im->first_month + m1, n2 = im->first_month + m2;
-		snprintf(a, sizeof(a), "%04d-%02d", (int)(n1 / 12 % 10000), (int)(n1 % 12 + 1));
-		snprintf(b, sizeof(b), "%04d-%02d", (int)(n2 / 12 % 10000), (int)(n2 % 12 + 1));
+		snprintf(a, sizeof(a), "%04d-%02d", (int)(n1 / 12 % 10000),
+		    (int)(n1 % 12 + 1));
+		snprintf(b, sizeof(b), "%04d-%02d", (int)(n2 / 12 % 10000),
+		    (int)(n2 % 12 + 1));
 		if ((s = add_months(db, im, a, b)) != DB_OK)
 			return s;
 	}
@@ -585,7 +601,8 @@ rank_products(struct impact *im)
 			continue; /* its rows in the range cancel out */
 		struct region_acc *r = &im->regions[im->products[i].region];
 		size_t j = r->ntop;
-		while (j > 0 && ranks_before(&im->products[i], &im->products[r->top[j - 1]]))
+		while (j > 0 &&
+		       ranks_before(&im->products[i], &im->products[r->top[j - 1]]))
 			j--;
 		if (j >= TOP_MAX)
 			continue;
@@ -598,13 +615,14 @@ rank_products(struct impact *im)
 }
 
 static enum db_status
-top_products_json(struct db *db, const struct impact *im,
-    const struct region_acc *r, json_t **out)
+top_products_json(
+    struct db *db, const struct impact *im, const struct region_acc *r, json_t **out)
 {
 	*out = json_array();
 	for (size_t i = 0; i < r->ntop; i++) {
 		const struct product_acc *p = &im->products[r->top[i]];
-		sqlite3_stmt *st = db_stmt(db, "SELECT name FROM products WHERE id = ?1");
+		sqlite3_stmt *st =
+		    db_stmt(db, "SELECT name FROM products WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, p->id);
 		enum db_status s = db_step_one(db, st);
 		if (s != DB_OK) {
@@ -613,9 +631,10 @@ top_products_json(struct db *db, const struct impact *im,
 			*out = NULL;
 			return s == DB_NOT_FOUND ? DB_ERROR : s;
 		}
-		json_array_append_new(*out, json_pack("{s:I, s:s, s:I, s:I}",
-		    "product_id", (json_int_t)p->id, "name", db_col_text(st, 0),
-		    "units", (json_int_t)p->units, "sales_fen", (json_int_t)p->fen));
+		json_array_append_new(
+		    *out, json_pack("{s:I, s:s, s:I, s:I}", "product_id",
+		              (json_int_t)p->id, "name", db_col_text(st, 0), "units",
+		              (json_int_t)p->units, "sales_fen", (json_int_t)p->fen));
 		sqlite3_reset(st);
 	}
 	return DB_OK;
@@ -657,8 +676,8 @@ impact_json(struct db *db, struct impact *im, json_t **out)
 		all.poor = r->poor;
 		if (!figures_add(&totals, &all))
 			im->overflow = true;
-		json_t *obj = json_pack("{s:s, s:s}", "region_code", r->code,
-		    "region_name", r->name);
+		json_t *obj = json_pack(
+		    "{s:s, s:s}", "region_code", r->code, "region_name", r->name);
 		if (!figures_json(obj, &all))
 			im->overflow = true;
 		json_t *top;
@@ -696,8 +715,8 @@ impact_json(struct db *db, struct impact *im, json_t **out)
 		json_decref(t);
 		return s;
 	}
-	*out = json_pack("{s:s, s:s, s:o, s:o}", "from", im->q->from, "to",
-	    im->q->to, "regions", regions, "totals", t);
+	*out = json_pack("{s:s, s:s, s:o, s:o}", "from", im->q->from, "to", im->q->to,
+	    "regions", regions, "totals", t);
 	return DB_OK;
 }
 
@@ -731,101 +750,72 @@ report_impact(struct db *db, const struct impact_query *q, json_t **out)
 
 /* ---- CSV ------------------------------------------------------------- */
 
-/* One field, quoted when it holds a comma, a quote or a line break. */
-static void
-csv_field(FILE *f, const char *s, bool first)
-{
-	if (!first)
-		fputc(',', f);
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static const char *const scalar_cols[] = {"sales_fen", "stall_sales_fen",
     "online_sales_fen", "by_channel", "orders", "stall_sales", "units",
     "producers_with_sales", "households", "poor_households",
     "sales_per_poor_household_fen"};
 
 static void
-csv_figures(FILE *f, json_t *obj)
+csv_figures(struct csv_out *c, json_t *obj)
 {
-	char num[24];
 	for (size_t i = 0; i < nitems(scalar_cols); i++) {
 		json_t *v = json_object_get(obj, scalar_cols[i]);
 		if (strcmp(scalar_cols[i], "by_channel") == 0) {
-			for (int c = 0; c < NCHANNELS; c++) {
-				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-				    json_integer_value(json_object_get(v, channels[c])));
-				csv_field(f, num, false);
-			}
+			for (int ch = 0; ch < NCHANNELS; ch++)
+				csv_out_int(c, json_integer_value(
+				                   json_object_get(v, channels[ch])));
 			continue;
 		}
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		csv_field(f, num, false);
+		csv_out_int(c, json_integer_value(v));
 	}
-	fputs("\r\n", f);
+	csv_out_row(c);
 }
 
 char *
 report_impact_csv(json_t *report, bool by_month, size_t *len)
 {
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-	if (f == NULL) {
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
-	fputs("\xEF\xBB\xBF", f);
-	csv_field(f, "region_code", true);
-	csv_field(f, "region_name", false);
+	struct csv_out c;
+	csv_out_open(&c);
+	csv_out_field(&c, "region_code");
+	csv_out_field(&c, "region_name");
 	if (by_month)
-		csv_field(f, "month", false);
+		csv_out_field(&c, "month");
 	for (size_t i = 0; i < nitems(scalar_cols); i++) {
 		if (strcmp(scalar_cols[i], "by_channel") != 0) {
-			csv_field(f, scalar_cols[i], false);
+			csv_out_field(&c, scalar_cols[i]);
 			continue;
 		}
-		for (int c = 0; c < NCHANNELS; c++) {
+		for (int ch = 0; ch < NCHANNELS; ch++) {
 			char name[32];
-			snprintf(name, sizeof(name), "by_channel.%s", channels[c]);
-			csv_field(f, name, false);
+			snprintf(name, sizeof(name), "by_channel.%s", channels[ch]);
+			csv_out_field(&c, name);
 		}
 	}
-	fputs("\r\n", f);
+	csv_out_row(&c);
 	size_t i, k;
 	json_t *region, *month;
 	json_array_foreach(json_object_get(report, "regions"), i, region)
 	{
-		const char *code = json_string_value(json_object_get(region, "region_code"));
-		const char *name = json_string_value(json_object_get(region, "region_name"));
+		const char *code =
+		    json_string_value(json_object_get(region, "region_code"));
+		const char *name =
+		    json_string_value(json_object_get(region, "region_name"));
 		if (!by_month) {
-			csv_field(f, code, true);
-			csv_field(f, name, false);
-			csv_figures(f, region);
+			csv_out_field(&c, code);
+			csv_out_field(&c, name);
+			csv_figures(&c, region);
 			continue;
 		}
 		json_array_foreach(json_object_get(region, "months"), k, month)
 		{
-			csv_field(f, code, true);
-			csv_field(f, name, false);
-			csv_field(f, json_string_value(json_object_get(month, "month")), false);
-			csv_figures(f, month);
+			csv_out_field(&c, code);
+			csv_out_field(&c, name);
+			csv_out_field(
+			    &c, json_string_value(json_object_get(month, "month")));
+			csv_figures(&c, month);
 		}
 	}
-	if (fclose(f) != 0) {
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
-	return buf;
+	return csv_out_close(&c, len);
 }
 
 /* ---- The close-out ----------------------------------------------------- */
@@ -918,8 +908,8 @@ pickups(struct db *db, int64_t id, const char *region, json_t **out)
 }
 
 enum db_status
-report_closeout(struct db *db, int64_t id, const struct closeout_scope *scope,
-    json_t **out)
+report_closeout(
+    struct db *db, int64_t id, const struct closeout_scope *scope, json_t **out)
 {
 	json_t *day = NULL, *stalls = NULL, *pick = NULL;
 	bool began;
@@ -956,7 +946,7 @@ report_closeout(struct db *db, int64_t id, const struct closeout_scope *scope,
 		json_decref(stalls);
 		return s == DB_NOT_FOUND ? DB_ERROR : s;
 	}
-	*out = json_pack("{s:o, s:o, s:o}", "market_day", day, "stalls", stalls,
-	    "pickups", pick);
+	*out = json_pack(
+	    "{s:o, s:o, s:o}", "market_day", day, "stalls", stalls, "pickups", pick);
 	return DB_OK;
 }
