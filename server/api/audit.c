@@ -20,11 +20,21 @@
 static const struct {
 	const char *segment, *type;
 } resources[] = {
-	{"auth", "session"}, {"register", "user"}, {"users", "user"},
-	{"regions", "region"}, {"producers", "producer"},
-	{"products", "product"}, {"venues", "venue"},
-	{"market-days", "market_day"}, {"stalls", "stall"}, {"sales", "sale"},
-	{"orders", "order"}, {"payments", "payment"},
+    {"auth", "session"},
+    {"register", "user"},
+    {"users", "user"},
+    {"regions", "region"},
+    {"producers", "producer"},
+    {"products", "product"},
+    {"venues", "venue"},
+    {"market-days", "market_day"},
+    {"stalls", "stall"},
+    {"sales", "sale"},
+    {"orders", "order"},
+    {"payments", "payment"},
+    {"institutions", "institution"},
+    {"plans", "plan"},
+    {"payouts", "payout"},
 };
 
 #define API_PREFIX "/api/v1/"
@@ -34,8 +44,9 @@ static const char *
 type_of_path(const char *path, char *buf, size_t len)
 {
 	const char *type = NULL;
-	const char *p = strncmp(path, API_PREFIX, strlen(API_PREFIX)) == 0 ?
-	    path + strlen(API_PREFIX) : path + (path[0] == '/');
+	const char *p = strncmp(path, API_PREFIX, strlen(API_PREFIX)) == 0
+	                    ? path + strlen(API_PREFIX)
+	                    : path + (path[0] == '/');
 	const char *first = p;
 	size_t first_len = strcspn(p, "/");
 	while (*p) {
@@ -84,8 +95,8 @@ object_ids(struct request *r, const char *action)
 {
 	json_t *body = r->reply_body, *id;
 	if (r->audit_id != NULL)
-		return json_is_array(r->audit_id) ? json_copy(r->audit_id) :
-		    json_pack("[O]", r->audit_id);
+		return json_is_array(r->audit_id) ? json_copy(r->audit_id)
+		                                  : json_pack("[O]", r->audit_id);
 	if (strcmp(action, "POST /api/v1/sales/batch") == 0)
 		return batch_ids(json_object_get(body, "results"), true);
 	if (strcmp(action, "POST /api/v1/market-days/batch") == 0)
@@ -98,8 +109,9 @@ object_ids(struct request *r, const char *action)
 			return json_pack("[O]", id);
 	if (r->params[0] != NULL) {
 		int64_t n;
-		return parse_int64(r->params[0], &n) && n > 0 ?
-		    json_pack("[I]", (json_int_t)n) : json_pack("[s]", r->params[0]);
+		return parse_int64(r->params[0], &n) && n > 0
+		           ? json_pack("[I]", (json_int_t)n)
+		           : json_pack("[s]", r->params[0]);
 	}
 	return json_pack("[n]");
 }
@@ -112,16 +124,17 @@ audit_record(struct request *r)
 	    (r->user.role & (ROLE_OPERATOR | ROLES_STAFF)) == 0)
 		return true;
 	char action[256], buf[64];
-	snprintf(action, sizeof(action), "%s %s", method_name(r->method),
-	    r->route->path);
+	snprintf(
+	    action, sizeof(action), "%s %s", method_name(r->method), r->route->path);
 	json_t *ids = object_ids(r, action), *id;
 	struct audit_entry e = {
 	    .at = r->now,
 	    .user_id = r->user.id,
 	    .username = r->user.username,
 	    .action = action,
-	    .object_type = r->audit_type ? r->audit_type :
-	        type_of_path(r->route->path, buf, sizeof(buf)),
+	    .object_type = r->audit_type
+	                       ? r->audit_type
+	                       : type_of_path(r->route->path, buf, sizeof(buf)),
 	    .remote_addr = r->remote_addr,
 	};
 	bool ok = true;
@@ -152,8 +165,8 @@ audit_object(struct request *r, const char *type, json_t *id)
  * or its last when end_of_day. false (error set) when malformed.
  */
 static bool
-query_instant(struct request *r, const char *key, bool end_of_day,
-    bool *present, int64_t *out)
+query_instant(
+    struct request *r, const char *key, bool end_of_day, bool *present, int64_t *out)
 {
 	const char *v = req_query(r, key);
 	*present = v != NULL;
@@ -211,6 +224,9 @@ out:
 }
 
 const struct route audit_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/audit", .handler = list_audit, .roles = ROLE_ADMIN},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/audit",
+        .handler = list_audit,
+        .roles = ROLE_ADMIN},
+    {0},
 };

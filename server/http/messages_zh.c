@@ -193,5 +193,18 @@ const struct msg_entry messages_zh[] = {
         "正在校验的密码过多，请一秒后重试"},
     {"too many logins or registrations from your address; try again in %s seconds",
         "您的地址登录或注册次数过多，请 %s 秒后重试"},
+
+    /* Institutions, plans and the procurement report (api/institutions.c,
+     * store/institutions.c, api/users.c). */
+    {"no institution %s", "没有机构 %s"},
+    {"names no institution", "没有这个机构"},
+    {"must be one of agency, enterprise, school, hospital, community",
+        "须为以下之一：agency、enterprise、school、hospital、community"},
+    {"kind must be one of agency, enterprise, school, hospital, community",
+        "kind 须为以下之一：agency、enterprise、school、hospital、community"},
+    {"must name a venue of kind institution", "须为类型是 institution 的场地"},
+    {"only a buyer may be a member of an institution", "只有买家才能成为机构成员"},
+    {"year must be an integer from 2000 to 2100", "year 须为 2000 到 2100 之间的整数"},
+    {"as_of must be a date YYYY-MM-DD", "as_of 须为 YYYY-MM-DD 格式的日期"},
     {NULL, NULL},
 };

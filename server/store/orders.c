@@ -11,11 +11,11 @@
 #include "store/stock.h"
 
 static const char *const status_names[] = {
-	[ORDER_PLACED] = "placed",
-	[ORDER_PAID] = "paid",
-	[ORDER_READY] = "ready",
-	[ORDER_FULFILLED] = "fulfilled",
-	[ORDER_CANCELLED] = "cancelled",
+    [ORDER_PLACED] = "placed",
+    [ORDER_PAID] = "paid",
+    [ORDER_READY] = "ready",
+    [ORDER_FULFILLED] = "fulfilled",
+    [ORDER_CANCELLED] = "cancelled",
 };
 
 const char *
@@ -46,7 +46,8 @@ order_transition_allowed(enum order_status from, enum order_status to)
 	case ORDER_FULFILLED:
 		return from == ORDER_READY;
 	case ORDER_CANCELLED:
-		return from == ORDER_PLACED || from == ORDER_PAID || from == ORDER_READY;
+		return from == ORDER_PLACED || from == ORDER_PAID ||
+		       from == ORDER_READY;
 	case ORDER_PLACED:
 		break;
 	}
@@ -71,7 +72,7 @@ store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open)
 	char today[11];
 	date_local(now, today);
 	sqlite3_stmt *st = db_stmt(db, "SELECT status IN ('scheduled', 'open') "
-	    "AND date >= ?2 FROM market_days WHERE id = ?1");
+	                               "AND date >= ?2 FROM market_days WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	db_bind_text(st, 2, today);
 	enum db_status s = db_step_one(db, st);
@@ -85,8 +86,8 @@ store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open)
 static enum db_status
 active_price(struct db *db, int64_t id, fen_t *price)
 {
-	sqlite3_stmt *st = db_stmt(db,
-	    "SELECT price_fen FROM products WHERE id = ?1 AND active = 1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT price_fen FROM products WHERE id = ?1 AND active = 1");
 	sqlite3_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
@@ -109,10 +110,11 @@ product_stock(struct db *db, int64_t id, int64_t *stock)
 
 /* Appends order id's event from → to; from < 0 when it was placed. */
 static enum db_status
-add_event(struct db *db, int64_t id, int from, enum order_status to,
-    int64_t user_id, int64_t now)
+add_event(struct db *db, int64_t id, int from, enum order_status to, int64_t user_id,
+    int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO order_events (order_id, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "INSERT INTO order_events (order_id, "
 	    "from_status, to_status, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(
@@ -150,15 +152,17 @@ insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 {
 	char date[11];
 	date_local(now, date);
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO orders (buyer_id, status, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "INSERT INTO orders (buyer_id, status, "
 	    "total_fen, fulfillment, market_day_id, address, note, created_at, "
-	    "created_date, updated_at) "
-	    "VALUES (?1, 'placed', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)");
+	    "created_date, updated_at, institution_id) "
+	    "VALUES (?1, 'placed', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, "
+	    "(SELECT institution_id FROM users WHERE id = ?1))");
 	sqlite3_bind_int64(st, 1, o->buyer_id);
 	sqlite3_bind_int64(st, 2, o->total_fen);
 	/* The strings outlive the step: bound without a copy. */
-	sqlite3_bind_text(st, 3, o->market_day_id > 0 ? "pickup" : "delivery", -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 3, o->market_day_id > 0 ? "pickup" : "delivery", -1, SQLITE_STATIC);
 	if (o->market_day_id > 0)
 		sqlite3_bind_int64(st, 4, o->market_day_id);
 	sqlite3_bind_text(
@@ -173,8 +177,8 @@ insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 	for (size_t i = 0; i < o->nlines && s == DB_OK; i++) {
 		const struct order_line_in *l = &o->lines[i];
 		st = db_stmt(db, "INSERT INTO order_lines (order_id, line_no, "
-		    "product_id, quantity, unit_price_fen, amount_fen) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		                 "product_id, quantity, unit_price_fen, amount_fen) "
+		                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 		sqlite3_bind_int64(st, 1, *id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
 		sqlite3_bind_int64(st, 3, l->product_id);
@@ -189,8 +193,8 @@ insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 }
 
 enum order_outcome
-order_place(struct db *db, struct order_in *o, int64_t now, size_t *bad,
-    int64_t *left, int64_t *id)
+order_place(struct db *db, struct order_in *o, int64_t now, size_t *bad, int64_t *left,
+    int64_t *id)
 {
 	enum order_outcome out = price_lines(db, o, bad);
 	if (out != ORDER_OK)
@@ -202,8 +206,9 @@ order_place(struct db *db, struct order_in *o, int64_t now, size_t *bad,
 	for (size_t i = 0; i < o->nlines; i++) {
 		/* The floor check and the change are one statement: of any
 		 * number of concurrent orders, none takes stock below zero. */
-		enum db_status s = stock_move(db, o->lines[i].product_id,
-		    -o->lines[i].quantity, STOCK_ORDER, ref, o->buyer_id, now, true, NULL);
+		enum db_status s =
+		    stock_move(db, o->lines[i].product_id, -o->lines[i].quantity,
+		        STOCK_ORDER, ref, o->buyer_id, now, true, NULL);
 		if (s == DB_CONSTRAINT) {
 			*bad = i;
 			if (product_stock(db, o->lines[i].product_id, left) != DB_OK)
@@ -220,13 +225,13 @@ order_place(struct db *db, struct order_in *o, int64_t now, size_t *bad,
 
 /* Which orders a scope may see, for a statement whose orders are "o" and
  * whose parameters ?3, ?4 and ?5 are bound by bind_scope(). */
-#define ORDER_SCOPE                                                            \
-	"(?3 = 0 OR o.buyer_id = ?3) "                                         \
-	"AND (?4 = 0 OR o.market_day_id IN (SELECT market_day_id FROM stalls " \
-	"WHERE operator_id = ?4)) "                                            \
-	"AND (?5 IS NULL OR EXISTS (SELECT 1 FROM order_lines l "              \
-	"JOIN products p ON p.id = l.product_id "                              \
-	"JOIN producers r ON r.id = p.producer_id "                            \
+#define ORDER_SCOPE                                                                    \
+	"(?3 = 0 OR o.buyer_id = ?3) "                                                 \
+	"AND (?4 = 0 OR o.market_day_id IN (SELECT market_day_id FROM stalls "         \
+	"WHERE operator_id = ?4)) "                                                    \
+	"AND (?5 IS NULL OR EXISTS (SELECT 1 FROM order_lines l "                      \
+	"JOIN products p ON p.id = l.product_id "                                      \
+	"JOIN producers r ON r.id = p.producer_id "                                    \
 	"WHERE l.order_id = o.id AND r.region_code = ?5)) "
 
 static void
@@ -238,12 +243,13 @@ bind_scope(sqlite3_stmt *st, const struct order_scope *scope)
 }
 
 enum db_status
-store_order_state(struct db *db, int64_t id, const struct order_scope *scope,
-    struct order_state *out)
+store_order_state(
+    struct db *db, int64_t id, const struct order_scope *scope, struct order_state *out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT o.id, o.buyer_id, o.status, "
-	    "o.total_fen, coalesce(o.market_day_id, 0) FROM orders o "
-	    "WHERE o.id = ?1 AND " ORDER_SCOPE);
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT o.id, o.buyer_id, o.status, "
+	                "o.total_fen, coalesce(o.market_day_id, 0) FROM orders o "
+	                "WHERE o.id = ?1 AND " ORDER_SCOPE);
 	sqlite3_bind_int64(st, 1, id);
 	bind_scope(st, scope);
 	enum db_status s = db_step_one(db, st);
@@ -259,11 +265,11 @@ store_order_state(struct db *db, int64_t id, const struct order_scope *scope,
 	return s;
 }
 
-#define ORDER_COLS                                                             \
-	"o.id, o.buyer_id, o.status, o.total_fen, o.refund_fen, o.created_at, "  \
-	"o.updated_at, o.fulfillment, o.market_day_id, o.address, o.note, "      \
-	"(SELECT coalesce(nullif(u.display_name, ''), u.username) FROM users u " \
-	"WHERE u.id = o.buyer_id)"
+#define ORDER_COLS                                                                     \
+	"o.id, o.buyer_id, o.status, o.total_fen, o.refund_fen, o.created_at, "        \
+	"o.updated_at, o.fulfillment, o.market_day_id, o.address, o.note, "            \
+	"(SELECT coalesce(nullif(u.display_name, ''), u.username) FROM users u "       \
+	"WHERE u.id = o.buyer_id), o.institution_id"
 
 static json_t *
 order_line_row(sqlite3_stmt *st)
@@ -310,10 +316,11 @@ order_row(struct db *db, sqlite3_stmt *st, bool with_phone, json_t **out)
 	    "note", note ? json_string(note) : json_null());
 
 	/* A different statement from st, so st keeps its place. */
-	sqlite3_stmt *ls = db_stmt(db, "SELECT l.product_id, p.name, l.quantity, "
-	    "l.unit_price_fen, l.amount_fen FROM order_lines l "
-	    "JOIN products p ON p.id = l.product_id WHERE l.order_id = ?1 "
-	    "ORDER BY l.line_no");
+	sqlite3_stmt *ls =
+	    db_stmt(db, "SELECT l.product_id, p.name, l.quantity, "
+	                "l.unit_price_fen, l.amount_fen FROM order_lines l "
+	                "JOIN products p ON p.id = l.product_id WHERE l.order_id = ?1 "
+	                "ORDER BY l.line_no");
 	sqlite3_bind_int64(ls, 1, id);
 	json_t *lines;
 	enum db_status s = db_rows(db, ls, order_line_row, &lines);
@@ -325,8 +332,12 @@ order_row(struct db *db, sqlite3_stmt *st, bool with_phone, json_t **out)
 	json_object_set_new(order, "lines", lines);
 	/* Who picks it up: the stall's operator hands it over by name. */
 	const char *buyer = db_col_text(st, 11);
-	json_object_set_new(order, "buyer_display_name",
-	    buyer ? json_string(buyer) : json_null());
+	json_object_set_new(
+	    order, "buyer_display_name", buyer ? json_string(buyer) : json_null());
+	json_object_set_new(order, "institution_id",
+	    sqlite3_column_type(st, 12) == SQLITE_NULL
+	        ? json_null()
+	        : json_integer(sqlite3_column_int64(st, 12)));
 	*out = order;
 	return DB_OK;
 }
@@ -335,7 +346,8 @@ enum db_status
 store_order_get(struct db *db, int64_t id, bool with_phone, json_t **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st = db_stmt(db, "SELECT " ORDER_COLS " FROM orders o WHERE o.id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " ORDER_COLS " FROM orders o WHERE o.id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
@@ -352,8 +364,8 @@ put(json_t *obj, const char *key, json_t *value)
 }
 
 enum db_status
-store_order_placed(struct db *db, const struct order_in *o, int64_t id,
-    int64_t now, json_t **out)
+store_order_placed(
+    struct db *db, const struct order_in *o, int64_t id, int64_t now, json_t **out)
 {
 	/* Built key by key, in the order of order_row() (json_pack would
 	 * parse its format and re-check the literal keys). */
@@ -362,7 +374,8 @@ store_order_placed(struct db *db, const struct order_in *o, int64_t id,
 	enum db_status s = DB_OK;
 	for (size_t i = 0; i < o->nlines && s == DB_OK; i++) {
 		const struct order_line_in *l = &o->lines[i];
-		sqlite3_stmt *st = db_stmt(db, "SELECT name FROM products WHERE id = ?1");
+		sqlite3_stmt *st =
+		    db_stmt(db, "SELECT name FROM products WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, l->product_id);
 		s = db_step_one(db, st);
 		if (s == DB_OK) {
@@ -408,12 +421,18 @@ store_order_placed(struct db *db, const struct order_in *o, int64_t id,
 	put(order, "fulfillment", ful);
 	put(order, "note", o->note ? json_string(o->note) : json_null());
 	put(order, "lines", lines);
-	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(nullif(display_name, ''), "
-	    "username) FROM users WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT coalesce(nullif(display_name, ''), "
+	                "username), institution_id FROM users WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, o->buyer_id);
 	s = db_step_one(db, st);
-	if (s == DB_OK)
+	if (s == DB_OK) {
 		put(order, "buyer_display_name", json_string(db_col_text(st, 0)));
+		put(order, "institution_id",
+		    sqlite3_column_type(st, 1) == SQLITE_NULL
+		        ? json_null()
+		        : json_integer(sqlite3_column_int64(st, 1)));
+	}
 	sqlite3_reset(st);
 	if (s != DB_OK) {
 		json_decref(order);
@@ -431,12 +450,13 @@ store_order_list(struct db *db, const struct order_scope *scope, const char *sta
 	/* A buyer's orders come by its index; everyone else's in id order. */
 	if (scope->buyer_id != 0)
 		st = db_stmt(db, "SELECT " ORDER_COLS " FROM orders o "
-		    "WHERE o.buyer_id = ?3 AND o.id > ?1 AND (?2 IS NULL OR o.status = ?2) "
-		    "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
+		                 "WHERE o.buyer_id = ?3 AND o.id > ?1 AND (?2 IS NULL "
+		                 "OR o.status = ?2) "
+		                 "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
 	else
 		st = db_stmt(db, "SELECT " ORDER_COLS " FROM orders o "
-		    "WHERE o.id > ?1 AND (?2 IS NULL OR o.status = ?2) "
-		    "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
+		                 "WHERE o.id > ?1 AND (?2 IS NULL OR o.status = ?2) "
+		                 "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
 	sqlite3_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, status);
 	bind_scope(st, scope);
@@ -467,7 +487,7 @@ restock(struct db *db, int64_t id, int64_t user_id, int64_t now)
 	char ref[24];
 	snprintf(ref, sizeof(ref), "%" PRId64, id);
 	sqlite3_stmt *st = db_stmt(db, "SELECT product_id, quantity FROM order_lines "
-	    "WHERE order_id = ?1 ORDER BY line_no");
+	                               "WHERE order_id = ?1 ORDER BY line_no");
 	sqlite3_bind_int64(st, 1, id);
 	int64_t lines[ORDER_LINES_MAX][2];
 	size_t n = 0;
@@ -493,7 +513,8 @@ enum db_status
 store_order_set_status(struct db *db, int64_t id, enum order_status from,
     enum order_status to, int64_t user_id, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE orders SET status = ?3, updated_at = ?4, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "UPDATE orders SET status = ?3, updated_at = ?4, "
 	    "refund_fen = CASE WHEN ?3 = 'cancelled' AND ?2 IN ('paid', 'ready') "
 	    "THEN total_fen ELSE refund_fen END WHERE id = ?1 AND status = ?2");
 	sqlite3_bind_int64(st, 1, id);
@@ -515,8 +536,8 @@ store_order_set_status(struct db *db, int64_t id, enum order_status from,
 enum db_status
 store_payment_order(struct db *db, const char *transaction_id, int64_t *order_id)
 {
-	sqlite3_stmt *st = db_stmt(db,
-	    "SELECT order_id FROM payments WHERE transaction_id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT order_id FROM payments WHERE transaction_id = ?1");
 	db_bind_text(st, 1, transaction_id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
@@ -529,7 +550,8 @@ enum db_status
 store_payment_add(struct db *db, const char *transaction_id, int64_t order_id,
     const char *provider, fen_t amount_fen, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO payments (transaction_id, order_id, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "INSERT INTO payments (transaction_id, order_id, "
 	    "provider, amount_fen, received_at) VALUES (?1, ?2, ?3, ?4, ?5)");
 	db_bind_text(st, 1, transaction_id);
 	sqlite3_bind_int64(st, 2, order_id);
@@ -544,8 +566,9 @@ store_idempotency_get(struct db *db, int64_t buyer_id, const char *key,
     char fingerprint[65], char **response)
 {
 	*response = NULL;
-	sqlite3_stmt *st = db_stmt(db, "SELECT fingerprint, response "
-	    "FROM idempotency_keys WHERE buyer_id = ?1 AND key = ?2");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT fingerprint, response "
+	                "FROM idempotency_keys WHERE buyer_id = ?1 AND key = ?2");
 	sqlite3_bind_int64(st, 1, buyer_id);
 	db_bind_text(st, 2, key);
 	enum db_status s = db_step_one(db, st);
@@ -567,11 +590,12 @@ store_idempotency_put(struct db *db, int64_t buyer_id, const char *key,
 	 * ephemeral table, and it opens a statement journal) runs only when
 	 * there is something to forget. */
 	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM idempotency_keys "
-	    "WHERE created_at < ?1 LIMIT 1");
+	                               "WHERE created_at < ?1 LIMIT 1");
 	sqlite3_bind_int64(st, 1, now - IDEMPOTENCY_KEEP);
 	enum db_status s = db_exists(db, st);
 	if (s == DB_OK) {
-		st = db_stmt(db, "DELETE FROM idempotency_keys "
+		st = db_stmt(db,
+		    "DELETE FROM idempotency_keys "
 		    "WHERE (buyer_id, key) IN (SELECT buyer_id, key FROM "
 		    "idempotency_keys WHERE created_at < ?1 ORDER BY created_at "
 		    "LIMIT 100)");
@@ -582,7 +606,8 @@ store_idempotency_put(struct db *db, int64_t buyer_id, const char *key,
 	}
 	if (s != DB_OK)
 		return s;
-	st = db_stmt(db, "INSERT INTO idempotency_keys (buyer_id, key, fingerprint, "
+	st = db_stmt(db,
+	    "INSERT INTO idempotency_keys (buyer_id, key, fingerprint, "
 	    "order_id, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	sqlite3_bind_int64(st, 1, buyer_id);
 	db_bind_text(st, 2, key);

@@ -53,14 +53,14 @@ month_number(const char *s)
  * every figure or in none. *began says whether this call began it (a
  * caller already in a transaction keeps its own).
  */
-static enum db_status
+enum db_status
 snapshot_begin(struct db *db, bool *began)
 {
 	*began = sqlite3_get_autocommit(db_handle(db)) != 0;
 	return *began ? db_exec_stmt(db, db_stmt(db, "BEGIN")) : DB_OK;
 }
 
-static void
+void
 snapshot_end(struct db *db, bool began)
 {
 	if (!began)

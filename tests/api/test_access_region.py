@@ -71,6 +71,14 @@ ROUTES = {
     "POST /api/v1/orders/{id}/fulfil": ["order_actions"],
     "POST /api/v1/payments/callback": NOT_REGION + " (the payment provider, by signature)",
     "POST /api/v1/demo/payments/{id}": NOT_REGION + " (demo mode only: a buyer's own order)",
+    "GET /api/v1/institutions": NOT_REGION + " (institutions buy from every region)",
+    "GET /api/v1/institutions/{id}": NOT_REGION + " (institutions buy from every region)",
+    "POST /api/v1/institutions": NOT_REGION + " (institutions buy from every region)",
+    "PATCH /api/v1/institutions/{id}": NOT_REGION + " (institutions buy from every region)",
+    "PUT /api/v1/institutions/{id}/plans/{year}": NOT_REGION + " (an institution's budget)",
+    "GET /api/v1/institutions/{id}/plans": NOT_REGION + " (an institution's budget)",
+    "GET /api/v1/reports/procurement": NOT_REGION + " (institutions' purchases from "
+                                       "every region, at order totals)",
 }
 
 
