@@ -18,6 +18,7 @@ const struct route *const route_tables[] = {
 	orders_routes,
 	payments_routes,
 	institutions_routes,
+	payouts_routes,
 	NULL,
 };
 

@@ -206,5 +206,10 @@ const struct msg_entry messages_zh[] = {
     {"only a buyer may be a member of an institution", "只有买家才能成为机构成员"},
     {"year must be an integer from 2000 to 2100", "year 须为 2000 到 2100 之间的整数"},
     {"as_of must be a date YYYY-MM-DD", "as_of 须为 YYYY-MM-DD 格式的日期"},
+
+    /* Payouts and statements (api/payouts.c). */
+    {"must not be 0", "不能为 0"},
+    {"a correction (a negative amount_fen) needs a note",
+        "更正（amount_fen 为负数）须填写 note"},
     {NULL, NULL},
 };

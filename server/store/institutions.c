@@ -14,8 +14,6 @@
 const char *const institution_kinds[] = {
     "agency", "enterprise", "school", "hospital", "community", NULL};
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define FAIL(f, why)                                                                   \
 	do {                                                                           \
 		*field = (f);                                                          \
@@ -38,16 +36,13 @@ institution_check(
 {
 	if (in->name == NULL || utf8_length(in->name) < 1 ||
 	    utf8_length(in->name) > INSTITUTION_NAME_MAX)
-		FAIL("name",
-		    "must be 1 to " STR(INSTITUTION_NAME_MAX) " characters long");
+		FAIL("name", "must be 1 to 200 characters long");
 	if (in->kind == NULL || !one_of(in->kind, institution_kinds))
 		FAIL("kind", "must be one of agency, enterprise, school, hospital, "
 		             "community");
 	if (in->subdistrict == NULL || utf8_length(in->subdistrict) < 1 ||
 	    utf8_length(in->subdistrict) > INSTITUTION_SUBDISTRICT_MAX)
-		FAIL(
-		    "subdistrict", "must be 1 to " STR(
-		                       INSTITUTION_SUBDISTRICT_MAX) " characters long");
+		FAIL("subdistrict", "must be 1 to 100 characters long");
 	if (in->venue_id < 0)
 		FAIL("venue_id", "must name a venue of kind institution");
 	return true;

@@ -16,6 +16,7 @@
 
 #include "db/db.h"
 
+/* The rule texts of institution_check() say these numbers. */
 #define INSTITUTION_NAME_MAX 200
 #define INSTITUTION_SUBDISTRICT_MAX 100
 #define PLAN_YEAR_MIN 2000

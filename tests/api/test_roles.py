@@ -79,6 +79,10 @@ EXPECTED = {
     "PUT /api/v1/institutions/{id}/plans/{year}": STAFF,
     "GET /api/v1/institutions/{id}/plans": STAFF | {"buyer"},
     "GET /api/v1/reports/procurement": STAFF,
+    "POST /api/v1/producers/{id}/payouts": STAFF,
+    "GET /api/v1/producers/{id}/payouts": STAFF,
+    "GET /api/v1/producers/{id}/statement": STAFF,
+    "GET /api/v1/reports/payouts": STAFF,
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.
