@@ -19,6 +19,7 @@ const struct route *const route_tables[] = {
 	payments_routes,
 	institutions_routes,
 	payouts_routes,
+	picklist_routes,
 	NULL,
 };
 

@@ -83,6 +83,8 @@ ROUTES = {
     "GET /api/v1/producers/{id}/payouts": ["payout_list"],
     "GET /api/v1/producers/{id}/statement": ["statement"],
     "GET /api/v1/reports/payouts": ["payouts_report"],
+    "GET /api/v1/market-days/{id}/picklist": NOT_REGION + " (what a market day's stalls "
+                                             "hand over, whatever the region)",
 }
 
 

@@ -83,6 +83,7 @@ EXPECTED = {
     "GET /api/v1/producers/{id}/payouts": STAFF,
     "GET /api/v1/producers/{id}/statement": STAFF,
     "GET /api/v1/reports/payouts": STAFF,
+    "GET /api/v1/market-days/{id}/picklist": SELLERS,
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.
