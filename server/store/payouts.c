@@ -524,3 +524,109 @@ report_payouts_csv(json_t *report, size_t *len)
 	}
 	return csv_out_close(&c, len);
 }
+
+/* ---- Verification ---------------------------------------------------- */
+
+/* Raw earnings of every producer: the stall-sale lines not voided and the
+ * order lines of paid, ready and fulfilled orders, by the catalog now. */
+static enum db_status
+raw_earned(struct db *db, struct owed_set *o, fen_t *raw)
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT x.producer_id, sum(l.amount_fen) FROM sales s "
+	    "JOIN sale_lines l ON l.sale_seq = s.seq "
+	    "JOIN products x ON x.id = l.product_id WHERE s.voided = 0 "
+	    "GROUP BY x.producer_id "
+	    "UNION ALL "
+	    "SELECT x.producer_id, sum(l.amount_fen) FROM orders r "
+	    "JOIN order_lines l ON l.order_id = r.id "
+	    "JOIN products x ON x.id = l.product_id "
+	    "WHERE r.status = 'paid' OR r.status = 'ready' OR r.status = 'fulfilled' "
+	    "GROUP BY x.producer_id");
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct owed *p = owed_find(o, sqlite3_column_int64(st, 0));
+		if (p != NULL && !fen_add(raw[p - o->p], sqlite3_column_int64(st, 1),
+		                     &raw[p - o->p]))
+			o->overflow = true;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+int
+payouts_verify(struct db *db,
+    void (*report)(const char *what, const char *key, fen_t got, fen_t want, void *arg),
+    void *arg)
+{
+	struct owed_set o = {0};
+	fen_t *raw = NULL, f[4];
+	int bad = 0;
+	bool began;
+	if (snapshot_begin(db, &began) != DB_OK)
+		return -1;
+	enum db_status s = owed_load(db, &o, "0001-01-01", "9999-12-30");
+	if (s == DB_OK) {
+		raw = xcalloc(o.n ? o.n : 1, sizeof(*raw));
+		s = raw_earned(db, &o, raw);
+	}
+	for (size_t i = 0; i < o.n && s == DB_OK; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%lld", (long long)o.p[i].id);
+		if (!owed_figures(&o.p[i], f)) {
+			o.overflow = true;
+			break;
+		}
+		if (f[1] != raw[i]) {
+			report("earned_fen of producer", key, f[1], raw[i], arg);
+			bad++;
+		}
+		fen_t want, neg;
+		if (!fen_mul(o.p[i].paid[1], -1, &neg) ||
+		    !fen_add(raw[i], neg, &want)) {
+			o.overflow = true;
+			break;
+		}
+		fen_t sum, neg_paid;
+		if (!fen_add(f[0], f[1], &sum) || !fen_mul(f[2], -1, &neg_paid) ||
+		    !fen_add(sum, neg_paid, &sum)) {
+			o.overflow = true;
+			break;
+		}
+		if (sum != f[3] || f[3] != want) {
+			report("closing_balance_fen of producer", key, f[3], want, arg);
+			bad++;
+		}
+	}
+	/* Per region: what the impact report adds up against its producers. */
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT p.region_code, " EARNED_SUMS "FROM producers p "
+	                "CROSS JOIN products x CROSS JOIN report_product_month t "
+	                "WHERE x.producer_id = p.id AND t.product_id = x.id GROUP BY "
+	                "p.region_code");
+	int rc = SQLITE_DONE;
+	while (s == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *region = db_col_text(st, 0);
+		fen_t impact = 0, earned = 0;
+		for (int c = 1; c <= 5; c++)
+			if (!fen_add(impact, sqlite3_column_int64(st, c), &impact))
+				o.overflow = true;
+		for (size_t i = 0; i < o.n; i++)
+			if (strcmp(o.p[i].region, region) == 0 &&
+			    !fen_add(earned, raw[i], &earned))
+				o.overflow = true;
+		if (impact != earned) {
+			report("sales_fen of region", region, impact, earned, arg);
+			bad++;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		s = DB_ERROR;
+	snapshot_end(db, began);
+	free(raw);
+	owed_free(&o);
+	if (s != DB_OK || o.overflow)
+		return -1;
+	return bad;
+}

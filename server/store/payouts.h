@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "db/db.h"
+#include "util.h"
 
 #define PAYOUT_REFERENCE_MAX 64
 #define PAYOUT_NOTE_MAX 500
@@ -77,5 +78,19 @@ enum db_status report_payouts(
     struct db *db, const char *from, const char *to, const char *region, json_t **out);
 /* One row per producer with the fields above. Caller frees. */
 char *report_payouts_csv(json_t *report, size_t *len);
+
+/*
+ * marketctl check's part: for every producer, what its statement over all
+ * time says it earned against the raw sale and order lines that count,
+ * and its closing balance (opening + earned - paid out) against those
+ * lines less the sum of its payouts; for every region, what the impact
+ * report adds up (the month rollups of its producers' products) against
+ * the sum of its producers' earnings from the raw lines. report(what,
+ * key, statement, raw, arg) is called for each difference. Returns how
+ * many, or -1 when the rows cannot be read.
+ */
+int payouts_verify(struct db *db,
+    void (*report)(const char *what, const char *key, fen_t got, fen_t want, void *arg),
+    void *arg);
 
 #endif

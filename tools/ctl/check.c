@@ -1,13 +1,17 @@
 /* marketctl check: SQLite's integrity check, foreign keys, every
  * product's stock against the sum of its stock movements, every
- * product's price against the newest entry of its price history, and the
+ * product's price against the newest entry of its price history, the
  * report rollups against the raw sales and orders (--repair-rollups
- * rebuilds them first). */
+ * rebuilds them first), and the two money identities: each producer's
+ * statement (opening + earned - paid out = closing, earned equal to its
+ * raw lines) and each region's impact sales equal to the sum of its
+ * producers' earnings. */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "ctl/ctl.h"
 #include "db/db.h"
+#include "store/payouts.h"
 #include "store/prices.h"
 #include "store/rollup.h"
 #include "store/stock.h"
@@ -15,7 +19,8 @@
 static void
 report(int64_t product, int64_t stock, int64_t ledger, void *arg)
 {
-	printf("product %" PRId64 ": stock %" PRId64 " but its movements add up to %" PRId64 "\n",
+	printf("product %" PRId64 ": stock %" PRId64
+	       " but its movements add up to %" PRId64 "\n",
 	    product, stock, ledger);
 }
 
@@ -23,19 +28,30 @@ static void
 price_report(int64_t product, fen_t price, bool has_entry, fen_t newest, void *arg)
 {
 	if (has_entry)
-		printf("product %" PRId64 ": price_fen %" PRId64 " but its price history "
-		    "ends at %" PRId64 "\n", product, price, newest);
+		printf("product %" PRId64 ": price_fen %" PRId64
+		       " but its price history "
+		       "ends at %" PRId64 "\n",
+		    product, price, newest);
 	else
 		printf("product %" PRId64 ": price_fen %" PRId64 " but it has no price "
-		    "history\n", product, price);
+		       "history\n",
+		    product, price);
 }
 
 static void
-rollup_report(const char *table, const char *key, const char *rollup,
-    const char *raw, void *arg)
+rollup_report(
+    const char *table, const char *key, const char *rollup, const char *raw, void *arg)
 {
-	printf("%s %s: the rollup holds %s, the raw rows give %s\n", table, key,
-	    rollup, raw);
+	printf("%s %s: the rollup holds %s, the raw rows give %s\n", table, key, rollup,
+	    raw);
+}
+
+static void
+money_report(const char *what, const char *key, fen_t got, fen_t want, void *arg)
+{
+	printf("%s %s: the statements give %" PRId64
+	       ", the sales, orders and payouts %" PRId64 "\n",
+	    what, key, got, want);
 }
 
 static int
@@ -44,13 +60,15 @@ run_check(struct db *db, const char *sql, const char *what)
 	sqlite3_stmt *st;
 	int bad = 0;
 	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "marketctl: %s: %s\n", what, sqlite3_errmsg(db_handle(db)));
+		fprintf(
+		    stderr, "marketctl: %s: %s\n", what, sqlite3_errmsg(db_handle(db)));
 		return -1;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *row = (const char *)sqlite3_column_text(st, 0);
-		if (row != NULL && sqlite3_column_count(st) == 1 && sqlite3_column_type(st, 0) == SQLITE_TEXT &&
-		    row[0] == 'o' && row[1] == 'k' && row[2] == '\0')
+		if (row != NULL && sqlite3_column_count(st) == 1 &&
+		    sqlite3_column_type(st, 0) == SQLITE_TEXT && row[0] == 'o' &&
+		    row[1] == 'k' && row[2] == '\0')
 			continue;
 		printf("%s: %s\n", what, row ? row : "(row)");
 		bad++;
@@ -94,12 +112,20 @@ ctl_check(struct db *db)
 	}
 	problems += n;
 
+	n = payouts_verify(db, money_report, NULL);
+	if (n < 0) {
+		fprintf(stderr, "marketctl: cannot read the statements\n");
+		return 1;
+	}
+	problems += n;
+
 	if (problems > 0) {
-		printf("check failed: %d problem%s\n", problems, problems == 1 ? "" : "s");
+		printf(
+		    "check failed: %d problem%s\n", problems, problems == 1 ? "" : "s");
 		return 1;
 	}
 	printf("ok: integrity, foreign keys, stock ledger, price history and report "
-	    "rollups agree\n");
+	       "rollups agree; statements and payouts add up\n");
 	return 0;
 }
 
