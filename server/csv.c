@@ -1,5 +1,7 @@
 #include "csv.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,20 +182,69 @@ utf8_valid(const char *str, size_t len)
 	return true;
 }
 
-void
-csv_write_field(FILE *f, const char *s, bool first)
+/* ---- The writer ---------------------------------------------------- */
+
+static void
+csv_oom(void)
 {
-	if (!first)
-		fputc(',', f);
+	fprintf(stderr, "out of memory\n");
+	abort();
+}
+
+void
+csv_out_open(struct csv_out *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->row_started = false;
+	c->f = open_memstream(&c->buf, &c->len);
+	if (c->f == NULL)
+		csv_oom();
+	fputs("\xEF\xBB\xBF", c->f);
+}
+
+void
+csv_out_field(struct csv_out *c, const char *s)
+{
+	if (c->row_started)
+		fputc(',', c->f);
+	c->row_started = true;
+	if (s == NULL)
+		return;
 	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
+		fputs(s, c->f);
 		return;
 	}
-	fputc('"', f);
+	fputc('"', c->f);
 	for (; *s; s++) {
 		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
+			fputc('"', c->f);
+		fputc(*s, c->f);
 	}
-	fputc('"', f);
+	fputc('"', c->f);
+}
+
+void
+csv_out_int(struct csv_out *c, int64_t v)
+{
+	char num[24];
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	csv_out_field(c, num);
+}
+
+void
+csv_out_row(struct csv_out *c)
+{
+	fputs("\r\n", c->f);
+	c->row_started = false;
+}
+
+char *
+csv_out_close(struct csv_out *c, size_t *len)
+{
+	if (fclose(c->f) != 0)
+		csv_oom();
+	c->f = NULL;
+	*len = c->len;
+	return c->buf;
 }

@@ -1,5 +1,5 @@
 /*
- * An RFC 4180 CSV reader over a buffer in memory: fields separated by
+ * CSV, RFC 4180. The reader works over a buffer in memory: fields separated by
  * commas, records ended by CRLF or LF, fields in double quotes may hold
  * commas, line breaks and doubled quotes. A UTF-8 byte-order mark at the
  * start is skipped. Empty lines are skipped. Text must be UTF-8.
@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct csv {
@@ -40,11 +41,28 @@ enum csv_status csv_next(struct csv *c, struct csv_record *rec, const char **err
 void csv_record_free(struct csv_record *rec);
 
 /*
- * The writing side: field s to f, after a comma unless it is the record's
- * first, in double quotes (quotes doubled) when it holds a comma, a quote
- * or a line break. Records end with "\r\n", written by the caller.
+ * The writer, for every CSV the API and marketctl send (reports,
+ * statements, pick lists): UTF-8 with a byte-order mark first (so
+ * spreadsheet programs show Chinese), fields quoted when they hold a
+ * comma, a quote or a line break (quotes doubled), lines ended by CRLF.
+ *
+ *   struct csv_out c; csv_out_open(&c);
+ *   csv_out_field(&c, "name"); csv_out_int(&c, 12); csv_out_row(&c);
+ *   char *text = csv_out_close(&c, &len);   (the caller frees it)
  */
-void csv_write_field(FILE *f, const char *s, bool first);
+struct csv_out {
+	FILE *f;
+	char *buf;
+	size_t len;
+	bool row_started;
+};
+void csv_out_open(struct csv_out *c);
+void csv_out_field(struct csv_out *c, const char *s);
+void csv_out_int(struct csv_out *c, int64_t v);
+/* Ends the current record. */
+void csv_out_row(struct csv_out *c);
+/* The text written (*len bytes, NUL-terminated); the caller frees it. */
+char *csv_out_close(struct csv_out *c, size_t *len);
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);

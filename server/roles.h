@@ -29,7 +29,8 @@ struct user {
 	int64_t id;     /* 0 when anonymous */
 	enum role role; /* ROLE_ANON when anonymous */
 	char username[40];
-	char region_code[72]; /* "" unless a region-scoped coordinator */
+	char region_code[72];   /* "" unless a region-scoped coordinator */
+	int64_t institution_id; /* 0 unless a buyer that is a member of one */
 };
 
 #endif

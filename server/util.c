@@ -8,6 +8,8 @@
 
 #include <openssl/crypto.h>
 
+#include "date.h"
+
 static void
 oom(size_t n)
 {
@@ -145,18 +147,6 @@ digits(const char *s, int n, int *out)
 	return true;
 }
 
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	/* Howard Hinnant's algorithm: days since 1970-01-01. */
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 bool
 parse_rfc3339(const char *s, int64_t *out)
 {
@@ -167,12 +157,8 @@ parse_rfc3339(const char *s, int64_t *out)
 	    s[13] != ':' || !digits(s + 14, 2, &m) || s[16] != ':' ||
 	    !digits(s + 17, 2, &sec))
 		return false;
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 ||
-	    sec > 60)
-		return false;
-	bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-	if (M == 2 && D == 29 && !leap)
+	if (M < 1 || M > 12 || D < 1 || D > date_month_days(Y, M) || h > 23 ||
+	    m > 59 || sec > 60)
 		return false;
 	const char *p = s + 19;
 	if (*p == '.') {
@@ -199,7 +185,7 @@ parse_rfc3339(const char *s, int64_t *out)
 		return false;
 	if (sec == 60)
 		sec = 59;
-	*out = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - offset;
+	*out = date_days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - offset;
 	return true;
 }
 

@@ -9,7 +9,9 @@
  *   marketctl --db FILE import-products FILE.csv
  *   marketctl --db FILE backup DEST
  *   marketctl --db FILE check [--repair-rollups]
- *   marketctl --db FILE report --from D --to D [--region CODE] [--csv]
+ *   marketctl --db FILE report [impact] --from D --to D [--region CODE] [--csv]
+ *   marketctl --db FILE report procurement [--year Y] [--kind K] [--as-of D] [--csv]
+ *   marketctl --db FILE report payouts --from D --to D [--region CODE] [--csv]
  *                              [--group-by month]
  *   marketctl --db FILE gen --products N --buyers N --sale-lines N --orders N
  *                           [--days 365] [--seed S] [--tokens FILE]
@@ -47,8 +49,12 @@ usage(void)
 	    "       marketctl --db FILE import-products FILE.csv\n"
 	    "       marketctl --db FILE backup DEST\n"
 	    "       marketctl --db FILE check [--repair-rollups]\n"
-	    "       marketctl --db FILE report --from YYYY-MM-DD --to YYYY-MM-DD "
-	    "[--region CODE] [--csv] [--group-by month]\n"
+	    "       marketctl --db FILE report [impact] --from YYYY-MM-DD --to "
+	    "YYYY-MM-DD [--region CODE] [--csv] [--group-by month]\n"
+	    "       marketctl --db FILE report procurement [--year YYYY] [--kind KIND] "
+	    "[--as-of YYYY-MM-DD] [--csv]\n"
+	    "       marketctl --db FILE report payouts --from YYYY-MM-DD --to "
+	    "YYYY-MM-DD [--region CODE] [--csv]\n"
 	    "       marketctl --db FILE gen --products N --buyers N --sale-lines N "
 	    "--orders N\n"
 	    "                               [--days 365] [--seed S] [--tokens FILE]\n"

@@ -33,6 +33,9 @@ static const struct {
     {"orders", "order"},
     {"payments", "payment"},
     {"lots", "lot"},
+    {"institutions", "institution"},
+    {"plans", "plan"},
+    {"payouts", "payout"},
 };
 
 #define API_PREFIX "/api/v1/"

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "store/catalog.h"
 #include "store/lots.h"
 
@@ -31,7 +32,7 @@ f_date(struct fields f, const char *key, int flags, const char **out)
 	*out = NULL;
 	if (!f_string(f, key, flags, 0, 10, out, NULL))
 		return false;
-	if (*out != NULL && !valid_date(*out))
+	if (*out != NULL && !date_valid(*out))
 		return f_fail(f, key, "must be a date YYYY-MM-DD");
 	return true;
 }

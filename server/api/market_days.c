@@ -11,6 +11,8 @@
 
 #include <event2/buffer.h>
 
+#include "date.h"
+
 #include "ical.h"
 #include "store/market_days.h"
 
@@ -55,7 +57,7 @@ md_read(struct fields f, struct md_in *in)
 	memset(in, 0, sizeof(*in));
 	return f_int(f, "venue_id", F_REQUIRED, 1, INT64_MAX, &in->venue_id, NULL) &&
 	    f_string(f, "date", F_REQUIRED, 1, 16, &in->date, NULL) &&
-	    (valid_date(in->date) || f_fail(f, "date", "must be a date YYYY-MM-DD")) &&
+	    (date_valid_since(in->date, 1970) || f_fail(f, "date", "must be a date YYYY-MM-DD")) &&
 	    f_clock(f, "opens_at", F_REQUIRED, &in->opens_at, NULL) &&
 	    f_clock(f, "closes_at", F_REQUIRED, &in->closes_at, NULL) &&
 	    (strcmp(in->opens_at, in->closes_at) < 0 ||
@@ -115,9 +117,9 @@ read_filter(struct request *r, struct md_filter *f)
 	f->from = req_query(r, "from");
 	f->to = req_query(r, "to");
 	f->channel = req_query(r, "channel");
-	if (f->from != NULL && !valid_date(f->from))
+	if (f->from != NULL && !date_valid_since(f->from, 1970))
 		reply_error(r, E_VALIDATION, "from", "from must be a date YYYY-MM-DD");
-	else if (f->to != NULL && !valid_date(f->to))
+	else if (f->to != NULL && !date_valid_since(f->to, 1970))
 		reply_error(r, E_VALIDATION, "to", "to must be a date YYYY-MM-DD");
 	else if (f->from != NULL && f->to != NULL && strcmp(f->from, f->to) > 0)
 		reply_error(r, E_VALIDATION, "to", "to must not be before from");

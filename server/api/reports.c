@@ -19,24 +19,6 @@
 
 #include "store/reports.h"
 
-/* Does the caller ask for CSV? ?format= decides, else the Accept header.
- * false with the error set when format is neither json nor csv. */
-static bool
-wants_csv(struct request *r, bool *csv)
-{
-	const char *format = req_query(r, "format");
-	const char *accept = req_header(r, "Accept");
-	if (format == NULL) {
-		*csv = accept != NULL && strstr(accept, "text/csv") != NULL;
-		return true;
-	}
-	*csv = strcmp(format, "csv") == 0;
-	if (*csv || strcmp(format, "json") == 0)
-		return true;
-	reply_error(r, E_VALIDATION, "format", "format must be json or csv");
-	return false;
-}
-
 static void
 impact(struct request *r)
 {
@@ -53,7 +35,8 @@ impact(struct request *r)
 
 	if (q.from == NULL || q.to == NULL) {
 		field = q.from == NULL ? "from" : "to";
-		reply_error(r, E_VALIDATION, field, "%s is required (YYYY-MM-DD)", field);
+		reply_error(
+		    r, E_VALIDATION, field, "%s is required (YYYY-MM-DD)", field);
 		goto out;
 	}
 	if ((field = report_range_check(q.from, q.to, &why)) != NULL) {
@@ -65,7 +48,7 @@ impact(struct request *r)
 		goto out;
 	}
 	q.by_month = group_by != NULL;
-	if (!wants_csv(r, &as_csv))
+	if (!req_wants_csv(r, &as_csv))
 		goto out;
 	/* The router has refused another region to a scoped coordinator. */
 	if (q.region == NULL && r->user.region_code[0] != '\0')
@@ -135,7 +118,14 @@ out:
 }
 
 const struct route reports_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/reports/impact", .handler = impact, .roles = ROLES_STAFF, .scope = SCOPE_QUERY_REGION},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/reports/market-days/{id}", .handler = closeout, .roles = ROLE_OPERATOR | ROLES_STAFF},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/reports/impact",
+        .handler = impact,
+        .roles = ROLES_STAFF,
+        .scope = SCOPE_QUERY_REGION},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/reports/market-days/{id}",
+        .handler = closeout,
+        .roles = ROLE_OPERATOR | ROLES_STAFF},
+    {0},
 };

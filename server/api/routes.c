@@ -18,6 +18,9 @@ const struct route *const route_tables[] = {
 	orders_routes,
 	payments_routes,
 	lots_routes,
+	institutions_routes,
+	payouts_routes,
+	picklist_routes,
 	NULL,
 };
 

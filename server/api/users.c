@@ -8,6 +8,7 @@
 #include "api/users.h"
 #include "crypto.h"
 #include "store/catalog.h"
+#include "store/institutions.h"
 #include "store/users.h"
 
 static const char *const roles[] = {"buyer", "operator", "coordinator", "admin", NULL};
@@ -113,9 +114,12 @@ out:
 }
 
 /*
- * Changes display_name, role, region_code and active. A region_code is
- * kept only for a coordinator: moving a user to another role clears it,
- * and naming one for a non-coordinator is a validation error. Setting
+ * Changes display_name, role, region_code, active and institution_id. A
+ * region_code is kept only for a coordinator: moving a user to another
+ * role clears it, and naming one for a non-coordinator is a validation
+ * error. An institution_id is only a buyer's: setting one on another
+ * role, or moving a member to another role without clearing it, is a
+ * validation error. Setting
  * active to false also revokes the user's tokens, so that they do not
  * come back to life if the user is made active again.
  */
@@ -124,7 +128,8 @@ update_user(struct request *r)
 {
 	struct fields f = fields_of(r);
 	const char *display_name = NULL, *role = NULL, *region_code = NULL;
-	bool has_name, has_role, has_region, has_active, active = true;
+	bool has_name, has_role, has_region, has_active, has_inst, active = true;
+	int64_t institution_id = 0;
 	json_t *cur = NULL, *user = NULL;
 	int64_t id = req_param_id(r, 0);
 	if (id < 0) {
@@ -136,6 +141,13 @@ update_user(struct request *r)
 	    !f_enum(f, "role", F_OPTIONAL, roles, &role, &has_role) ||
 	    !f_string(f, "region_code", F_NULLABLE, 1, 64, &region_code, &has_region) ||
 	    !f_bool(f, "active", F_OPTIONAL, &active, &has_active))
+		goto out;
+	json_t *inst = json_object_get(r->body, "institution_id");
+	has_inst = inst != NULL;
+	if (json_is_null(inst))
+		institution_id = 0;
+	else if (!f_int(f, "institution_id", F_OPTIONAL, 1, INT64_MAX, &institution_id,
+	             NULL))
 		goto out;
 	if (!db_ok(r, db_begin_write(r->db)))
 		goto out;
@@ -154,10 +166,27 @@ update_user(struct request *r)
 		region_code = json_string_value(json_object_get(cur, "region_code"));
 	if (!has_active)
 		active = json_is_true(json_object_get(cur, "active"));
+	if (!has_inst)
+		institution_id =
+		    json_integer_value(json_object_get(cur, "institution_id"));
+	if (institution_id != 0 && strcmp(role, "buyer") != 0) {
+		f_fail(f, "institution_id",
+		    "only a buyer may be a member of an institution");
+		goto out;
+	}
+	if (has_inst && institution_id != 0) {
+		s = store_institution_exists(r->db, institution_id);
+		if (s == DB_NOT_FOUND) {
+			f_fail(f, "institution_id", "names no institution");
+			goto out;
+		}
+		if (!db_ok(r, s))
+			goto out;
+	}
 	int64_t admins = 0;
 	if ((has_region && !region_valid(f, role, region_code)) ||
-	    !db_ok(r, store_user_update(
-	                  r->db, id, display_name, role, region_code, active)) ||
+	    !db_ok(r, store_user_update(r->db, id, display_name, role, region_code,
+	                  active, institution_id)) ||
 	    (!active && !db_ok(r, store_token_revoke_user(r->db, id))) ||
 	    !db_ok(r, store_active_admins(r->db, &admins)))
 		goto out;

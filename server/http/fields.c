@@ -196,21 +196,6 @@ two_digits(const char *s, int *out)
 }
 
 bool
-valid_date(const char *s)
-{
-	int c, y, m, d;
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !two_digits(s, &c) ||
-	    !two_digits(s + 2, &y) || !two_digits(s + 5, &m) || !two_digits(s + 8, &d))
-		return false;
-	int year = c * 100 + y;
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (year < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return false;
-	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-	return !(m == 2 && d == 29 && !leap);
-}
-
-bool
 valid_clock(const char *s)
 {
 	int h, m;

@@ -49,8 +49,6 @@ bool f_array(struct fields f, const char *key, int flags, size_t min,
 /* Sets validation_failed naming "<prefix><key>" with detail; returns false. */
 bool f_fail(struct fields f, const char *key, const char *detail);
 
-/* True when s is a date YYYY-MM-DD that exists. */
-bool valid_date(const char *s);
 /* True when s is a clock time HH:MM (00:00..23:59). */
 bool valid_clock(const char *s);
 

@@ -205,5 +205,23 @@ const struct msg_entry messages_zh[] = {
     /* Hardening (issue 16): query strings are text. */
     {"a query parameter is not UTF-8 text (or holds a NUL)",
         "查询参数不是有效的 UTF-8 文本（或含有 NUL 字符）"},
+
+    /* Institutions, plans and the procurement report (api/institutions.c,
+     * store/institutions.c, api/users.c). */
+    {"no institution %s", "没有机构 %s"},
+    {"names no institution", "没有这个机构"},
+    {"must be one of agency, enterprise, school, hospital, community",
+        "须为以下之一：agency、enterprise、school、hospital、community"},
+    {"kind must be one of agency, enterprise, school, hospital, community",
+        "kind 须为以下之一：agency、enterprise、school、hospital、community"},
+    {"must name a venue of kind institution", "须为类型是 institution 的场地"},
+    {"only a buyer may be a member of an institution", "只有买家才能成为机构成员"},
+    {"year must be an integer from 2000 to 2100", "year 须为 2000 到 2100 之间的整数"},
+    {"as_of must be a date YYYY-MM-DD", "as_of 须为 YYYY-MM-DD 格式的日期"},
+
+    /* Payouts and statements (api/payouts.c). */
+    {"must not be 0", "不能为 0"},
+    {"a correction (a negative amount_fen) needs a note",
+        "更正（amount_fen 为负数）须填写 note"},
     {NULL, NULL},
 };

@@ -50,8 +50,7 @@ reply_empty(struct request *r, int status)
 }
 
 void
-reply_raw(struct request *r, int status, const char *content_type,
-    struct evbuffer *buf)
+reply_raw(struct request *r, int status, const char *content_type, struct evbuffer *buf)
 {
 	if (!claim_reply(r, status))
 		return;
@@ -61,8 +60,8 @@ reply_raw(struct request *r, int status, const char *content_type,
 }
 
 void
-reply_error(struct request *r, enum api_error e, const char *field,
-    const char *fmt, ...)
+reply_error(
+    struct request *r, enum api_error e, const char *field, const char *fmt, ...)
 {
 	char detail[512];
 	if (fmt != NULL) {
@@ -170,8 +169,9 @@ req_query_int(struct request *r, const char *key, int64_t min, int64_t max,
 		return true;
 	int64_t n;
 	if (!parse_int64(v, &n) || n < min || n > max) {
-		reply_error(r, E_VALIDATION, key, "%s must be an integer from %lld to %lld",
-		    key, (long long)min, (long long)max);
+		reply_error(r, E_VALIDATION, key,
+		    "%s must be an integer from %lld to %lld", key, (long long)min,
+		    (long long)max);
 		return false;
 	}
 	*out = n;
@@ -222,7 +222,7 @@ cursor_decode(const char *s)
 		else if (c == '_')
 			c = '/';
 		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9'))) {
+		             (c >= '0' && c <= '9'))) {
 			free(b64);
 			return NULL;
 		}
@@ -239,7 +239,8 @@ cursor_decode(const char *s)
 		/* EVP_DecodeBlock counts the padding as zero bytes. */
 		while (len > 0 && raw[len - 1] == '\0')
 			len--;
-		key = json_loadb((const char *)raw, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+		key = json_loadb(
+		    (const char *)raw, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
 	}
 	free(raw);
 	if (key != NULL && !json_is_array(key)) {
@@ -264,7 +265,8 @@ page_parse(struct request *r, struct page *p, size_t key_len)
 	if (p->after == NULL || json_array_size(p->after) != key_len) {
 		json_decref(p->after);
 		p->after = NULL;
-		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		reply_error(
+		    r, E_VALIDATION, "cursor", "cursor is not one this server gave");
 		return false;
 	}
 	return true;
@@ -304,4 +306,20 @@ page_reply(struct request *r, const struct page *p, json_t *items,
     json_t *(*key)(json_t *item))
 {
 	reply_json(r, 200, page_body(p, items, key));
+}
+
+bool
+req_wants_csv(struct request *r, bool *csv)
+{
+	const char *format = req_query(r, "format");
+	const char *accept = req_header(r, "Accept");
+	if (format == NULL) {
+		*csv = accept != NULL && strstr(accept, "text/csv") != NULL;
+		return true;
+	}
+	*csv = strcmp(format, "csv") == 0;
+	if (*csv || strcmp(format, "json") == 0)
+		return true;
+	reply_error(r, E_VALIDATION, "format", "format must be json or csv");
+	return false;
 }

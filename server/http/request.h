@@ -25,25 +25,25 @@ struct route;
 struct request {
 	struct evhttp_request *ev;
 	struct worker *w;
-	struct db *db;                 /* this thread's connection */
+	struct db *db; /* this thread's connection */
 	const struct config *cfg;
 	const struct route *route;
 	enum evhttp_cmd_type method;
 	char *path;                    /* decoded path; owned */
 	size_t path_len;               /* its length (a %00 decodes to a NUL) */
 	char *params[REQUEST_MAX_PARAMS]; /* path parameters in route order; owned */
-	struct evkeyvalq query;        /* decoded query string */
-	json_t *body;                  /* the JSON object, when the route takes one */
-	const char *raw_body;          /* the body bytes (not NUL-terminated) */
+	struct evkeyvalq query;           /* decoded query string */
+	json_t *body;         /* the JSON object, when the route takes one */
+	const char *raw_body; /* the body bytes (not NUL-terminated) */
 	size_t raw_len;
-	bool ints_as_reals;            /* body had an integer beyond 64 bits and
-	                                  was parsed with integers as reals */
+	bool ints_as_reals; /* body had an integer beyond 64 bits and
+	                       was parsed with integers as reals */
 	struct user user;
-	unsigned char token_hash[32];  /* SHA-256 of the caller's token, when
-	                                  user.id != 0 (logout revokes it) */
+	unsigned char token_hash[32]; /* SHA-256 of the caller's token, when
+	                                 user.id != 0 (logout revokes it) */
 	char remote_addr[64];
-	int64_t now;                   /* seconds since the epoch at arrival */
-	enum lang lang;                /* of its problem objects (Accept-Language) */
+	int64_t now;    /* seconds since the epoch at arrival */
+	enum lang lang; /* of its problem objects (Accept-Language) */
 
 	/* What a route's prepare hook worked out on the worker thread
 	 * before the handler runs on the writer (see router.h). */
@@ -61,17 +61,17 @@ struct request {
 	/* What the audit entry of a write names (api/audit.h): set by
 	 * audit_object(), else derived from the reply or the path. */
 	const char *audit_type;
-	json_t *audit_id;              /* owned */
+	json_t *audit_id; /* owned */
 
 	/* Bookkeeping of the router and the writer. */
-	struct request *next;          /* the writer's queues */
-	int64_t t0_ns;                 /* monotonic arrival */
-	bool wrote;                    /* its handler changed rows */
+	struct request *next; /* the writer's queues */
+	int64_t t0_ns;        /* monotonic arrival */
+	bool wrote;           /* its handler changed rows */
 
 	/* The reply. Set by reply_*; the first one set wins. */
 	int status;
-	json_t *reply_body;            /* owned */
-	struct evbuffer *reply_raw;    /* owned; for text/calendar, text/csv */
+	json_t *reply_body;         /* owned */
+	struct evbuffer *reply_raw; /* owned; for text/calendar, text/csv */
 	const char *reply_type;
 };
 
@@ -80,8 +80,8 @@ void reply_json(struct request *r, int status, json_t *body);
 /* A reply with no body (204, 304). */
 void reply_empty(struct request *r, int status);
 /* A non-JSON reply; buf's contents are moved out. */
-void reply_raw(struct request *r, int status, const char *content_type,
-    struct evbuffer *buf);
+void reply_raw(
+    struct request *r, int status, const char *content_type, struct evbuffer *buf);
 /* An error reply: a problem object naming field (may be NULL) with a
  * detail built from fmt (may be NULL). */
 void reply_error(struct request *r, enum api_error e, const char *field,
@@ -107,6 +107,10 @@ const char *req_query(struct request *r, const char *key);
  * validation_failed naming key) when malformed; *present says whether given. */
 bool req_query_int(struct request *r, const char *key, int64_t min, int64_t max,
     int64_t *out, bool *present);
+/* Does the caller ask for CSV? ?format= decides (json or csv), else an
+ * Accept header naming text/csv. false with the error set (400
+ * validation_failed, field format) when format is neither. */
+bool req_wants_csv(struct request *r, bool *csv);
 /* Path parameter i as a positive id; -1 when it is not one (reply 404). */
 int64_t req_param_id(struct request *r, int i);
 
@@ -116,7 +120,7 @@ int64_t req_param_id(struct request *r, int i);
  */
 struct page {
 	int limit;
-	json_t *after;  /* the decoded key, NULL on the first page; owned */
+	json_t *after; /* the decoded key, NULL on the first page; owned */
 };
 /* Parses limit and cursor; a cursor must decode to an array of key_len
  * elements. false (error set) when malformed. */
@@ -132,8 +136,7 @@ void page_reply(struct request *r, const struct page *p, json_t *items,
     json_t *(*key)(json_t *item));
 /* The object page_reply() sends, as a new reference (items is stolen),
  * for a handler that replies otherwise (with an ETag, say). */
-json_t *page_body(const struct page *p, json_t *items,
-    json_t *(*key)(json_t *item));
+json_t *page_body(const struct page *p, json_t *items, json_t *(*key)(json_t *item));
 /* The key of a list in id order: [item.id], a new reference. */
 json_t *page_key_id(json_t *item);
 /* Cursor encoding, exposed for tests: base64url of the key's JSON. */

@@ -428,25 +428,18 @@ str(json_t *obj, const char *key)
 char *
 lot_trace_csv(json_t *trace, size_t *len)
 {
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-	if (f == NULL) {
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
-	fputs("\xEF\xBB\xBF", f);
+	struct csv_out c;
+	csv_out_open(&c);
 	static const char *const header[] = {"at", "kind", "lot_code", "product",
 	    "quantity", "unit", "place", "reference"};
 	for (size_t i = 0; i < nitems(header); i++)
-		csv_write_field(f, header[i], i == 0);
-	fputs("\r\n", f);
+		csv_out_field(&c, header[i]);
+	csv_out_row(&c);
 	json_t *lot = json_object_get(trace, "lot"), *e;
 	size_t i;
 	json_array_foreach(json_object_get(trace, "events"), i, e)
 	{
-		char num[24], ref[96];
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(json_object_get(e, "quantity")));
+		char ref[96];
 		json_t *order = json_object_get(e, "order_id");
 		if (json_object_get(e, "sale_id") != NULL)
 			snprintf(ref, sizeof(ref), "sale %s", str(e, "sale_id"));
@@ -456,21 +449,17 @@ lot_trace_csv(json_t *trace, size_t *len)
 		else
 			snprintf(ref, sizeof(ref), "lot %" JSON_INTEGER_FORMAT,
 			    json_integer_value(json_object_get(lot, "id")));
-		csv_write_field(f, str(e, "at"), true);
-		csv_write_field(f, str(e, "kind"), false);
-		csv_write_field(f, str(lot, "code"), false);
-		csv_write_field(f, str(trace, "product_name"), false);
-		csv_write_field(f, num, false);
-		csv_write_field(f, str(trace, "unit"), false);
-		csv_write_field(f, str(e, "place"), false);
-		csv_write_field(f, ref, false);
-		fputs("\r\n", f);
+		csv_out_field(&c, str(e, "at"));
+		csv_out_field(&c, str(e, "kind"));
+		csv_out_field(&c, str(lot, "code"));
+		csv_out_field(&c, str(trace, "product_name"));
+		csv_out_int(&c, json_integer_value(json_object_get(e, "quantity")));
+		csv_out_field(&c, str(trace, "unit"));
+		csv_out_field(&c, str(e, "place"));
+		csv_out_field(&c, ref);
+		csv_out_row(&c);
 	}
-	if (fclose(f) != 0) {
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
-	return buf;
+	return csv_out_close(&c, len);
 }
 
 /* Each check: a query whose rows are problems, and how to say one. The

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "store/rollup.h"
 #include "store/sales.h"
 #include "store/stock.h"
@@ -69,7 +70,7 @@ enum db_status
 store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open)
 {
 	char today[11];
-	sale_local_date(now, today);
+	date_local(now, today);
 	sqlite3_stmt *st = db_stmt(db, "SELECT status IN ('scheduled', 'open') "
 	                               "AND date >= ?2 FROM market_days WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
@@ -150,12 +151,13 @@ static enum db_status
 insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 {
 	char date[11];
-	sale_local_date(now, date);
+	date_local(now, date);
 	sqlite3_stmt *st = db_stmt(db,
 	    "INSERT INTO orders (buyer_id, status, "
 	    "total_fen, fulfillment, market_day_id, address, note, created_at, "
-	    "created_date, updated_at) "
-	    "VALUES (?1, 'placed', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)");
+	    "created_date, updated_at, institution_id) "
+	    "VALUES (?1, 'placed', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, "
+	    "(SELECT institution_id FROM users WHERE id = ?1))");
 	sqlite3_bind_int64(st, 1, o->buyer_id);
 	sqlite3_bind_int64(st, 2, o->total_fen);
 	/* The strings outlive the step: bound without a copy. */
@@ -273,7 +275,7 @@ store_order_state(
 	"o.id, o.buyer_id, o.status, o.total_fen, o.refund_fen, o.created_at, "        \
 	"o.updated_at, o.fulfillment, o.market_day_id, o.address, o.note, "            \
 	"(SELECT coalesce(nullif(u.display_name, ''), u.username) FROM users u "       \
-	"WHERE u.id = o.buyer_id)"
+	"WHERE u.id = o.buyer_id), o.institution_id"
 
 static json_t *
 order_line_row(sqlite3_stmt *st)
@@ -341,6 +343,10 @@ order_row(struct db *db, sqlite3_stmt *st, bool with_phone, json_t **out)
 	const char *buyer = db_col_text(st, 11);
 	json_object_set_new(
 	    order, "buyer_display_name", buyer ? json_string(buyer) : json_null());
+	json_object_set_new(order, "institution_id",
+	    sqlite3_column_type(st, 12) == SQLITE_NULL
+	        ? json_null()
+	        : json_integer(sqlite3_column_int64(st, 12)));
 	*out = order;
 	return DB_OK;
 }
@@ -425,12 +431,18 @@ store_order_placed(
 	put(order, "fulfillment", ful);
 	put(order, "note", o->note ? json_string(o->note) : json_null());
 	put(order, "lines", lines);
-	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(nullif(display_name, ''), "
-	                               "username) FROM users WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT coalesce(nullif(display_name, ''), "
+	                "username), institution_id FROM users WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, o->buyer_id);
 	s = db_step_one(db, st);
-	if (s == DB_OK)
+	if (s == DB_OK) {
 		put(order, "buyer_display_name", json_string(db_col_text(st, 0)));
+		put(order, "institution_id",
+		    sqlite3_column_type(st, 1) == SQLITE_NULL
+		        ? json_null()
+		        : json_integer(sqlite3_column_int64(st, 1)));
+	}
 	sqlite3_reset(st);
 	if (s != DB_OK) {
 		json_decref(order);

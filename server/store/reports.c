@@ -6,75 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
+#include "date.h"
 #include "log.h"
 #include "store/market_days.h"
 #include "util.h"
 
 /* ---- Dates ---------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil); d may run past the month's end. */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : n[m - 1];
-}
-
-static bool
-digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/* YYYY-MM-DD into y, m, d; false when it is not a real date. */
-static bool
-date_parse(const char *s, int *y, int *m, int *d)
-{
-	if (s == NULL || strlen(s) != 10 || !digits(s, 4) || s[4] != '-' ||
-	    !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
-		return false;
-	*y = atoi(s);
-	*m = (s[5] - '0') * 10 + (s[6] - '0');
-	*d = (s[8] - '0') * 10 + (s[9] - '0');
-	return *y >= 1 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
-}
-
-bool
-report_date_valid(const char *s)
-{
-	int y, m, d;
-	return date_parse(s, &y, &m, &d);
-}
 
 const char *
 report_range_check(const char *from, const char *to, const char **why)
@@ -88,25 +26,17 @@ report_range_check(const char *from, const char *to, const char **why)
 		*why = "must be a date, YYYY-MM-DD";
 		return "to";
 	}
-	int64_t f = days_from_civil(fy, fm, fd), t = days_from_civil(ty, tm, td);
+	int64_t f = date_days_from_civil(fy, fm, fd),
+	        t = date_days_from_civil(ty, tm, td);
 	if (f > t) {
 		*why = "must not be after to";
 		return "from";
 	}
-	if (t >= days_from_civil(fy + REPORT_YEARS_MAX, fm, fd)) {
+	if (t >= date_days_from_civil(fy + REPORT_YEARS_MAX, fm, fd)) {
 		*why = "the range may cover at most 3 years";
 		return "to";
 	}
 	return NULL;
-}
-
-static void
-date_format(int64_t days, char out[11])
-{
-	int y, m, d;
-	civil_from_days(days, &y, &m, &d);
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
-	    (unsigned)d % 100u);
 }
 
 /* The month number (years * 12 + month - 1) of text that starts
@@ -125,14 +55,14 @@ month_number(const char *s)
  * every figure or in none. *began says whether this call began it (a
  * caller already in a transaction keeps its own).
  */
-static enum db_status
+enum db_status
 snapshot_begin(struct db *db, bool *began)
 {
 	*began = sqlite3_get_autocommit(db_handle(db)) != 0;
 	return *began ? db_exec_stmt(db, db_stmt(db, "BEGIN")) : DB_OK;
 }
 
-static void
+void
 snapshot_end(struct db *db, bool began)
 {
 	if (!began)
@@ -544,12 +474,13 @@ add_range(struct db *db, struct impact *im)
 	int fy, fm, fd, ty, tm, td;
 	date_parse(im->q->from, &fy, &fm, &fd);
 	date_parse(im->q->to, &ty, &tm, &td);
-	int64_t from = days_from_civil(fy, fm, fd), to = days_from_civil(ty, tm, td);
+	int64_t from = date_days_from_civil(fy, fm, fd),
+	        to = date_days_from_civil(ty, tm, td);
 	/* The first and last month's first and last days. */
-	int64_t f1 = days_from_civil(fy, fm, 1),
-	        f2 = days_from_civil(fy, fm + 1, 1) - 1;
-	int64_t t1 = days_from_civil(ty, tm, 1),
-	        t2 = days_from_civil(ty, tm + 1, 1) - 1;
+	int64_t f1 = date_days_from_civil(fy, fm, 1),
+	        f2 = date_days_from_civil(fy, fm + 1, 1) - 1;
+	int64_t t1 = date_days_from_civil(ty, tm, 1),
+	        t2 = date_days_from_civil(ty, tm + 1, 1) - 1;
 	/* Month rows for months m1..m2 (numbers relative to the first), and
 	 * day rows: adding in1..in2 and in3..in4, taking away out1..out2 and
 	 * out3..out4 (empty when the first is after the second). */
@@ -827,53 +758,42 @@ static const char *const scalar_cols[] = {"sales_fen", "stall_sales_fen",
     "sales_per_poor_household_fen"};
 
 static void
-csv_figures(FILE *f, json_t *obj)
+csv_figures(struct csv_out *c, json_t *obj)
 {
-	char num[24];
 	for (size_t i = 0; i < nitems(scalar_cols); i++) {
 		json_t *v = json_object_get(obj, scalar_cols[i]);
 		if (strcmp(scalar_cols[i], "by_channel") == 0) {
-			for (int c = 0; c < NCHANNELS; c++) {
-				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-				    json_integer_value(
-				        json_object_get(v, channels[c])));
-				csv_write_field(f, num, false);
-			}
+			for (int ch = 0; ch < NCHANNELS; ch++)
+				csv_out_int(c, json_integer_value(
+				                   json_object_get(v, channels[ch])));
 			continue;
 		}
-		snprintf(
-		    num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		csv_write_field(f, num, false);
+		csv_out_int(c, json_integer_value(v));
 	}
-	fputs("\r\n", f);
+	csv_out_row(c);
 }
 
 char *
 report_impact_csv(json_t *report, bool by_month, size_t *len)
 {
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-	if (f == NULL) {
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
-	fputs("\xEF\xBB\xBF", f);
-	csv_write_field(f, "region_code", true);
-	csv_write_field(f, "region_name", false);
+	struct csv_out c;
+	csv_out_open(&c);
+	csv_out_field(&c, "region_code");
+	csv_out_field(&c, "region_name");
 	if (by_month)
-		csv_write_field(f, "month", false);
+		csv_out_field(&c, "month");
 	for (size_t i = 0; i < nitems(scalar_cols); i++) {
 		if (strcmp(scalar_cols[i], "by_channel") != 0) {
-			csv_write_field(f, scalar_cols[i], false);
+			csv_out_field(&c, scalar_cols[i]);
 			continue;
 		}
-		for (int c = 0; c < NCHANNELS; c++) {
+		for (int ch = 0; ch < NCHANNELS; ch++) {
 			char name[32];
-			snprintf(name, sizeof(name), "by_channel.%s", channels[c]);
-			csv_write_field(f, name, false);
+			snprintf(name, sizeof(name), "by_channel.%s", channels[ch]);
+			csv_out_field(&c, name);
 		}
 	}
-	fputs("\r\n", f);
+	csv_out_row(&c);
 	size_t i, k;
 	json_t *region, *month;
 	json_array_foreach(json_object_get(report, "regions"), i, region)
@@ -883,25 +803,21 @@ report_impact_csv(json_t *report, bool by_month, size_t *len)
 		const char *name =
 		    json_string_value(json_object_get(region, "region_name"));
 		if (!by_month) {
-			csv_write_field(f, code, true);
-			csv_write_field(f, name, false);
-			csv_figures(f, region);
+			csv_out_field(&c, code);
+			csv_out_field(&c, name);
+			csv_figures(&c, region);
 			continue;
 		}
 		json_array_foreach(json_object_get(region, "months"), k, month)
 		{
-			csv_write_field(f, code, true);
-			csv_write_field(f, name, false);
-			csv_write_field(f,
-			    json_string_value(json_object_get(month, "month")), false);
-			csv_figures(f, month);
+			csv_out_field(&c, code);
+			csv_out_field(&c, name);
+			csv_out_field(
+			    &c, json_string_value(json_object_get(month, "month")));
+			csv_figures(&c, month);
 		}
 	}
-	if (fclose(f) != 0) {
-		fprintf(stderr, "out of memory\n");
-		abort();
-	}
-	return buf;
+	return csv_out_close(&c, len);
 }
 
 /* ---- The close-out ----------------------------------------------------- */

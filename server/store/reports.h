@@ -26,10 +26,6 @@
  * this many years after from. */
 #define REPORT_YEARS_MAX 3
 
-/* True when s is a real calendar date written YYYY-MM-DD (years 0001 to
- * 9999). */
-bool report_date_valid(const char *s);
-
 /*
  * Checks a report's range: from and to are dates, from is not after to,
  * and the range is at most REPORT_YEARS_MAX years. NULL when it holds;
@@ -38,8 +34,17 @@ bool report_date_valid(const char *s);
  */
 const char *report_range_check(const char *from, const char *to, const char **why);
 
+/*
+ * A report reads with several statements; in one read transaction they
+ * all see the same committed state. snapshot_begin() begins one unless
+ * the connection is already in a transaction (*began says whether it
+ * did); snapshot_end() ends what it began.
+ */
+enum db_status snapshot_begin(struct db *db, bool *began);
+void snapshot_end(struct db *db, bool began);
+
 struct impact_query {
-	const char *from;   /* YYYY-MM-DD, inclusive, checked */
+	const char *from; /* YYYY-MM-DD, inclusive, checked */
 	const char *to;
 	const char *region; /* one region's code, or NULL for every region */
 	bool by_month;      /* add "months" to each region */
@@ -88,7 +93,7 @@ struct closeout_scope {
  * cancelled. Stalls by id, products by id. DB_NOT_FOUND when there is no
  * such market day.
  */
-enum db_status report_closeout(struct db *db, int64_t id,
-    const struct closeout_scope *scope, json_t **out);
+enum db_status report_closeout(
+    struct db *db, int64_t id, const struct closeout_scope *scope, json_t **out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "date.h"
 
 bool
 sale_id_valid(const char *id)
@@ -52,15 +53,6 @@ sale_fingerprint(const struct sale *s, char out[65])
 	char *c = sale_canonical(s);
 	sha256_hex(c, strlen(c), out);
 	free(c);
-}
-
-void
-sale_local_date(int64_t t, char out[11])
-{
-	time_t local = (time_t)(t + 8 * 3600);
-	struct tm tm;
-	gmtime_r(&local, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
 enum db_status
@@ -361,7 +353,7 @@ sale_record_tallied(struct db *db, struct sale *s, const char *fingerprint,
 	if (o != SALE_RECORDED)
 		return o;
 	/* From here on only the database can fail. */
-	sale_local_date(s->recorded_at, date);
+	date_local(s->recorded_at, date);
 	enum db_status st = insert_sale(db, s, date, fingerprint, now);
 	if (st == DB_CONSTRAINT)
 		return SALE_ID_TAKEN;
@@ -407,7 +399,7 @@ sale_json(const struct sale *s, int64_t now)
 	char recorded[21], received[21], date[11];
 	format_rfc3339(s->recorded_at, recorded);
 	format_rfc3339(now, received);
-	sale_local_date(s->recorded_at, date);
+	date_local(s->recorded_at, date);
 	/* Built by hand (a batch makes one a sale): json_pack would parse
 	 * its format and check every key's UTF-8 again. The strings are
 	 * ASCII: an id of A-Z a-z 0-9 - _, a payment of the fixed list, and

@@ -78,9 +78,6 @@ bool sale_id_valid(const char *id);
 char *sale_canonical(const struct sale *s);
 /* Lower-case hex SHA-256 of the canonical form into out[65]. */
 void sale_fingerprint(const struct sale *s, char out[65]);
-/* The Asia/Shanghai (UTC+8, no daylight saving) calendar day of t,
- * YYYY-MM-DD, into out[11]. */
-void sale_local_date(int64_t t, char out[11]);
 
 /* The stored fingerprint of sale id into fingerprint[65]. DB_NOT_FOUND
  * when there is no such sale. */

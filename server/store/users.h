@@ -45,7 +45,7 @@ enum db_status store_user_list(struct db *db, int64_t after_id, int limit,
  */
 enum db_status store_user_update(struct db *db, int64_t id,
     const char *display_name, const char *role, const char *region_code,
-    bool active);
+    bool active, int64_t institution_id /* 0: none */);
 
 /*
  * What login needs of the user called username: its id, stored password

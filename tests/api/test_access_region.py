@@ -75,6 +75,20 @@ ROUTES = {
     "POST /api/v1/orders/{id}/fulfil": ["order_actions"],
     "POST /api/v1/payments/callback": NOT_REGION + " (the payment provider, by signature)",
     "POST /api/v1/demo/payments/{id}": NOT_REGION + " (demo mode only: a buyer's own order)",
+    "GET /api/v1/institutions": NOT_REGION + " (institutions buy from every region)",
+    "GET /api/v1/institutions/{id}": NOT_REGION + " (institutions buy from every region)",
+    "POST /api/v1/institutions": NOT_REGION + " (institutions buy from every region)",
+    "PATCH /api/v1/institutions/{id}": NOT_REGION + " (institutions buy from every region)",
+    "PUT /api/v1/institutions/{id}/plans/{year}": NOT_REGION + " (an institution's budget)",
+    "GET /api/v1/institutions/{id}/plans": NOT_REGION + " (an institution's budget)",
+    "GET /api/v1/reports/procurement": NOT_REGION + " (institutions' purchases from "
+                                       "every region, at order totals)",
+    "POST /api/v1/producers/{id}/payouts": ["payout_create"],
+    "GET /api/v1/producers/{id}/payouts": ["payout_list"],
+    "GET /api/v1/producers/{id}/statement": ["statement"],
+    "GET /api/v1/reports/payouts": ["payouts_report"],
+    "GET /api/v1/market-days/{id}/picklist": NOT_REGION + " (what a market day's stalls "
+                                             "hand over, whatever the region)",
 }
 
 
@@ -359,6 +373,41 @@ class RegionScope(harness.ServerTest):
                             token=self.s.op))
         r = self.as_scoped("POST", "/api/v1/sales/%s/void" % sid, {"reason": "x"})
         self.assertEqual(r.status, 200, r)
+
+    # --- payouts -----------------------------------------------------------------
+    def payouts_of(self, producer):
+        return self.all_pages("/api/v1/producers/%d/payouts" % producer, self.s.admin)
+
+    def probe_payout_create(self):
+        before = self.payouts_of(self.qy)
+        body = {"amount_fen": 100, "paid_on": "2026-05-02", "reference": "X-1"}
+        r = self.as_scoped("POST", "/api/v1/producers/%d/payouts" % self.qy, body)
+        self.assertProblem(r, 403, "forbidden")
+        self.assertEqual(self.payouts_of(self.qy), before)
+        r = self.as_scoped("POST", "/api/v1/producers/%d/payouts" % self.zf, body)
+        self.assertEqual(r.status, 201, r)
+
+    def probe_payout_list(self):
+        self.assertProblem(self.as_scoped("GET", "/api/v1/producers/%d/payouts" % self.qy),
+                           403, "forbidden")
+        r = self.as_scoped("GET", "/api/v1/producers/%d/payouts" % self.zf)
+        self.assertEqual(r.status, 200, r)
+
+    def probe_statement(self):
+        q = "/api/v1/producers/%d/statement?from=2026-01-01&to=2026-12-31"
+        for extra in ("", "&format=csv"):
+            self.assertProblem(self.as_scoped("GET", q % self.qy + extra), 403, "forbidden")
+        r = self.as_scoped("GET", q % self.zf)
+        self.assertEqual(r.status, 200, r)
+
+    def probe_payouts_report(self):
+        q = "/api/v1/reports/payouts?from=2026-01-01&to=2026-12-31"
+        for extra in ("&region=qingyuan", "&region=qingyuan&format=csv"):
+            self.assertProblem(self.as_scoped("GET", q + extra), 403, "forbidden")
+        r = self.as_scoped("GET", q)
+        self.assertEqual({p["region_code"] for p in r.json["producers"]}, {"zhenfeng"})
+        r = self.as_scoped("GET", q + "&format=csv")
+        self.assertNotIn("qingyuan", r.body.decode())
 
     # --- reports -----------------------------------------------------------------
     def probe_impact_report(self):

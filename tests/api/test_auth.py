@@ -53,7 +53,8 @@ class T(harness.ServerTest):
         self.assertIsInstance(u["id"], int)
         self.assertEqual(u, {"id": u["id"], "username": "li.wei-01_x",
                              "display_name": "李伟", "role": "buyer",
-                             "region_code": None, "active": True})
+                             "region_code": None, "active": True,
+                             "institution_id": None})
         self.assertNotIn("password", r.body.decode())
         self.assertNotIn("scrypt", r.body.decode())
         # The new buyer can log in and sees itself.

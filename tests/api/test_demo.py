@@ -33,8 +33,12 @@ class Demo(harness.ServerTest):
         cls.srv.start()
 
     def test_one_user_of_each_role_can_log_in(self):
-        roles = sorted(role for _, role in self.users.values())
+        roles = sorted(role for name, (_, role) in self.users.items()
+                       if not name.startswith("canteen_"))
         self.assertEqual(roles, ["admin", "buyer", "coordinator", "coordinator", "operator"])
+        # The institutions' canteen buyers.
+        self.assertEqual(sorted(role for name, (_, role) in self.users.items()
+                                if name.startswith("canteen_")), ["buyer"] * 3)
         for name, (password, role) in self.users.items():
             r = self.srv.post("/api/v1/auth/login", {"username": name, "password": password})
             self.assertEqual(r.status, 200, r)
@@ -73,6 +77,45 @@ class Demo(harness.ServerTest):
         self.assertEqual(len(stops), 47)
         self.assertEqual(len({venues[v]["subdistrict"] for v in stops}), 8)
         self.assertTrue({"counter", "five_into"} <= {d["channel"] for d in days})
+
+    def test_institutions_payouts_and_pick_lists(self):
+        import datetime
+        admin = self.srv.login("admin", self.users["admin"][0])
+        kinds = {i["kind"] for i in walk(self.srv, "/api/v1/institutions", token=admin)}
+        self.assertEqual(kinds, {"agency", "enterprise", "school", "hospital", "community"})
+        rep = self.srv.get("/api/v1/reports/procurement", token=admin).json
+        rows = rep["institutions"]
+        self.assertGreaterEqual(len(rows), 5)
+        self.assertTrue(any(r["on_track"] for r in rows), rows)
+        self.assertTrue(any(not r["on_track"] for r in rows), rows)
+        self.assertTrue(any(r["orders"] > 0 for r in rows), rows)
+        self.assertTrue(any(r["five_into_sales_fen"] > 0 for r in rows), rows)
+        # The demo buyer is a member: it sees its institution.
+        buyer = self.srv.login("buyer", self.users["buyer"][0])
+        me = self.srv.get("/api/v1/me", token=buyer).json
+        self.assertIsNotNone(me["institution_id"])
+        self.assertEqual(self.srv.get("/api/v1/institutions/%d" % me["institution_id"],
+                                      token=buyer).status, 200)
+        # Payouts to several producers, one a correction.
+        paid, corrections = 0, 0
+        for p in walk(self.srv, "/api/v1/producers"):
+            got = walk(self.srv, "/api/v1/producers/%d/payouts" % p["id"], token=admin)
+            paid += bool(got)
+            corrections += sum(1 for x in got if x["amount_fen"] < 0 and x["note"])
+        self.assertGreaterEqual(paid, 3)
+        self.assertEqual(corrections, 1)
+        # Pick lists for the coming market days.
+        today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+        days = walk(self.srv, "/api/v1/market-days?from=%s" % today.isoformat())
+        orders = 0
+        for d in days[:10]:
+            r = self.srv.get("/api/v1/market-days/%d/picklist" % d["id"], token=admin)
+            self.assertEqual(r.status, 200, r)
+            orders += len(r.json["orders"])
+        self.assertGreater(orders, 0)
+        p = subprocess.run([harness.MARKETCTL, "--db", self.srv.db, "check"],
+                           capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stdout)
 
     def test_sales_and_a_sound_ledger(self):
         op = self.srv.login("operator", self.users["operator"][0])

@@ -30,7 +30,7 @@ class PlacingOrders(harness.ServerTest):
         self.assertEqual(set(o), {"id", "buyer_id", "status", "channel", "total_fen",
                                   "refund_fen", "created_at", "updated_at",
                                   "fulfillment", "note", "lines",
-                                  "buyer_display_name"})
+                                  "buyer_display_name", "institution_id"})
         # The name the stall operator hands the order over to (the
         # username when the buyer gave no display name).
         self.assertEqual(o["buyer_display_name"], "buyer1")

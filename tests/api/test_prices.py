@@ -153,7 +153,8 @@ class Prices(harness.ServerTest):
             {"product_id": p, "quantity": 2, "unit_price_fen": 1500}], recorded_at=before))
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.json["lines"], [{"product_id": p, "quantity": 2,
-                                            "unit_price_fen": 1500, "amount_fen": 3000}])
+                                            "unit_price_fen": 1500, "amount_fen": 3000,
+                                            "lots": []}])
         self.assertEqual(r.json["total_fen"], 3000)
         # Without a price, the one the phone showed then.
         r = self.post_sale(sale("cut-before-2", self.m.stall, [

@@ -76,6 +76,18 @@ EXPECTED = {
     "POST /api/v1/orders/{id}/fulfil": SELLERS,
     "POST /api/v1/payments/callback": ANY,
     "POST /api/v1/demo/payments/{id}": {"buyer"},
+    "GET /api/v1/institutions": STAFF,
+    "GET /api/v1/institutions/{id}": STAFF | {"buyer"},
+    "POST /api/v1/institutions": STAFF,
+    "PATCH /api/v1/institutions/{id}": STAFF,
+    "PUT /api/v1/institutions/{id}/plans/{year}": STAFF,
+    "GET /api/v1/institutions/{id}/plans": STAFF | {"buyer"},
+    "GET /api/v1/reports/procurement": STAFF,
+    "POST /api/v1/producers/{id}/payouts": STAFF,
+    "GET /api/v1/producers/{id}/payouts": STAFF,
+    "GET /api/v1/producers/{id}/statement": STAFF,
+    "GET /api/v1/reports/payouts": STAFF,
+    "GET /api/v1/market-days/{id}/picklist": SELLERS,
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.
@@ -143,8 +155,9 @@ class Roles(harness.ServerTest):
 
     def call(self, key, who):
         method, path = key.split(" ", 1)
-        path = path.replace("{id}", "999999").replace("{code}", "nowhere")
-        body = {} if method in ("POST", "PATCH") else None
+        path = path.replace("{id}", "999999").replace("{code}", "nowhere") \
+            .replace("{year}", "2026")
+        body = {} if method in ("POST", "PATCH", "PUT") else None
         if key == "POST /api/v1/auth/logout" and who != "anonymous":
             # Logging out would revoke the token the other checks use.
             self.tokens[who] = self.srv.login({"buyer": "buyer", "operator": "operator",

@@ -40,7 +40,8 @@ class T(harness.ServerTest):
                 u = r.json
                 self.assertEqual(u, {"id": u["id"], "username": "new_" + role,
                                      "display_name": "新 " + role, "role": role,
-                                     "region_code": None, "active": True})
+                                     "region_code": None, "active": True,
+                                     "institution_id": None})
                 self.assertNotIn("password", r.body.decode())
                 login = self.login("new_" + role)
                 self.assertEqual(login.status, 200, login)
@@ -118,7 +119,7 @@ class T(harness.ServerTest):
         self.assertEqual(seen, everyone)
         for u in seen:
             self.assertEqual(set(u), {"id", "username", "display_name", "role",
-                                      "region_code", "active"})
+                                      "region_code", "active", "institution_id"})
         self.assertNotIn("scrypt", r.body.decode())
         for bad in ("?limit=0", "?limit=201", "?limit=x"):
             self.assertProblem(self.srv.get(USERS + bad, token=self.admin), 400,
@@ -133,7 +134,7 @@ class T(harness.ServerTest):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json, {"id": uid, "username": "patchme", "display_name": "王芳",
                                   "role": "operator", "region_code": None,
-                                  "active": True})
+                                  "active": True, "institution_id": None})
         # To a scoped coordinator in one request.
         r = self.srv.patch("%s/%d" % (USERS, uid),
                            {"role": "coordinator", "region_code": "zhenfeng"},

@@ -389,6 +389,62 @@ class OpenApi(harness.ServerTest):
              "/api/v1/orders/%d/cancel" % other_order["id"], token=shopper)
         call("POST", demo, 409, demo.replace("{id}", str(other_order["id"])), token=shopper)
 
+        # API.md 1.1: institutions, plans and procurement; payouts and
+        # statements; the pick list.
+        canteen = call("POST", "/api/v1/venues", 201, token=coord, body={
+            "name": "区政府食堂", "kind": "institution", "subdistrict": "鼓楼街道"}).json
+        inst = call("POST", "/api/v1/institutions", 201, token=coord, body={
+            "name": "海曙区第一医院", "kind": "hospital", "subdistrict": "鼓楼街道",
+            "venue_id": canteen["id"]}).json
+        call("POST", "/api/v1/institutions", 400, token=coord, body={"name": "x"})
+        call("GET", "/api/v1/institutions", 200, token=coord,
+             path="/api/v1/institutions?kind=hospital")
+        ipath = "/api/v1/institutions/%d" % inst["id"]
+        call("GET", "/api/v1/institutions/{id}", 200, ipath, token=admin)
+        call("GET", "/api/v1/institutions/{id}", 404, "/api/v1/institutions/999999",
+             token=admin)
+        call("PATCH", "/api/v1/institutions/{id}", 200, ipath, token=coord,
+             body={"venue_id": None})
+        call("PUT", "/api/v1/institutions/{id}/plans/{year}", 200, ipath + "/plans/2026",
+             token=coord, body={"food_budget_fen": 8_500_000_000, "reserved_share_bp": 1500})
+        call("PUT", "/api/v1/institutions/{id}/plans/{year}", 400, ipath + "/plans/1999",
+             token=coord, body={"food_budget_fen": 1})
+        call("GET", "/api/v1/institutions/{id}/plans", 200, ipath + "/plans", token=coord)
+        member = srv.user("oa-member", "buyer")
+        call("PATCH", "/api/v1/users/{id}", 200, "/api/v1/users/%d" %
+             self.user_id("oa-member"), token=admin, body={"institution_id": inst["id"]})
+        call("GET", "/api/v1/institutions/{id}", 200, ipath, token=member)
+        call("GET", "/api/v1/reports/procurement", 200, token=coord,
+             path="/api/v1/reports/procurement?year=2026&as_of=2026-07-01")
+        call("GET", "/api/v1/reports/procurement", 200, token=coord,
+             path="/api/v1/reports/procurement?year=2026&format=csv")
+        call("GET", "/api/v1/reports/procurement", 403, token=oper)
+
+        payouts = "/api/v1/producers/%d/payouts" % pid
+        call("POST", "/api/v1/producers/{id}/payouts", 201, payouts, token=coord,
+             body={"amount_fen": 1000, "paid_on": "2020-05-02", "reference": "ICBC-1"})
+        call("POST", "/api/v1/producers/{id}/payouts", 201, payouts, token=coord,
+             body={"amount_fen": -100, "paid_on": "2020-05-03", "reference": "ICBC-2",
+                   "note": "多付"})
+        call("POST", "/api/v1/producers/{id}/payouts", 400, payouts, token=coord,
+             body={"amount_fen": -100, "paid_on": "2020-05-03", "reference": "ICBC-3"})
+        call("GET", "/api/v1/producers/{id}/payouts", 200, payouts, token=coord)
+        st = "/api/v1/producers/%d/statement?from=2020-05-01&to=2020-05-31" % pid
+        call("GET", "/api/v1/producers/{id}/statement", 200, st, token=coord)
+        call("GET", "/api/v1/producers/{id}/statement", 200, st + "&format=csv", token=coord)
+        call("GET", "/api/v1/producers/{id}/statement", 404,
+             "/api/v1/producers/999999/statement?from=2020-05-01&to=2020-05-31", token=coord)
+        rp = "/api/v1/reports/payouts?from=2020-05-01&to=2020-05-31"
+        call("GET", "/api/v1/reports/payouts", 200, rp, token=coord)
+        call("GET", "/api/v1/reports/payouts", 200, rp + "&format=csv", token=coord)
+        call("GET", "/api/v1/reports/payouts", 400, "/api/v1/reports/payouts", token=coord)
+
+        pick = "/api/v1/market-days/%d/picklist" % md["id"]
+        call("GET", "/api/v1/market-days/{id}/picklist", 200, pick, token=oper)
+        call("GET", "/api/v1/market-days/{id}/picklist", 200, pick + "?format=csv",
+             token=coord)
+        call("GET", "/api/v1/market-days/{id}/picklist", 403, pick, token=other)
+
         p = self.validate(self.doc, "scenario.json", responses=seen)
         self.assertEqual(p.returncode, 0, "answers disagree with the document:\n%s%s"
                          % (p.stdout, p.stderr))

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "store/sales.h"
 #include "unit.h"
 #include "util.h"
@@ -119,14 +120,14 @@ test_local_date(void)
 	int64_t t;
 	/* 15:59:59 UTC is 23:59:59 in Shanghai; a second later is the next day. */
 	CHECK(parse_rfc3339("2020-04-30T15:59:59Z", &t));
-	sale_local_date(t, d);
+	date_local(t, d);
 	CHECK_STR(d, "2020-04-30");
-	sale_local_date(t + 1, d);
+	date_local(t + 1, d);
 	CHECK_STR(d, "2020-05-01");
 	CHECK(parse_rfc3339("2020-12-31T16:00:00Z", &t));
-	sale_local_date(t, d);
+	date_local(t, d);
 	CHECK_STR(d, "2021-01-01");
-	sale_local_date(0, d);
+	date_local(0, d);
 	CHECK_STR(d, "1970-01-01");
 }
 

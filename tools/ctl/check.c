@@ -1,15 +1,19 @@
 /* marketctl check: SQLite's integrity check, foreign keys, every
  * product's stock against the sum of its stock movements, every
  * product's price against the newest entry of its price history, the lot
- * arithmetic (store/lots.h), and the
+ * arithmetic (store/lots.h), the
  * report rollups against the raw sales and orders (--repair-rollups
- * rebuilds them first). */
+ * rebuilds them first), and the two money identities: each producer's
+ * statement (opening + earned - paid out = closing, earned equal to its
+ * raw lines) and each region's impact sales equal to the sum of its
+ * producers' earnings. */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "ctl/ctl.h"
 #include "db/db.h"
 #include "store/lots.h"
+#include "store/payouts.h"
 #include "store/prices.h"
 #include "store/rollup.h"
 #include "store/stock.h"
@@ -48,6 +52,14 @@ static void
 lot_report(const char *problem, void *arg)
 {
 	printf("%s\n", problem);
+}
+
+static void
+money_report(const char *what, const char *key, fen_t got, fen_t want, void *arg)
+{
+	printf("%s %s: the statements give %" PRId64
+	       ", the sales, orders and payouts %" PRId64 "\n",
+	    what, key, got, want);
 }
 
 static int
@@ -115,13 +127,20 @@ ctl_check(struct db *db)
 	}
 	problems += n;
 
+	n = payouts_verify(db, money_report, NULL);
+	if (n < 0) {
+		fprintf(stderr, "marketctl: cannot read the statements\n");
+		return 1;
+	}
+	problems += n;
+
 	if (problems > 0) {
 		printf(
 		    "check failed: %d problem%s\n", problems, problems == 1 ? "" : "s");
 		return 1;
 	}
 	printf("ok: integrity, foreign keys, stock ledger, price history, lots and "
-	       "report rollups agree\n");
+	       "report rollups agree; statements and payouts add up\n");
 	return 0;
 }
 

@@ -15,8 +15,13 @@
  *     deliveries, and around today orders placed, paid, ready and
  *     cancelled (one of them paid, with its refund), picked up at the
  *     coming market days or delivered;
- *   - one user of each role, with random passwords printed on stdout as
- *     "username password role" lines.
+ *   - institutions of every kind with plans for the year, some ahead of
+ *     their reserved share and some behind, whose member buyers (the demo
+ *     buyer among them) have ordered, pickups at the coming market days
+ *     among them, so the pick lists hold paid and ready orders;
+ *   - payouts to several producers, one of them corrected;
+ *   - one user of each role (and the institutions' canteen buyers), with
+ *     random passwords printed on stdout as "username password role" lines.
  *
  * Everything is written in one transaction: all of it or none.
  */
@@ -30,10 +35,13 @@
 
 #include "crypto.h"
 #include "ctl/ctl.h"
+#include "date.h"
 #include "db/db.h"
 #include "store/catalog.h"
+#include "store/institutions.h"
 #include "store/market_days.h"
 #include "store/orders.h"
+#include "store/payouts.h"
 #include "store/producers.h"
 #include "store/products.h"
 #include "store/sales.h"
@@ -167,6 +175,9 @@ struct demo {
 	int64_t product_ids[sizeof(products) / sizeof(products[0])];
 	int nsales;
 	unsigned rng;
+	int64_t venue_agency, venue_hospital, venue_school;
+	int64_t institution_ids[6];
+	int64_t member_ids[6]; /* a buyer of each institution, 0 for none */
 };
 
 static unsigned
@@ -216,23 +227,13 @@ add_user(struct demo *d, const char *username, const char *display, const char *
 	return good;
 }
 
+/* The day number of one of the demo's own dates (always real ones). */
 static int64_t
-date_to_days(const char *date)
+day_of(const char *date)
 {
-	struct tm tm = {0};
-	sscanf(date, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm) / 86400;
-}
-
-static void
-days_to_date(int64_t days, char out[11])
-{
-	time_t t = (time_t)(days * 86400);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	int64_t days = 0;
+	date_to_days(date, &days);
+	return days;
 }
 
 static bool
@@ -274,7 +275,7 @@ record_sale(struct demo *d, struct sale *s, int64_t at)
 static bool
 add_sales(struct demo *d, int64_t stall_id, const char *date, int producer, int count)
 {
-	int64_t day = date_to_days(date);
+	int64_t day = day_of(date);
 	for (int i = 0; i < count; i++) {
 		/* 10:00 to 17:59 Beijing time is 02:00 to 09:59 UTC. */
 		int64_t at =
@@ -338,7 +339,7 @@ add_day(struct demo *d, int64_t venue, const char *date, const char *opens,
 	        "a stall"))
 		return false;
 	char today[11];
-	days_to_date((d->now + 8 * 3600) / 86400, today); /* Asia/Shanghai */
+	date_local(d->now, today);
 	bool past = strcmp(date, today) < 0;
 	struct demo_day *slot = NULL;
 	if (past && d->npast < (int)nitems(d->past))
@@ -468,7 +469,7 @@ add_orders(struct demo *d)
 	fen_t total;
 	for (int i = 0; i < d->npast; i += 3) {
 		const struct demo_day *day = &d->past[i];
-		int64_t morning = date_to_days(day->date) * 86400; /* 08:00 in Ningbo */
+		int64_t morning = day_of(day->date) * 86400; /* 08:00 in Ningbo */
 		bool deliver = next_rand(d) % 4 == 0;
 		int p = order_products[next_rand(d) % nitems(order_products)];
 		int p2 = next_rand(d) % 3 == 0
@@ -539,6 +540,196 @@ add_orders(struct demo *d)
 	            now - 90 * hour)))
 		return false;
 	return true;
+}
+
+/* The institutions, one of every kind (and a second agency), and their
+ * canteens' buyers. The demo buyer is the district agency's canteen. */
+static const struct {
+	const char *name, *kind, *subdistrict;
+	int venue; /* 0 none, 1 agency, 2 hospital, 3 school */
+	const char *member, *member_name;
+	int64_t budget_fen; /* the year's canteen food budget */
+	int64_t share_bp;
+} institutions[] = {
+    {"海曙区人民政府机关事务管理局", "agency", "鼓楼街道", 1, NULL, NULL, 0, 1500},
+    {"宁波市第二医院", "hospital", "西门街道", 2, "canteen_hospital",
+        "宁波市第二医院食堂", 0, 1000},
+    {"海曙外国语学校", "school", "白云街道", 3, "canteen_school", "海曙外国语学校食堂",
+        0, 1000},
+    {"宁波港集团海曙分公司", "enterprise", "江厦街道", 0, "canteen_port",
+        "港集团职工食堂", 0, 1200},
+    {"白云庄社区居委会", "community", "白云街道", 0, NULL, NULL, 0, 1000},
+    {"海曙区教育局", "agency", "月湖街道", 0, NULL, NULL, 12000000, 1000},
+};
+
+static bool
+add_institutions(struct demo *d)
+{
+	int64_t venues[] = {0, d->venue_agency, d->venue_hospital, d->venue_school};
+	for (size_t i = 0; i < nitems(institutions); i++) {
+		struct institution_in in = {.name = institutions[i].name,
+		    .kind = institutions[i].kind,
+		    .subdistrict = institutions[i].subdistrict,
+		    .venue_id = venues[institutions[i].venue]};
+		if (!ok(store_institution_create(d->db, &in, &d->institution_ids[i]),
+		        "an institution"))
+			return false;
+		int64_t member = i == 0 ? d->buyer_id : 0;
+		if (institutions[i].member != NULL &&
+		    !add_user(d, institutions[i].member, institutions[i].member_name,
+		        "buyer", NULL, &member))
+			return false;
+		d->member_ids[i] = member;
+		if (member != 0) {
+			sqlite3_stmt *st = db_stmt(d->db,
+			    "UPDATE users SET institution_id = ?2 WHERE id = ?1");
+			sqlite3_bind_int64(st, 1, member);
+			sqlite3_bind_int64(st, 2, d->institution_ids[i]);
+			if (!ok(db_exec_stmt(d->db, st), "a member"))
+				return false;
+		}
+	}
+	/* The canteens' own orders this year: deliveries collected, and
+	 * pickups at the coming market days, paid or ready (the pick lists). */
+	int64_t keep = d->buyer_id, id;
+	fen_t total;
+	int64_t day = date_local_days(d->now), jan1;
+	int y, m, dd;
+	date_civil_from_days(day, &y, &m, &dd);
+	jan1 = date_days_from_civil(y, 1, 1);
+	for (size_t i = 1; i < nitems(institutions); i++) {
+		if (d->member_ids[i] == 0)
+			continue;
+		d->buyer_id = d->member_ids[i];
+		int n = i == 1 ? 8 : i == 3 ? 6 : 2;
+		for (int k = 0; k < n; k++) {
+			int64_t back = (day - jan1) * (k + 1) / (n + 1);
+			int64_t at = d->now - back * 86400;
+			int p =
+			    order_products[(i + (size_t)k) % nitems(order_products)];
+			if (!demo_order(d, 0, "单位食堂采购", p,
+			        3 + (int64_t)(next_rand(d) % 5), -1, 0, at, &id,
+			        &total) ||
+			    (id != 0 && !demo_walk(d, id, total, ORDER_FULFILLED,
+			                    d->coord_id, at)))
+				return false;
+		}
+		for (int k = 0; k < 2 && k < d->nupcoming; k++) {
+			int p = order_products[(i + 3 + (size_t)k) %
+			                       nitems(order_products)];
+			if (!demo_order(d, d->upcoming[k].id, "食堂周末取货", p, 2, -1,
+			        0, d->now - 3600 * (int64_t)(k + 2), &id, &total) ||
+			    (id != 0 &&
+			        !demo_walk(d, id, total,
+			            k == 0 ? ORDER_READY : ORDER_PAID, d->operator_id,
+			            d->now - 3600 * (int64_t)(k + 2))))
+				return false;
+		}
+	}
+	d->buyer_id = keep;
+	return true;
+}
+
+/* The plans of the year: budgets set from what each bought so far, so
+ * that some are ahead of their share and some behind. */
+static bool
+add_plans(struct demo *d)
+{
+	int y, m, dd;
+	int64_t today = date_local_days(d->now);
+	date_civil_from_days(today, &y, &m, &dd);
+	json_t *report = NULL;
+	/* With no plans yet the report lists nobody: read the orders' totals
+	 * by putting a one-fen plan first. */
+	for (size_t i = 0; i < nitems(institutions); i++)
+		if (!ok(store_plan_put(
+		            d->db, d->institution_ids[i], y, 1, 10000, d->now),
+		        "a plan"))
+			return false;
+	if (!ok(report_procurement(d->db, y, NULL, today, &report), "the procurement"))
+		return false;
+	/* Reserved share as a multiple of what was bought (in percent):
+	 * ahead at 80 %, behind at 250 % or 400 %. */
+	static const int64_t factor[] = {80, 250, 80, 400, 0, 0};
+	size_t k;
+	json_t *row;
+	bool good = true;
+	for (size_t i = 0; i < nitems(institutions) && good; i++) {
+		int64_t purchased = 0;
+		json_array_foreach(json_object_get(report, "institutions"), k, row)
+		{
+			if (json_integer_value(json_object_get(
+			        row, "institution_id")) == d->institution_ids[i])
+				purchased = json_integer_value(
+				    json_object_get(row, "purchased_fen"));
+		}
+		int64_t budget = institutions[i].budget_fen;
+		if (budget == 0 && factor[i] > 0)
+			budget = purchased * factor[i] / 100 * 10000 /
+			         institutions[i].share_bp;
+		if (budget == 0)
+			budget = 3600000; /* the community: nothing bought yet */
+		budget = (budget / 10000 + 1) * 10000; /* whole hundreds of yuan */
+		good = ok(store_plan_put(d->db, d->institution_ids[i], y, budget,
+		              institutions[i].share_bp, d->now),
+		    "a plan");
+		/* Last year's, for the history. */
+		good =
+		    good && ok(store_plan_put(d->db, d->institution_ids[i], y - 1,
+		                   budget * 9 / 10, institutions[i].share_bp, d->now),
+		                "a plan");
+	}
+	json_decref(report);
+	return good;
+}
+
+/* Payouts to several producers of what they earned, one of them with a
+ * correction. */
+static bool
+add_payouts(struct demo *d)
+{
+	char first[11], today[11], paid_on[11];
+	int64_t now_day = date_local_days(d->now);
+	int y, m, dd;
+	date_civil_from_days(now_day, &y, &m, &dd);
+	date_format(date_days_from_civil(y, 1, 1), first);
+	date_format(now_day, today);
+	date_format(now_day - 10, paid_on);
+	json_t *report = NULL;
+	if (!ok(report_payouts(d->db, first, today, NULL, &report),
+	        "the payouts report"))
+		return false;
+	static const int pay[] = {0, 1, 3, 5, 7};
+	bool good = true;
+	for (size_t i = 0; i < nitems(pay) && good; i++) {
+		json_t *row = json_array_get(
+		    json_object_get(report, "producers"), (size_t)pay[i]);
+		int64_t earned = json_integer_value(json_object_get(row, "earned_fen"));
+		int64_t amount = earned * 7 / 10 / 100 * 100; /* 70 %, whole yuan */
+		if (row == NULL || amount <= 0)
+			continue;
+		char ref[32];
+		snprintf(ref, sizeof(ref), "ICBC-%d%02d-%04zu", y, m, i + 1);
+		struct payout_in p = {.producer_id = json_integer_value(
+		                          json_object_get(row, "producer_id")),
+		    .amount_fen = amount,
+		    .paid_on = paid_on,
+		    .reference = ref,
+		    .created_by = d->coord_id,
+		    .created_at = d->now};
+		int64_t id;
+		good = ok(store_payout_create(d->db, &p, &id), "a payout");
+		if (good && i == 0) {
+			/* Paid 100 yuan too much: corrected. */
+			struct payout_in c = p;
+			c.amount_fen = -10000;
+			c.reference = "ICBC-CORR-0001";
+			c.note = "更正：上次多付 100 元";
+			good = ok(store_payout_create(d->db, &c, &id), "a correction");
+		}
+	}
+	json_decref(report);
+	return good;
 }
 
 static bool
@@ -612,12 +803,12 @@ fill(struct demo *d)
 		if (!add_day(d, gulou, holidays[i], "10:00", "21:00", "holiday_market",
 		        "鼓楼沿扶贫集市", 3))
 			return false;
-	int64_t first = date_to_days("2026-03-07"), last = date_to_days("2026-12-31");
+	int64_t first = day_of("2026-03-07"), last = day_of("2026-12-31");
 	int64_t weekend[120];
 	int nweekend = 0;
 	for (int64_t day = first; day <= last && nweekend < 120; day++) {
 		char date[11];
-		days_to_date(day, date);
+		date_format(day, date);
 		int wday = (int)((day + 4) % 7); /* 1970-01-01 was a Thursday */
 		bool taken = false;
 		for (size_t i = 0; i < nitems(holidays); i++)
@@ -628,14 +819,14 @@ fill(struct demo *d)
 	int need = 64 - fair;
 	for (int k = 0; k < need; k++) {
 		char date[11];
-		days_to_date(weekend[(int64_t)k * nweekend / need], date);
+		date_format(weekend[(int64_t)k * nweekend / need], date);
 		if (!add_day(d, gulou, date, "10:00", "21:00", "holiday_market",
 		        "鼓楼沿扶贫集市", 3))
 			return false;
 	}
 
 	/* The caravan: 47 stops, two a week from March, Baiyunzhuang first. */
-	int64_t stop_day = date_to_days("2026-03-04");
+	int64_t stop_day = day_of("2026-03-04");
 	for (size_t s = 0; s < nitems(caravan); s++)
 		for (int c = 0; c < 7 && caravan[s].communities[c]; c++) {
 			int64_t venue;
@@ -644,7 +835,7 @@ fill(struct demo *d)
 			            "community", caravan[s].subdistrict, NULL, &venue),
 			        "a venue"))
 				return false;
-			days_to_date(stop_day, date);
+			date_format(stop_day, date);
 			snprintf(title, sizeof(title), "消费帮扶大篷车 · %s",
 			    caravan[s].communities[c]);
 			if (!add_day(
@@ -670,12 +861,15 @@ fill(struct demo *d)
 	/* A counter day today, so the stall page has a day to sell at
 	 * whenever the demo is made (unless today is a counter day already). */
 	char today[11];
-	days_to_date((d->now + 8 * 3600) / 86400, today); /* Asia/Shanghai */
+	date_format((d->now + 8 * 3600) / 86400, today); /* Asia/Shanghai */
 	if (strcmp(today + 8, "15") != 0 &&
 	    !add_day(
 	        d, counter, today, "09:00", "21:00", "counter", "专柜消费帮扶日", 0))
 		return false;
-	return add_orders(d);
+	d->venue_agency = agency;
+	d->venue_hospital = hospital;
+	d->venue_school = school;
+	return add_institutions(d) && add_orders(d) && add_plans(d) && add_payouts(d);
 }
 
 int

@@ -38,6 +38,7 @@
 
 #include "crypto.h"
 #include "ctl/ctl.h"
+#include "date.h"
 #include "db/db.h"
 #include "store/catalog.h"
 #include "store/market_days.h"
@@ -50,7 +51,7 @@
 #include "util.h"
 
 #define DAY 86400
-#define LOCAL_OFFSET (8 * 3600) /* Asia/Shanghai */
+#define LOCAL_OFFSET DATE_LOCAL_OFFSET /* Asia/Shanghai */
 #define FUTURE_DAYS 14          /* scheduled market days after today */
 #define TOKEN_LIFE (30 * DAY)
 #define OPERATORS 60
@@ -213,15 +214,6 @@ static bool
 chance(struct gen *g, int per_mille)
 {
 	return (int)(rnd(g) % 1000) < per_mille;
-}
-
-static void
-local_date(int64_t day, char out[11])
-{
-	time_t t = (time_t)(day * DAY);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
 /* The instant of minute m of local day `day`. */
@@ -458,7 +450,7 @@ add_day(struct gen *g, int64_t venue, int64_t day, int channel, const char *titl
 	char date[11], uid[64];
 	unsigned char raw[16];
 	char hex[33];
-	local_date(day, date);
+	date_format(day, date);
 	for (int i = 0; i < 16; i++)
 		raw[i] = (unsigned char)rnd(g);
 	hex_encode(raw, sizeof(raw), hex);
@@ -511,7 +503,7 @@ make_days(struct gen *g)
 	int caravan_stop = 0;
 	for (int64_t day = g->first_day; day <= last; day++) {
 		char date[11];
-		local_date(day, date);
+		date_format(day, date);
 		int wday = (int)((day + 4) % 7); /* 1970-01-01 was a Thursday */
 		int md = atoi(date + 5) * 100 + atoi(date + 8);
 		/* The fair: weekends, and the May Day and National Day weeks. */
@@ -799,7 +791,7 @@ write_sale(struct gen *g, size_t i)
 		.lines = lines,
 	};
 	sale_fingerprint(&in, fp);
-	sale_local_date(s->recorded, date);
+	date_local(s->recorded, date);
 	sqlite3_stmt *st = db_stmt(g->db,
 	    "INSERT INTO sales (id, stall_id, market_day_id, operator_id, recorded_at, "
 	    "recorded_date, received_at, payment, total_fen, fingerprint, voided, "
@@ -881,7 +873,7 @@ static bool
 write_order(struct gen *g, struct g_order *o)
 {
 	char date[11], address[256], note[64];
-	sale_local_date(o->created, date);
+	date_local(o->created, date);
 	int64_t updated = o->created;
 	if (o->paid > updated)
 		updated = o->paid;
@@ -1207,8 +1199,8 @@ ctl_gen(struct db *db, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == 0) {
 		char from[11], to[11];
-		local_date(g.first_day, from);
-		local_date(g.today - 1, to);
+		date_format(g.first_day, from);
+		date_format(g.today - 1, to);
 		fprintf(stderr,
 		    "gen: %zu regions, %d producers, %ld products, %ld buyers, %d market days, "
 		    "%d stalls, %zu sales (%ld voided) with %ld lines, %zu orders, "
