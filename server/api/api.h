@@ -26,6 +26,7 @@ extern const struct route audit_routes[];
 extern const struct route reports_routes[];
 extern const struct route orders_routes[];
 extern const struct route payments_routes[];
+extern const struct route webhooks_routes[];
 
 /* Replies 500 (or 503) for a store status that is neither OK nor an
  * expected outcome; returns false so handlers can write

@@ -17,6 +17,7 @@ const struct route *const route_tables[] = {
 	reports_routes,
 	orders_routes,
 	payments_routes,
+	webhooks_routes,
 	NULL,
 };
 

@@ -29,6 +29,7 @@
 #include "http/errors.h"
 #include "http/router.h"
 #include "http/writer.h"
+#include "webhook_worker.h"
 #include "log.h"
 #include "tls.h"
 #include "util.h"
@@ -66,6 +67,7 @@ struct server {
 	struct worker *workers;
 	int nworkers;
 	struct writer *writer;
+	struct webhook_worker *webhooks;
 	atomic_bool stopping;
 };
 
@@ -334,6 +336,9 @@ server_new(const struct config *cfg, char **err)
 	s->writer = writer_new(cfg, write_done, err);
 	if (s->writer == NULL)
 		goto fail;
+	s->webhooks = webhook_worker_new(cfg, err);
+	if (s->webhooks == NULL)
+		goto fail;
 	s->nworkers = cfg->threads;
 	s->workers = xcalloc((size_t)s->nworkers, sizeof(*s->workers));
 	for (int i = 0; i < s->nworkers; i++) {
@@ -416,6 +421,7 @@ server_run(struct server *s)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	writer_start(s->writer);
+	webhook_worker_start(s->webhooks);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
 	fprintf(stderr, "listening on https://%s\n", s->where);
@@ -425,6 +431,7 @@ server_run(struct server *s)
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
 	writer_stop(s->writer);
+	webhook_worker_stop(s->webhooks);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	event_base_free(main_base);
@@ -460,6 +467,7 @@ server_free(struct server *s)
 	}
 	free(s->workers);
 	writer_free(s->writer);
+	webhook_worker_free(s->webhooks);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

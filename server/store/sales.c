@@ -1,6 +1,7 @@
 #include "store/sales.h"
 #include "store/rollup.h"
 #include "store/stock.h"
+#include "store/webhooks.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +10,13 @@
 #include <time.h>
 
 #include "crypto.h"
+
+/* A sale's webhook data: the sale as the API shows it (arg: its id). */
+static enum db_status
+sale_data(struct db *db, const void *arg, json_t **out)
+{
+	return store_sale_get(db, arg, out);
+}
 
 bool
 sale_id_valid(const char *id)
@@ -371,6 +379,8 @@ sale_record_tallied(struct db *db, struct sale *s, const char *fingerprint,
 		    STOCK_SALE, s->id, user_id, now, false, NULL);
 	if (st == DB_OK)
 		st = tally_sale(db, s, date, tally);
+	if (st == DB_OK)
+		st = webhook_emit(db, WEBHOOK_SALE_RECORDED, now, sale_data, s->id);
 	return st == DB_OK ? SALE_RECORDED : SALE_DB_ERROR;
 }
 
@@ -447,7 +457,11 @@ store_sale_void(
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, user_id);
 	enum db_status rc = db_exec_change(db, st);
-	return rc == DB_OK ? rollup_sale(db, id, -1) : rc;
+	if (rc == DB_OK)
+		rc = rollup_sale(db, id, -1);
+	if (rc == DB_OK)
+		rc = webhook_emit(db, WEBHOOK_SALE_VOIDED, now, sale_data, id);
+	return rc;
 }
 
 #define SALE_COLS                                                                      \
