@@ -179,6 +179,19 @@ const struct msg_entry messages_zh[] = {
     {"order %s is %s fen, not %s", "订单 %s 金额为 %s 分，而不是 %s"},
     {"transaction %s paid another order", "交易 %s 已支付了另一笔订单"},
 
+    /* Webhooks (api/webhooks.c, netguard.c). */
+    {"must be an https:// URL", "须为 https:// 网址"},
+    {"must be an http:// or https:// URL", "须为 http:// 或 https:// 网址"},
+    {"must not hold a user name or password", "不能包含用户名或密码"},
+    {"host %s does not resolve", "主机 %s 无法解析"},
+    {"host %s is or resolves to a loopback address", "主机 %s 是或解析为环回地址"},
+    {"host %s is or resolves to a private address", "主机 %s 是或解析为私有地址"},
+    {"host %s is or resolves to a link-local address", "主机 %s 是或解析为链路本地地址"},
+    {"host %s is or resolves to an unspecified address", "主机 %s 是或解析为未指定地址"},
+    {"host %s is or resolves to a multicast address", "主机 %s 是或解析为组播地址"},
+    {"host %s is or resolves to a reserved address", "主机 %s 是或解析为保留地址"},
+    {"no webhook %s", "没有回调端点 %s"},
+
     /* The server. */
     {"the database is unavailable", "数据库暂时不可用"},
     {"the database does not answer", "数据库没有响应"},
