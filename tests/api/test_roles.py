@@ -72,6 +72,11 @@ EXPECTED = {
     "POST /api/v1/orders/{id}/fulfil": SELLERS,
     "POST /api/v1/payments/callback": ANY,
     "POST /api/v1/demo/payments/{id}": {"buyer"},
+    "POST /api/v1/webhooks": ADMIN,
+    "GET /api/v1/webhooks": ADMIN,
+    "PATCH /api/v1/webhooks/{id}": ADMIN,
+    "DELETE /api/v1/webhooks/{id}": ADMIN,
+    "GET /api/v1/webhooks/{id}/deliveries": ADMIN,
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.
