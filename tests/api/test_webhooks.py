@@ -274,6 +274,9 @@ class RefusedAtDelivery(harness.ServerTest):
                             token=admin)
             self.assertProblem(r, 400, "validation_failed", "url")
             self.assertEqual(plain.stop(), 0)
+            log = "".join(plain.log)
+            self.assertNotIn("AddressSanitizer", log)
+            self.assertNotIn("runtime error:", log)
         finally:
             if plain.proc is not None:
                 plain.stop(signal.SIGKILL)

@@ -107,6 +107,9 @@ class Crash(harness.ServerTest):
             ok = rx.wait_for(all_delivered, "a 200 recorded for every event")
             self.assertEqual({str(i) for i in ok}, set(by_id))
             self.assertEqual(again.stop(), 0)
+            log = "".join(again.log)
+            self.assertNotIn("AddressSanitizer", log)
+            self.assertNotIn("runtime error:", log)
         finally:
             if again.proc is not None:
                 again.stop(signal.SIGKILL)
