@@ -276,7 +276,7 @@ deliver(struct webhook_worker *w, const struct webhook_job *job,
 		snprintf(msg, sizeof(msg), "no answer within %d s",
 		    DELIVERY_TIMEOUT_MS / 1000);
 	} else if (rc != CURLE_OK) {
-		snprintf(msg, sizeof(msg), "%s",
+		snprintf(msg, sizeof(msg), "%.255s",
 		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	} else if (code == 410) {
 		snprintf(msg, sizeof(msg), "410 Gone: the endpoint is deactivated");
@@ -322,7 +322,9 @@ worker_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	struct webhook_job jobs[JOBS_MAX];
 	memset(jobs, 0, sizeof(jobs));
-	char errbuf[CURL_ERROR_SIZE + 160];
+	/* One thread: static, off its stack. */
+	static struct webhook_result res[JOBS_MAX];
+	static char errbuf[JOBS_MAX][CURL_ERROR_SIZE + 160];
 	while (!atomic_load(&w->stop)) {
 		size_t n = 0;
 		int64_t next = -1;
@@ -340,23 +342,29 @@ worker_main(void *arg)
 			wait_until(w, next);
 			continue;
 		}
+		/* Deliver them all, then record them in one transaction: the
+		 * worker takes the write lock once a round, not once an
+		 * attempt, so the writer hardly notices it. A crash before
+		 * the record means those attempts are made again. */
 		for (size_t i = 0; i < n; i++) {
-			if (atomic_load(&w->stop) || jobs[i].url == NULL)
+			if (jobs[i].url == NULL)
 				continue;
-			struct webhook_result res;
-			if (!deliver(w, &jobs[i], &res, errbuf, sizeof(errbuf)))
+			if (atomic_load(&w->stop) ||
+			    !deliver(
+			        w, &jobs[i], &res[i], errbuf[i], sizeof(errbuf[i]))) {
+				webhook_job_clear(
+				    &jobs[i]); /* not made: not recorded */
 				continue;
-			enum db_status s = store_webhook_record(w->db, &jobs[i], &res);
-			if (s != DB_OK &&
-			    s != DB_CONSTRAINT) /* constraint: deleted meanwhile */
-				log_warn("webhooks: attempt of event %" PRId64
-				         " not recorded",
-				    jobs[i].event_id);
+			}
 			/* The endpoint is gone: its other deliveries wait. */
-			for (size_t k = i + 1; res.gone && k < n; k++)
+			for (size_t k = i + 1; res[i].gone && k < n; k++)
 				if (jobs[k].endpoint_id == jobs[i].endpoint_id)
 					webhook_job_clear(&jobs[k]);
 		}
+		if (store_webhook_record(w->db, jobs, res, n) != DB_OK)
+			log_warn(
+			    "webhooks: %zu attempts not recorded; they are made again",
+			    n);
 		for (size_t i = 0; i < n; i++)
 			webhook_job_clear(&jobs[i]);
 	}

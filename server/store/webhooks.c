@@ -264,17 +264,17 @@ store_webhook_due(struct db *db, int64_t now_ms, size_t max, struct webhook_job 
 	return s == DB_NOT_FOUND ? DB_OK : s;
 }
 
-enum db_status
-store_webhook_record(
+/* One attempt's rows, inside the caller's transaction. */
+static enum db_status
+record_one(
     struct db *db, const struct webhook_job *job, const struct webhook_result *res)
 {
-	enum db_status s = db_begin_write(db);
-	if (s != DB_OK)
-		return s;
+	/* Nothing when the endpoint, and so the delivery, was deleted. */
 	sqlite3_stmt *st = db_stmt(db,
 	    "INSERT INTO webhook_attempts (delivery_id, "
 	    "endpoint_id, event_id, attempt, status_code, error, duration_ms, at, "
-	    "next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	    "next_attempt_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
+	    "WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?1)");
 	sqlite3_bind_int64(st, 1, job->delivery_id);
 	sqlite3_bind_int64(st, 2, job->endpoint_id);
 	sqlite3_bind_int64(st, 3, job->event_id);
@@ -287,27 +287,36 @@ store_webhook_record(
 	if (res->next_ms >= 0)
 		/* Rounded up: the time shown is never before the real one. */
 		sqlite3_bind_int64(st, 9, (res->next_ms + 999) / 1000);
+	enum db_status s = db_exec_stmt(db, st);
+	if (s != DB_OK)
+		return s;
+	st = db_stmt(db, "UPDATE webhook_deliveries SET attempts = attempts + 1, "
+	                 "state = ?2, due_ms = ?3 WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, job->delivery_id);
+	sqlite3_bind_text(st, 2,
+	    res->delivered      ? "delivered"
+	    : res->next_ms >= 0 ? "pending"
+	                        : "failed",
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, res->next_ms >= 0 ? res->next_ms : res->at * 1000);
 	s = db_exec_stmt(db, st);
-	if (s == DB_OK) {
-		st = db_stmt(db,
-		    "UPDATE webhook_deliveries SET attempts = attempts + 1, "
-		    "state = ?2, due_ms = ?3 WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, job->delivery_id);
-		sqlite3_bind_text(st, 2,
-		    res->delivered      ? "delivered"
-		    : res->next_ms >= 0 ? "pending"
-		                        : "failed",
-		    -1, SQLITE_STATIC);
-		sqlite3_bind_int64(
-		    st, 3, res->next_ms >= 0 ? res->next_ms : res->at * 1000);
-		s = db_exec_stmt(db, st);
-	}
 	if (s == DB_OK && res->gone) {
 		st = db_stmt(
 		    db, "UPDATE webhook_endpoints SET active = 0 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, job->endpoint_id);
 		s = db_exec_stmt(db, st);
 	}
+	return s;
+}
+
+enum db_status
+store_webhook_record(struct db *db, const struct webhook_job *jobs,
+    const struct webhook_result *res, size_t n)
+{
+	enum db_status s = db_begin_write(db);
+	for (size_t i = 0; i < n && s == DB_OK; i++)
+		if (jobs[i].url != NULL)
+			s = record_one(db, &jobs[i], &res[i]);
 	if (s != DB_OK) {
 		db_rollback(db);
 		return s;

@@ -127,10 +127,12 @@ struct webhook_result {
 	                    up, or gone) */
 };
 
-/* Records attempt job->attempts + 1 with its result in one transaction
- * of its own: the attempt row, the delivery's state, attempts and due
- * time, and for a 410 the endpoint's deactivation. */
-enum db_status store_webhook_record(
-    struct db *db, const struct webhook_job *job, const struct webhook_result *res);
+/* Records, for each i < n with jobs[i].url set, attempt jobs[i].attempts
+ * + 1 with res[i], all in one transaction of its own (one sync, one turn
+ * of the write lock for a round): the attempt row, the delivery's state,
+ * attempts and due time, and for a 410 the endpoint's deactivation. A
+ * delivery whose endpoint was deleted meanwhile is skipped. */
+enum db_status store_webhook_record(struct db *db, const struct webhook_job *jobs,
+    const struct webhook_result *res, size_t n);
 
 #endif
