@@ -164,6 +164,17 @@ parse_web_root(struct config *c, size_t off, const char *v, char **err)
 	return parse_string(c, off, v, err);
 }
 
+/* A file that can be read. */
+static int
+parse_file(struct config *c, size_t off, const char *v, char **err)
+{
+	if (access(v, R_OK) != 0) {
+		*err = xasprintf("cannot read %s", v);
+		return -1;
+	}
+	return parse_string(c, off, v, err);
+}
+
 #define OFF(f) offsetof(struct config, f)
 
 static const struct option_def options[] = {
@@ -215,6 +226,14 @@ static const struct option_def options[] = {
         "seconds of the per-address login and registration window"},
     {"access-log", parse_bool, OFF(access_log), "on",
         "a line per request on standard error (on or off)"},
+    {"webhook-ca", parse_file, OFF(webhook_ca), NULL,
+        "PEM CA bundle the webhook client verifies receivers with (default: the "
+        "system's)"},
+    {"webhook-allow-insecure", parse_bool, OFF(webhook_allow_insecure), "false",
+        "TESTS ONLY: webhooks may use http:// and loopback, private or link-local "
+        "hosts (a flag)"},
+    {"webhook-retry-scale", parse_count, OFF(webhook_retry_scale), "1",
+        "TESTS ONLY: divide webhook retry delays by this"},
     {"web-root", parse_web_root, OFF(web_root), NULL,
         "serve the web pages from this folder (server/web, while developing) instead "
         "of the copy compiled in"},
@@ -434,5 +453,6 @@ config_free(struct config *c)
 	free(c->synchronous);
 	free(c->user);
 	free(c->web_root);
+	free(c->webhook_ca);
 	memset(c, 0, sizeof(*c));
 }

@@ -43,6 +43,11 @@ struct config {
 	bool access_log;         /* a line per request on standard error */
 	char *web_root;          /* serve the pages from this folder (while
 	                            developing); NULL: the copy compiled in */
+	char *webhook_ca;        /* CA bundle the webhook client trusts; NULL:
+	                            the system's */
+	bool webhook_allow_insecure; /* tests only: http:// and private,
+	                                loopback and link-local hosts */
+	int webhook_retry_scale;     /* tests only: retry delays divided by it */
 };
 
 /*

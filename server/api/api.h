@@ -30,6 +30,7 @@ extern const struct route lots_routes[];
 extern const struct route institutions_routes[];
 extern const struct route payouts_routes[];
 extern const struct route picklist_routes[];
+extern const struct route webhooks_routes[];
 
 /* Replies 500 (or 503) for a store status that is neither OK nor an
  * expected outcome; returns false so handlers can write

@@ -21,6 +21,7 @@ const struct route *const route_tables[] = {
 	institutions_routes,
 	payouts_routes,
 	picklist_routes,
+	webhooks_routes,
 	NULL,
 };
 

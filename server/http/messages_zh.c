@@ -187,6 +187,18 @@ const struct msg_entry messages_zh[] = {
     {"product %s has a lot %s already", "商品 %s 已有批号为 %s 的批次"},
     {"no lot %s", "没有批次 %s"},
     {"lot %s is outside your region", "批次 %s 不在您负责的地区内"},
+    /* Webhooks (api/webhooks.c, netguard.c). */
+    {"must be an https:// URL", "须为 https:// 网址"},
+    {"must be an http:// or https:// URL", "须为 http:// 或 https:// 网址"},
+    {"must not hold a user name or password", "不能包含用户名或密码"},
+    {"host %s does not resolve", "主机 %s 无法解析"},
+    {"host %s is or resolves to a loopback address", "主机 %s 是或解析为环回地址"},
+    {"host %s is or resolves to a private address", "主机 %s 是或解析为私有地址"},
+    {"host %s is or resolves to a link-local address", "主机 %s 是或解析为链路本地地址"},
+    {"host %s is or resolves to an unspecified address", "主机 %s 是或解析为未指定地址"},
+    {"host %s is or resolves to a multicast address", "主机 %s 是或解析为组播地址"},
+    {"host %s is or resolves to a reserved address", "主机 %s 是或解析为保留地址"},
+    {"no webhook %s", "没有回调端点 %s"},
 
     /* The server. */
     {"the database is unavailable", "数据库暂时不可用"},

@@ -31,6 +31,7 @@
 #include "http/hasher.h"
 #include "http/router.h"
 #include "http/writer.h"
+#include "webhook_worker.h"
 #include "log.h"
 #include "tls.h"
 #include "util.h"
@@ -71,6 +72,7 @@ struct server {
 	int nworkers;
 	struct writer *writer;
 	struct hasher *hasher;
+	struct webhook_worker *webhooks;
 	atomic_bool stopping;
 };
 
@@ -465,6 +467,9 @@ server_new(const struct config *cfg, char **err)
 	if (s->writer == NULL)
 		goto fail;
 	s->hasher = hasher_new(cfg->hash_threads, cfg->hash_queue, hash_done);
+	s->webhooks = webhook_worker_new(cfg, err);
+	if (s->webhooks == NULL)
+		goto fail;
 	s->nworkers = cfg->threads;
 	s->workers = xcalloc((size_t)s->nworkers, sizeof(*s->workers));
 	for (int i = 0; i < s->nworkers; i++) {
@@ -553,6 +558,7 @@ server_run(struct server *s)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	writer_start(s->writer);
+	webhook_worker_start(s->webhooks);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_create(
 		    &s->workers[i].thread, NULL, worker_main, &s->workers[i]);
@@ -565,6 +571,7 @@ server_run(struct server *s)
 	hasher_free(s->hasher);
 	s->hasher = NULL;
 	writer_stop(s->writer);
+	webhook_worker_stop(s->webhooks);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	event_base_free(main_base);
@@ -609,6 +616,7 @@ server_free(struct server *s)
 	free(s->workers);
 	writer_free(s->writer);
 	checkpoint_stop();
+	webhook_worker_free(s->webhooks);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

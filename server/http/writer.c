@@ -14,6 +14,7 @@
 #include "http/router.h"
 #include "log.h"
 #include "util.h"
+#include "webhook_worker.h"
 
 /* At most this many requests share a transaction; more wait for the next. */
 #define BATCH_MAX 512
@@ -200,6 +201,8 @@ run_batch(struct writer *wr, struct request *list, int n)
 		fail_batch(batch_start, NULL);
 	}
 	int64_t t2 = monotonic_us();
+	/* Events written by this batch are committed: deliver them. */
+	webhook_worker_notify();
 	metrics_commit(t2 - t1, n);
 	if (t2 - t0 > 1000000)
 		log_warn("writer: a batch of %d requests took %lld ms", n,

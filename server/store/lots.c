@@ -7,6 +7,7 @@
 
 #include "csv.h"
 #include "store/stock.h"
+#include "store/webhooks.h"
 #include "util.h"
 
 void
@@ -198,6 +199,14 @@ store_line_lots(struct db *db, enum lot_owner kind, int64_t owner, json_t *lines
 	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
 }
 
+/* A received lot's webhook data: the lot as the API shows it (arg: its
+ * id). */
+static enum db_status
+lot_data(struct db *db, const void *arg, json_t **out)
+{
+	return store_lot_get(db, *(const int64_t *)arg, out);
+}
+
 enum db_status
 store_lot_receive(
     struct db *db, const struct lot_in *l, int64_t user_id, int64_t now, int64_t *id)
@@ -228,8 +237,11 @@ store_lot_receive(
 	*id = db_last_insert_id(db);
 	char ref[24];
 	snprintf(ref, sizeof(ref), "%" PRId64, *id);
-	return stock_move(
+	s = stock_move(
 	    db, l->product_id, l->quantity, STOCK_LOT, ref, user_id, now, false, NULL);
+	if (s == DB_OK)
+		s = webhook_emit(db, WEBHOOK_LOT_RECEIVED, now, lot_data, id);
+	return s;
 }
 
 #define LOT_COLS                                                                       \

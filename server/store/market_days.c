@@ -2,6 +2,9 @@
 
 #include <stdio.h>
 
+#include "store/webhooks.h"
+#include "util.h"
+
 enum db_status
 store_stall_info(struct db *db, int64_t stall_id, int64_t *market_day_id,
     int64_t *operator_id, char *market_day_status, size_t len, char *channel,
@@ -140,6 +143,13 @@ store_market_day_create(struct db *db, int64_t venue_id, const char *date,
 	return s;
 }
 
+/* A market day's webhook data (arg: its id). */
+static enum db_status
+market_day_data(struct db *db, const void *arg, json_t **out)
+{
+	return store_market_day_get(db, *(const int64_t *)arg, out);
+}
+
 enum db_status
 store_market_day_update(struct db *db, int64_t id, const char *opens_at,
     const char *closes_at, const char *title, const char *status)
@@ -151,7 +161,11 @@ store_market_day_update(struct db *db, int64_t id, const char *opens_at,
 	db_bind_text(st, 3, closes_at);
 	db_bind_text(st, 4, title);
 	db_bind_text(st, 5, status);
-	return db_exec_change(db, st);
+	enum db_status s = db_exec_change(db, st);
+	if (s == DB_OK)
+		s = webhook_emit(
+		    db, WEBHOOK_MARKET_DAY_UPDATED, now_unix(), market_day_data, &id);
+	return s;
 }
 
 enum db_status

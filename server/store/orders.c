@@ -9,6 +9,7 @@
 #include "store/rollup.h"
 #include "store/sales.h"
 #include "store/stock.h"
+#include "store/webhooks.h"
 
 static const char *const status_names[] = {
     [ORDER_PLACED] = "placed",
@@ -80,6 +81,13 @@ store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open)
 		*open = sqlite3_column_int(st, 0) != 0;
 	sqlite3_reset(st);
 	return s;
+}
+
+/* An order's webhook data: the order as staff see it (arg: its id). */
+static enum db_status
+order_data(struct db *db, const void *arg, json_t **out)
+{
+	return store_order_get(db, *(const int64_t *)arg, true, out);
 }
 
 /* The price of product id, when it is active. */
@@ -226,6 +234,8 @@ order_place(struct db *db, struct order_in *o, int64_t now, size_t *bad, int64_t
 		if (s != DB_OK)
 			return ORDER_FAILED;
 	}
+	if (webhook_emit(db, WEBHOOK_ORDER_PLACED, now, order_data, id) != DB_OK)
+		return ORDER_FAILED;
 	return ORDER_OK;
 }
 
@@ -542,6 +552,15 @@ store_order_set_status(struct db *db, int64_t id, enum order_status from,
 	 * fulfilled) here and nowhere else. */
 	if (s == DB_OK)
 		s = rollup_order_status(db, id, status_names[from], status_names[to]);
+	static const enum webhook_type events[] = {
+	    [ORDER_PLACED] = WEBHOOK_ORDER_PLACED,
+	    [ORDER_PAID] = WEBHOOK_ORDER_PAID,
+	    [ORDER_READY] = WEBHOOK_ORDER_READY,
+	    [ORDER_FULFILLED] = WEBHOOK_ORDER_FULFILLED,
+	    [ORDER_CANCELLED] = WEBHOOK_ORDER_CANCELLED,
+	};
+	if (s == DB_OK)
+		s = webhook_emit(db, events[to], now, order_data, &id);
 	return s;
 }
 

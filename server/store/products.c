@@ -5,6 +5,7 @@
 #include "text.h"
 #include "store/prices.h"
 #include "store/stock.h"
+#include "store/webhooks.h"
 #include "util.h"
 
 const char *const product_categories[] = {"tea", "fruit", "dried_fruit", "grain",
@@ -183,6 +184,13 @@ store_product_create(struct db *db, const struct product_in *p, int64_t user_id,
 	    NULL);
 }
 
+/* A product's webhook data (arg: its id). */
+static enum db_status
+product_data(struct db *db, const void *arg, json_t **out)
+{
+	return store_product_get(db, *(const int64_t *)arg, out);
+}
+
 enum db_status
 store_product_update(struct db *db, int64_t id, const struct product_in *p,
     bool set_stock, int64_t user_id, int64_t now)
@@ -206,11 +214,17 @@ store_product_update(struct db *db, int64_t id, const struct product_in *p,
 	sqlite3_reset(st);
 	if (s == DB_OK)
 		s = price_set(db, id, p->price_fen, PRICE_CHANGE, user_id, now);
-	if (s != DB_OK || !set_stock)
+	if (s != DB_OK)
 		return s;
+	if (!set_stock)
+		return webhook_emit(
+		    db, WEBHOOK_PRODUCT_UPDATED, now, product_data, &id);
 	int64_t delta;
 	if (__builtin_sub_overflow(p->stock, stock, &delta))
 		return DB_CONSTRAINT;
-	return stock_move(db, id, delta, STOCK_CORRECTION, NULL, user_id, now, false,
-	    NULL);
+	s = stock_move(
+	    db, id, delta, STOCK_CORRECTION, NULL, user_id, now, false, NULL);
+	if (s == DB_OK)
+		s = webhook_emit(db, WEBHOOK_PRODUCT_UPDATED, now, product_data, &id);
+	return s;
 }

@@ -1,6 +1,7 @@
 #include "store/sales.h"
 #include "store/rollup.h"
 #include "store/stock.h"
+#include "store/webhooks.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +11,28 @@
 
 #include "crypto.h"
 #include "date.h"
+
+/* A sale's webhook data: the sale as the API shows it (arg: its id). */
+static enum db_status
+sale_data(struct db *db, const void *arg, json_t **out)
+{
+	return store_sale_get(db, arg, out);
+}
+
+/* A sale just recorded, built from what was recorded, as the reply is:
+ * no read back, which a batch of 500 would feel. */
+struct recorded {
+	const struct sale *s;
+	int64_t now;
+};
+
+static enum db_status
+recorded_data(struct db *db, const void *arg, json_t **out)
+{
+	const struct recorded *rec = arg;
+	*out = sale_json(rec->s, rec->now);
+	return *out != NULL ? DB_OK : DB_ERROR;
+}
 
 bool
 sale_id_valid(const char *id)
@@ -370,6 +393,9 @@ sale_record_tallied(struct db *db, struct sale *s, const char *fingerprint,
 	}
 	if (st == DB_OK)
 		st = tally_sale(db, s, date, tally);
+	if (st == DB_OK)
+		st = webhook_emit(db, WEBHOOK_SALE_RECORDED, now, recorded_data,
+		    &(struct recorded){s, now});
 	return st == DB_OK ? SALE_RECORDED : SALE_DB_ERROR;
 }
 
@@ -478,7 +504,11 @@ store_sale_void(
 	for (size_t i = 0; i < n && rc == DB_OK; i++)
 		rc = stock_move(db, lines[i][0], lines[i][1], STOCK_SALE_VOID, id,
 		    user_id, now, false, NULL);
-	return rc == DB_OK ? lots_put_back(db, LOT_SALE, seq, now) : rc;
+	if (rc == DB_OK)
+		rc = lots_put_back(db, LOT_SALE, seq, now);
+	if (rc == DB_OK)
+		rc = webhook_emit(db, WEBHOOK_SALE_VOIDED, now, sale_data, id);
+	return rc;
 }
 
 #define SALE_COLS                                                                      \

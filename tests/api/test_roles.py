@@ -88,6 +88,11 @@ EXPECTED = {
     "GET /api/v1/producers/{id}/statement": STAFF,
     "GET /api/v1/reports/payouts": STAFF,
     "GET /api/v1/market-days/{id}/picklist": SELLERS,
+    "POST /api/v1/webhooks": ADMIN,
+    "GET /api/v1/webhooks": ADMIN,
+    "PATCH /api/v1/webhooks/{id}": ADMIN,
+    "DELETE /api/v1/webhooks/{id}": ADMIN,
+    "GET /api/v1/webhooks/{id}/deliveries": ADMIN,
 }
 
 # Routes whose writes a region-scoped coordinator may make only in its region.

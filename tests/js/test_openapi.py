@@ -444,6 +444,23 @@ class OpenApi(harness.ServerTest):
         call("GET", "/api/v1/market-days/{id}/picklist", 200, pick + "?format=csv",
              token=coord)
         call("GET", "/api/v1/market-days/{id}/picklist", 403, pick, token=other)
+        hook = call("POST", "/api/v1/webhooks", 201, token=admin, body={
+            "url": "https://93.184.216.34/hooks", "events": ["order.paid", "sale.recorded"],
+            "description": "832 平台"}).json
+        call("POST", "/api/v1/webhooks", 400, token=admin, body={
+            "url": "https://127.0.0.1/hooks", "events": ["order.paid"]})
+        call("POST", "/api/v1/webhooks", 403, token=coord, body={})
+        call("GET", "/api/v1/webhooks", 200, token=admin)
+        call("PATCH", "/api/v1/webhooks/{id}", 200, "/api/v1/webhooks/%d" % hook["id"],
+             token=admin, body={"active": False, "description": None})
+        call("PATCH", "/api/v1/webhooks/{id}", 404, "/api/v1/webhooks/999999",
+             token=admin, body={"active": False})
+        call("GET", "/api/v1/webhooks/{id}/deliveries", 200,
+             "/api/v1/webhooks/%d/deliveries" % hook["id"], token=admin)
+        call("DELETE", "/api/v1/webhooks/{id}", 204, "/api/v1/webhooks/%d" % hook["id"],
+             token=admin)
+        call("DELETE", "/api/v1/webhooks/{id}", 404, "/api/v1/webhooks/%d" % hook["id"],
+             token=admin)
 
         p = self.validate(self.doc, "scenario.json", responses=seen)
         self.assertEqual(p.returncode, 0, "answers disagree with the document:\n%s%s"
