@@ -13,38 +13,38 @@
 #define PAYMENT_SECRET_MIN 32
 
 struct config {
-	char *listen_host;       /* "127.0.0.1" */
-	int listen_port;         /* 8443 */
-	char *db_path;           /* "market.db" */
-	char *cert_path;         /* "certs/localhost.crt" */
-	char *key_path;          /* "certs/localhost.key" */
-	int threads;             /* worker threads, 1..64 */
-	char *payment_secret;    /* NULL when not configured */
-	bool demo;               /* demo mode: a missing or short payment
-	                            secret is a warning, not an error */
-	char *synchronous;       /* SQLite synchronous: "full" or "normal" */
-	int wal_size_limit;      /* bytes of the -wal file kept after a
-	                            checkpoint (journal_size_limit) */
-	int token_ttl;           /* seconds a login token lives */
-	int timeout;             /* timeout-idle: seconds of silence before a
-	                            connection is closed */
-	int timeout_header;      /* seconds for a request's header block */
-	int timeout_body;        /* seconds for a request's body */
-	int max_connections;     /* open connections at most */
-	char *user;              /* drop root to this user; NULL: stay */
-	int tls_ticket_rotate;   /* seconds a session-ticket key seals tickets */
-	int login_window;        /* seconds of the failed-login window */
-	int login_max_failures;  /* failures in the window before 429 */
-	int hash_threads;        /* password hashing threads */
-	int hash_queue;          /* passwords waiting to be hashed, at most */
-	int auth_address_max;    /* logins and registrations per client
-	                            address in auth_address_window, at most */
-	int auth_address_window; /* seconds */
-	bool access_log;         /* a line per request on standard error */
-	char *web_root;          /* serve the pages from this folder (while
-	                            developing); NULL: the copy compiled in */
-	char *webhook_ca;        /* CA bundle the webhook client trusts; NULL:
-	                            the system's */
+	char *listen_host;           /* "127.0.0.1" */
+	int listen_port;             /* 8443 */
+	char *db_path;               /* "market.db" */
+	char *cert_path;             /* "certs/localhost.crt" */
+	char *key_path;              /* "certs/localhost.key" */
+	int threads;                 /* worker threads, 1..64 */
+	char *payment_secret;        /* NULL when not configured */
+	bool demo;                   /* demo mode: a missing or short payment
+	                                secret is a warning, not an error */
+	char *synchronous;           /* SQLite synchronous: "full" or "normal" */
+	int wal_size_limit;          /* bytes of the -wal file kept after a
+	                                checkpoint (journal_size_limit) */
+	int token_ttl;               /* seconds a login token lives */
+	int timeout;                 /* timeout-idle: seconds of silence before a
+	                                connection is closed */
+	int timeout_header;          /* seconds for a request's header block */
+	int timeout_body;            /* seconds for a request's body */
+	int max_connections;         /* open connections at most */
+	char *user;                  /* drop root to this user; NULL: stay */
+	int tls_ticket_rotate;       /* seconds a session-ticket key seals tickets */
+	int login_window;            /* seconds of the failed-login window */
+	int login_max_failures;      /* failures in the window before 429 */
+	int hash_threads;            /* password hashing threads */
+	int hash_queue;              /* passwords waiting to be hashed, at most */
+	int auth_address_max;        /* logins and registrations per client
+	                                address in auth_address_window, at most */
+	int auth_address_window;     /* seconds */
+	bool access_log;             /* a line per request on standard error */
+	char *web_root;              /* serve the pages from this folder (while
+	                                developing); NULL: the copy compiled in */
+	char *webhook_ca;            /* CA bundle the webhook client trusts; NULL:
+	                                the system's */
 	bool webhook_allow_insecure; /* tests only: http:// and private,
 	                                loopback and link-local hosts */
 	int webhook_retry_scale;     /* tests only: retry delays divided by it */

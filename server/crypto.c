@@ -18,14 +18,14 @@
 #define HASH_LEN 32
 
 static bool
-scrypt(const char *password, const unsigned char *salt, size_t salt_len,
-    int logn, int r, int p, unsigned char *out, size_t out_len)
+scrypt(const char *password, const unsigned char *salt, size_t salt_len, int logn,
+    int r, int p, unsigned char *out, size_t out_len)
 {
 	uint64_t n = (uint64_t)1 << logn;
 	/* maxmem: the 128*N*r bytes scrypt needs, with room to spare. */
 	uint64_t maxmem = 256 * n * (uint64_t)r + 1024 * 1024;
 	return EVP_PBE_scrypt(password, strlen(password), salt, salt_len, n,
-	    (uint64_t)r, (uint64_t)p, maxmem, out, out_len) == 1;
+	           (uint64_t)r, (uint64_t)p, maxmem, out, out_len) == 1;
 }
 
 char *
@@ -33,8 +33,8 @@ password_hash(const char *password)
 {
 	unsigned char salt[SALT_LEN], hash[HASH_LEN];
 	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
-	    !scrypt(password, salt, sizeof(salt), SCRYPT_LOGN, SCRYPT_R, SCRYPT_P,
-	    hash, sizeof(hash)))
+	    !scrypt(password, salt, sizeof(salt), SCRYPT_LOGN, SCRYPT_R, SCRYPT_P, hash,
+	        sizeof(hash)))
 		return NULL;
 	char salt_hex[2 * SALT_LEN + 1], hash_hex[2 * HASH_LEN + 1];
 	hex_encode(salt, sizeof(salt), salt_hex);
@@ -68,10 +68,11 @@ password_verify(const char *password, const char *stored)
 {
 	int logn, r, p, used = 0;
 	char salt_hex[2 * SALT_LEN + 1], hash_hex[2 * HASH_LEN + 1];
-	if (sscanf(stored, "scrypt$%d$%d$%d$%32[0-9a-f]$%64[0-9a-f]%n", &logn, &r,
-	    &p, salt_hex, hash_hex, &used) != 5 || stored[used] != '\0' ||
-	    logn < 10 || logn > 22 || r < 1 || r > 32 || p < 1 || p > 16 ||
-	    strlen(salt_hex) != 2 * SALT_LEN || strlen(hash_hex) != 2 * HASH_LEN)
+	if (sscanf(stored, "scrypt$%d$%d$%d$%32[0-9a-f]$%64[0-9a-f]%n", &logn, &r, &p,
+	        salt_hex, hash_hex, &used) != 5 ||
+	    stored[used] != '\0' || logn < 10 || logn > 22 || r < 1 || r > 32 ||
+	    p < 1 || p > 16 || strlen(salt_hex) != 2 * SALT_LEN ||
+	    strlen(hash_hex) != 2 * HASH_LEN)
 		return false;
 	unsigned char salt[SALT_LEN], want[HASH_LEN], got[HASH_LEN];
 	if (!hex_decode(salt_hex, SALT_LEN, salt) ||
@@ -102,8 +103,8 @@ token_hash(const char *token, unsigned char out[TOKEN_HASH_LEN])
 }
 
 void
-hmac_sha256_hex(const char *key, size_t key_len, const void *data, size_t len,
-    char out[65])
+hmac_sha256_hex(
+    const char *key, size_t key_len, const void *data, size_t len, char out[65])
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;

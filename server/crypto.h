@@ -28,8 +28,8 @@ bool token_new(char out[TOKEN_TEXT_LEN + 1]);
 void token_hash(const char *token, unsigned char out[TOKEN_HASH_LEN]);
 
 /* Lower-case hex HMAC-SHA256 of data under key into out[65]. */
-void hmac_sha256_hex(const char *key, size_t key_len, const void *data,
-    size_t len, char out[65]);
+void hmac_sha256_hex(
+    const char *key, size_t key_len, const void *data, size_t len, char out[65]);
 /* Lower-case hex SHA-256 of data into out[65]. */
 void sha256_hex(const void *data, size_t len, char out[65]);
 

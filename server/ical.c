@@ -106,6 +106,6 @@ ical_utc(int64_t t, char buf[17])
 void
 ical_local(const char *date, const char *clock, char buf[16])
 {
-	snprintf(buf, 16, "%.4s%.2s%.2sT%.2s%.2s00", date, date + 5, date + 8,
-	    clock, clock + 3);
+	snprintf(buf, 16, "%.4s%.2s%.2sT%.2s%.2s00", date, date + 5, date + 8, clock,
+	    clock + 3);
 }

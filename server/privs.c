@@ -33,7 +33,8 @@ raise_fd_limit(int max_connections)
 	}
 	if (rl.rlim_cur != RLIM_INFINITY &&
 	    (rlim_t)max_connections + FD_RESERVE > rl.rlim_cur)
-		log_warn("max-connections %d needs more open files than the limit "
+		log_warn(
+		    "max-connections %d needs more open files than the limit "
 		    "of %llu allows: connections beyond it are refused by the kernel",
 		    max_connections, (unsigned long long)rl.rlim_cur);
 }
@@ -44,8 +45,9 @@ lookup(const char *user, struct passwd *out, char **err)
 	errno = 0;
 	struct passwd *pw = getpwnam(user);
 	if (pw == NULL) {
-		*err = errno ? xasprintf("cannot look up user %s: %s", user, strerror(errno))
-		    : xasprintf("no such user: %s", user);
+		*err = errno ? xasprintf(
+		                   "cannot look up user %s: %s", user, strerror(errno))
+		             : xasprintf("no such user: %s", user);
 		return -1;
 	}
 	*out = *pw;
@@ -63,7 +65,8 @@ give_database(const char *path, uid_t uid, gid_t gid, char **err)
 	int e = errno;
 	close(fd);
 	if (rc != 0) {
-		*err = xasprintf("cannot give %s to uid %d: %s", path, (int)uid, strerror(e));
+		*err = xasprintf(
+		    "cannot give %s to uid %d: %s", path, (int)uid, strerror(e));
 		return -1;
 	}
 	static const char *const suffixes[] = {"-wal", "-shm", "-journal"};
@@ -72,7 +75,8 @@ give_database(const char *path, uid_t uid, gid_t gid, char **err)
 		rc = chown(p, uid, gid);
 		e = errno;
 		if (rc != 0 && e != ENOENT) {
-			*err = xasprintf("cannot give %s to uid %d: %s", p, (int)uid, strerror(e));
+			*err = xasprintf(
+			    "cannot give %s to uid %d: %s", p, (int)uid, strerror(e));
 			free(p);
 			return -1;
 		}
@@ -102,18 +106,20 @@ privs_drop(const struct config *cfg, char **err)
 	struct passwd pw;
 	if (lookup(cfg->user, &pw, err) < 0)
 		return -1;
-	if (getuid() == pw.pw_uid && geteuid() == pw.pw_uid &&
-	    getgid() == pw.pw_gid && getegid() == pw.pw_gid)
+	if (getuid() == pw.pw_uid && geteuid() == pw.pw_uid && getgid() == pw.pw_gid &&
+	    getegid() == pw.pw_gid)
 		return 0;
 	/* setgroups before setgid before setuid: each needs the privilege
 	 * the next one gives up. */
 	if (setgroups(1, &pw.pw_gid) != 0 || setgid(pw.pw_gid) != 0 ||
 	    setuid(pw.pw_uid) != 0) {
-		*err = xasprintf("cannot become user %s: %s", cfg->user, strerror(errno));
+		*err =
+		    xasprintf("cannot become user %s: %s", cfg->user, strerror(errno));
 		return -1;
 	}
 	if (pw.pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		*err = xasprintf("still able to regain root after becoming %s", cfg->user);
+		*err =
+		    xasprintf("still able to regain root after becoming %s", cfg->user);
 		return -1;
 	}
 	log_info("running as user %s (uid %d, gid %d)", cfg->user, (int)pw.pw_uid,

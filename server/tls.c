@@ -171,10 +171,11 @@ static SSL_CTX *
 build(char **err)
 {
 	if (access(cert_file, R_OK) != 0 || access(key_file, R_OK) != 0) {
-		const char *missing = access(cert_file, R_OK) != 0 ? cert_file : key_file;
+		const char *missing =
+		    access(cert_file, R_OK) != 0 ? cert_file : key_file;
 		*err = xasprintf("cannot read %s (%s); make a development certificate "
-		    "with certs/make-dev-cert, or pass --cert and --key", missing,
-		    strerror(errno));
+		                 "with certs/make-dev-cert, or pass --cert and --key",
+		    missing, strerror(errno));
 		return NULL;
 	}
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -183,7 +184,7 @@ build(char **err)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	                             SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* An idle connection gives its record buffers (about 34 KiB) back:
 	 * phones keep connections open for long between sales. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -208,9 +209,9 @@ build(char **err)
 		goto ssl_fail;
 	/* TLS 1.2: ECDHE with AEAD ciphers only. TLS 1.3 suites are all AEAD. */
 	if (SSL_CTX_set_cipher_list(ctx,
-	    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-	    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-	    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1)
+	        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1)
 		goto ssl_fail;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
 		char *why = openssl_error();

@@ -153,12 +153,11 @@ parse_rfc3339(const char *s, int64_t *out)
 	int Y, M, D, h, m, sec;
 	if (strlen(s) < 20 || !digits(s, 4, &Y) || s[4] != '-' ||
 	    !digits(s + 5, 2, &M) || s[7] != '-' || !digits(s + 8, 2, &D) ||
-	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-	    s[13] != ':' || !digits(s + 14, 2, &m) || s[16] != ':' ||
-	    !digits(s + 17, 2, &sec))
+	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits(s + 14, 2, &m) || s[16] != ':' || !digits(s + 17, 2, &sec))
 		return false;
-	if (M < 1 || M > 12 || D < 1 || D > date_month_days(Y, M) || h > 23 ||
-	    m > 59 || sec > 60)
+	if (M < 1 || M > 12 || D < 1 || D > date_month_days(Y, M) || h > 23 || m > 59 ||
+	    sec > 60)
 		return false;
 	const char *p = s + 19;
 	if (*p == '.') {

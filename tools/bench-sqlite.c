@@ -63,13 +63,17 @@ main(int argc, char **argv)
 	sqlite3 *db;
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die(db, path);
-	exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	         "CREATE TABLE rows (id INTEGER PRIMARY KEY, buyer_id INTEGER NOT NULL, "
-	         "total_fen INTEGER NOT NULL, created_at INTEGER NOT NULL, body TEXT NOT NULL)");
+	exec(db,
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	    "CREATE TABLE rows (id INTEGER PRIMARY KEY, buyer_id INTEGER NOT NULL, "
+	    "total_fen INTEGER NOT NULL, created_at INTEGER NOT NULL, body TEXT NOT "
+	    "NULL)");
 	sqlite3_stmt *begin, *insert, *commit;
 	if (sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO rows (buyer_id, total_fen, created_at, "
-	        "body) VALUES (?1, ?2, ?3, ?4)", -1, &insert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	        "INSERT INTO rows (buyer_id, total_fen, created_at, "
+	        "body) VALUES (?1, ?2, ?3, ?4)",
+	        -1, &insert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK)
 		die(db, "prepare");
 	/* About what an order's row and lines take. */
@@ -85,7 +89,8 @@ main(int argc, char **argv)
 		sqlite3_bind_int64(insert, 2, 3000);
 		sqlite3_bind_int64(insert, 3, (int64_t)time(NULL));
 		sqlite3_bind_text(insert, 4, body, -1, SQLITE_STATIC);
-		if (sqlite3_step(begin) != SQLITE_DONE || sqlite3_step(insert) != SQLITE_DONE ||
+		if (sqlite3_step(begin) != SQLITE_DONE ||
+		    sqlite3_step(insert) != SQLITE_DONE ||
 		    sqlite3_step(commit) != SQLITE_DONE)
 			die(db, "commit");
 		sqlite3_reset(begin);

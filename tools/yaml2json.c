@@ -32,7 +32,8 @@ static int
 is_float(const char *s)
 {
 	char *end;
-	if (!*s || strspn(s, "0123456789.eE+-") != strlen(s) || !strpbrk(s, "0123456789"))
+	if (!*s || strspn(s, "0123456789.eE+-") != strlen(s) ||
+	    !strpbrk(s, "0123456789"))
 		return 0;
 	errno = 0;
 	strtod(s, &end);
@@ -69,8 +70,9 @@ convert(yaml_document_t *doc, yaml_node_t *node, int depth)
 	case YAML_SEQUENCE_NODE: {
 		json_t *a = json_array();
 		for (yaml_node_item_t *i = node->data.sequence.items.start;
-		    i < node->data.sequence.items.top; i++) {
-			json_t *v = convert(doc, yaml_document_get_node(doc, *i), depth + 1);
+		     i < node->data.sequence.items.top; i++) {
+			json_t *v =
+			    convert(doc, yaml_document_get_node(doc, *i), depth + 1);
 			if (v == NULL) {
 				json_decref(a);
 				return NULL;
@@ -82,9 +84,10 @@ convert(yaml_document_t *doc, yaml_node_t *node, int depth)
 	case YAML_MAPPING_NODE: {
 		json_t *o = json_object();
 		for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-		    p < node->data.mapping.pairs.top; p++) {
+		     p < node->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-			json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1);
+			json_t *v = convert(
+			    doc, yaml_document_get_node(doc, p->value), depth + 1);
 			if (k == NULL || k->type != YAML_SCALAR_NODE || v == NULL) {
 				json_decref(v);
 				json_decref(o);
@@ -92,7 +95,8 @@ convert(yaml_document_t *doc, yaml_node_t *node, int depth)
 			}
 			const char *key = (const char *)k->data.scalar.value;
 			if (json_object_get(o, key) != NULL) {
-				fprintf(stderr, "yaml2json: duplicate key %s (line %zu)\n", key,
+				fprintf(stderr,
+				    "yaml2json: duplicate key %s (line %zu)\n", key,
 				    k->start_mark.line + 1);
 				json_decref(v);
 				json_decref(o);
@@ -125,7 +129,8 @@ main(int argc, char **argv)
 	yaml_parser_set_input_file(&parser, in);
 	if (!yaml_parser_load(&parser, &doc)) {
 		fprintf(stderr, "yaml2json: %s:%zu: %s\n", argv[1],
-		    parser.problem_mark.line + 1, parser.problem ? parser.problem : "parse error");
+		    parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "parse error");
 		return 1;
 	}
 	json_t *j = convert(&doc, yaml_document_get_root_node(&doc), 0);
@@ -133,8 +138,10 @@ main(int argc, char **argv)
 	yaml_parser_delete(&parser);
 	fclose(in);
 	if (j == NULL) {
-		fprintf(stderr, "yaml2json: %s: unsupported YAML (aliases, complex keys, "
-		    "duplicate keys or an empty document)\n", argv[1]);
+		fprintf(stderr,
+		    "yaml2json: %s: unsupported YAML (aliases, complex keys, "
+		    "duplicate keys or an empty document)\n",
+		    argv[1]);
 		return 1;
 	}
 	int rc = json_dump_file(j, argv[2], JSON_INDENT(1) | JSON_PRESERVE_ORDER);

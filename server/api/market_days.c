@@ -21,8 +21,10 @@
 /* The most market days one batch may create. */
 #define BATCH_MAX 500
 
-static const char *const channels[] = {"holiday_market", "caravan", "counter", "five_into", NULL};
-static const char *const statuses[] = {"scheduled", "open", "closed", "cancelled", NULL};
+static const char *const channels[] = {
+    "holiday_market", "caravan", "counter", "five_into", NULL};
+static const char *const statuses[] = {
+    "scheduled", "open", "closed", "cancelled", NULL};
 
 /* A market day as a client sends it. */
 struct md_in {
@@ -47,7 +49,8 @@ f_clock(struct fields f, const char *key, int flags, const char **out, bool *pre
 		return false;
 	if (present != NULL)
 		*present = given;
-	return !given || valid_clock(*out) || f_fail(f, key, "must be a clock time HH:MM");
+	return !given || valid_clock(*out) ||
+	       f_fail(f, key, "must be a clock time HH:MM");
 }
 
 /* Reads and checks one market day of the body (or of a batch item). */
@@ -56,14 +59,15 @@ md_read(struct fields f, struct md_in *in)
 {
 	memset(in, 0, sizeof(*in));
 	return f_int(f, "venue_id", F_REQUIRED, 1, INT64_MAX, &in->venue_id, NULL) &&
-	    f_string(f, "date", F_REQUIRED, 1, 16, &in->date, NULL) &&
-	    (date_valid_since(in->date, 1970) || f_fail(f, "date", "must be a date YYYY-MM-DD")) &&
-	    f_clock(f, "opens_at", F_REQUIRED, &in->opens_at, NULL) &&
-	    f_clock(f, "closes_at", F_REQUIRED, &in->closes_at, NULL) &&
-	    (strcmp(in->opens_at, in->closes_at) < 0 ||
-		f_fail(f, "closes_at", "must be after opens_at")) &&
-	    f_enum(f, "channel", F_REQUIRED, channels, &in->channel, NULL) &&
-	    f_string(f, "title", F_NULLABLE, 1, 200, &in->title, NULL);
+	       f_string(f, "date", F_REQUIRED, 1, 16, &in->date, NULL) &&
+	       (date_valid_since(in->date, 1970) ||
+	           f_fail(f, "date", "must be a date YYYY-MM-DD")) &&
+	       f_clock(f, "opens_at", F_REQUIRED, &in->opens_at, NULL) &&
+	       f_clock(f, "closes_at", F_REQUIRED, &in->closes_at, NULL) &&
+	       (strcmp(in->opens_at, in->closes_at) < 0 ||
+	           f_fail(f, "closes_at", "must be after opens_at")) &&
+	       f_enum(f, "channel", F_REQUIRED, channels, &in->channel, NULL) &&
+	       f_string(f, "title", F_NULLABLE, 1, 200, &in->title, NULL);
 }
 
 /*
@@ -79,7 +83,8 @@ md_store(struct request *r, const struct md_in *in, const char *prefix,
 	enum db_status s = store_venue_exists(r->db, in->venue_id);
 	if (s == DB_NOT_FOUND) {
 		snprintf(field, sizeof(field), "%svenue_id", prefix);
-		reply_error(r, E_VALIDATION, field, "no venue %lld", (long long)in->venue_id);
+		reply_error(
+		    r, E_VALIDATION, field, "no venue %lld", (long long)in->venue_id);
 		return false;
 	}
 	if (!db_ok(r, s))
@@ -92,7 +97,8 @@ md_store(struct request *r, const struct md_in *in, const char *prefix,
 	    in->closes_at, in->channel, in->title, uid, id);
 	if (s == DB_CONSTRAINT) {
 		reply_error(r, E_CONFLICT, clash_field,
-		    "venue %lld already has a market day on %s", (long long)in->venue_id, in->date);
+		    "venue %lld already has a market day on %s",
+		    (long long)in->venue_id, in->date);
 		return false;
 	}
 	return db_ok(r, s);
@@ -124,7 +130,8 @@ read_filter(struct request *r, struct md_filter *f)
 	else if (f->from != NULL && f->to != NULL && strcmp(f->from, f->to) > 0)
 		reply_error(r, E_VALIDATION, "to", "to must not be before from");
 	else if (f->channel != NULL && !is_channel(f->channel))
-		reply_error(r, E_VALIDATION, "channel", "unknown channel %s", f->channel);
+		reply_error(
+		    r, E_VALIDATION, "channel", "unknown channel %s", f->channel);
 	else
 		(void)req_query_int(r, "venue", 1, INT64_MAX, &f->venue_id, &present);
 	return !replied(r);
@@ -143,11 +150,12 @@ list_market_days(struct request *r)
 		json_t *d = json_array_get(p.after, 0), *o = json_array_get(p.after, 1),
 		       *i = json_array_get(p.after, 2);
 		if (!json_is_string(d) || !json_is_string(o) || !json_is_integer(i)) {
-			reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+			reply_error(r, E_VALIDATION, "cursor",
+			    "cursor is not one this server gave");
 			goto out;
 		}
-		after = (struct md_key){json_string_value(d), json_string_value(o),
-		    json_integer_value(i)};
+		after = (struct md_key){
+		    json_string_value(d), json_string_value(o), json_integer_value(i)};
 		a = &after;
 	}
 	if (!db_ok(r, store_market_day_list(r->db, &f, a, p.limit, &items)))
@@ -258,8 +266,7 @@ update_market_day(struct request *r)
 		reply_error(r, E_NOT_FOUND, NULL, "no market day %s", r->params[0]);
 		goto out;
 	}
-	if (!db_ok(r, s) ||
-	    !f_clock(f, "opens_at", F_OPTIONAL, &opens, &has_opens) ||
+	if (!db_ok(r, s) || !f_clock(f, "opens_at", F_OPTIONAL, &opens, &has_opens) ||
 	    !f_clock(f, "closes_at", F_OPTIONAL, &closes, &has_closes) ||
 	    !f_string(f, "title", F_NULLABLE, 1, 200, &title, &has_title) ||
 	    !f_enum(f, "status", F_OPTIONAL, statuses, &status, &has_status))
@@ -269,7 +276,8 @@ update_market_day(struct request *r)
 	if (!has_closes)
 		closes = json_string_value(json_object_get(md, "closes_at"));
 	if (!has_title)
-		title = json_string_value(json_object_get(md, "title")); /* NULL for null */
+		title =
+		    json_string_value(json_object_get(md, "title")); /* NULL for null */
 	if (!has_status)
 		status = json_string_value(json_object_get(md, "status"));
 	if (strcmp(opens, closes) >= 0) {
@@ -277,7 +285,8 @@ update_market_day(struct request *r)
 		    "closes_at must be after opens_at");
 		goto out;
 	}
-	if (!db_ok(r, store_market_day_update(r->db, id, opens, closes, title, status)) ||
+	if (!db_ok(
+	        r, store_market_day_update(r->db, id, opens, closes, title, status)) ||
 	    !db_ok(r, db_commit(r->db)))
 		goto out;
 	json_decref(md);
@@ -315,12 +324,15 @@ write_event(struct evbuffer *b, json_t *md, const char *dtstamp)
 	char start[16], end[16];
 	ical_local(str(md, "date"), str(md, "opens_at"), start);
 	ical_local(str(md, "date"), str(md, "closes_at"), end);
-	char *summary = str(md, "title") ? xstrdup(str(md, "title")) :
-	    xasprintf("%s %s", str(md, "venue_name"), channel_label(str(md, "channel")));
-	char *location = str(md, "venue_address") ?
-	    xasprintf("%s, %s, %s", str(md, "venue_name"), str(md, "venue_subdistrict"),
-		str(md, "venue_address")) :
-	    xasprintf("%s, %s", str(md, "venue_name"), str(md, "venue_subdistrict"));
+	char *summary = str(md, "title") ? xstrdup(str(md, "title"))
+	                                 : xasprintf("%s %s", str(md, "venue_name"),
+	                                       channel_label(str(md, "channel")));
+	char *location =
+	    str(md, "venue_address")
+	        ? xasprintf("%s, %s, %s", str(md, "venue_name"),
+	              str(md, "venue_subdistrict"), str(md, "venue_address"))
+	        : xasprintf(
+	              "%s, %s", str(md, "venue_name"), str(md, "venue_subdistrict"));
 	ical_line(b, "BEGIN", "VEVENT");
 	ical_line(b, "UID", str(md, "uid"));
 	ical_line(b, "DTSTAMP", dtstamp);
@@ -360,8 +372,7 @@ write_calendar(struct evbuffer *b, json_t *days, int64_t now)
 	ical_line(b, "END", "VTIMEZONE");
 	size_t i;
 	json_t *md;
-	json_array_foreach(days, i, md)
-		write_event(b, md, dtstamp);
+	json_array_foreach(days, i, md) write_event(b, md, dtstamp);
 	ical_line(b, "END", "VCALENDAR");
 }
 
@@ -397,11 +408,32 @@ out:
 }
 
 const struct route market_days_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/market-days", .handler = list_market_days, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/market-days.ics", .handler = market_days_ics, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/market-days/{id}", .handler = get_market_day, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/market-days", .handler = create_market_day, .roles = ROLES_STAFF, .body = true},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/market-days/batch", .handler = create_batch, .roles = ROLES_STAFF, .body = true},
-	{.method = EVHTTP_REQ_PATCH, .path = "/api/v1/market-days/{id}", .handler = update_market_day, .roles = ROLES_STAFF, .body = true},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/market-days",
+        .handler = list_market_days,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/market-days.ics",
+        .handler = market_days_ics,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/market-days/{id}",
+        .handler = get_market_day,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/market-days",
+        .handler = create_market_day,
+        .roles = ROLES_STAFF,
+        .body = true},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/market-days/batch",
+        .handler = create_batch,
+        .roles = ROLES_STAFF,
+        .body = true},
+    {.method = EVHTTP_REQ_PATCH,
+        .path = "/api/v1/market-days/{id}",
+        .handler = update_market_day,
+        .roles = ROLES_STAFF,
+        .body = true},
+    {0},
 };

@@ -34,6 +34,9 @@ get_metrics(struct request *r)
 }
 
 const struct route metrics_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/metrics", .handler = get_metrics, .roles = ROLES_ANYONE},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/metrics",
+        .handler = get_metrics,
+        .roles = ROLES_ANYONE},
+    {0},
 };

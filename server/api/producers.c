@@ -18,9 +18,10 @@ may_see_phone(const struct request *r, json_t *producer)
 		return true;
 	if (r->user.role != ROLE_COORDINATOR)
 		return false;
-	const char *region = json_string_value(json_object_get(producer, "region_code"));
+	const char *region =
+	    json_string_value(json_object_get(producer, "region_code"));
 	return r->user.region_code[0] == '\0' ||
-	    (region != NULL && strcmp(region, r->user.region_code) == 0);
+	       (region != NULL && strcmp(region, r->user.region_code) == 0);
 }
 
 static json_t *
@@ -40,16 +41,16 @@ list_producers(struct request *r)
 		return;
 	json_t *after = json_array_get(p.after, 0);
 	if (p.after && !json_is_integer(after)) {
-		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		reply_error(
+		    r, E_VALIDATION, "cursor", "cursor is not one this server gave");
 		goto out;
 	}
 	if (!db_ok(r, store_producer_list(r->db, req_query(r, "region"),
-	    after ? json_integer_value(after) : 0, p.limit, &items)))
+	                  after ? json_integer_value(after) : 0, p.limit, &items)))
 		goto out;
 	size_t i;
 	json_t *v;
-	json_array_foreach(items, i, v)
-		shown(r, v);
+	json_array_foreach(items, i, v) shown(r, v);
 	page_reply(r, &p, items, page_key_id);
 	items = NULL;
 out:
@@ -62,7 +63,8 @@ get_producer(struct request *r)
 {
 	json_t *producer = NULL;
 	int64_t id = req_param_id(r, 0);
-	enum db_status s = id < 0 ? DB_NOT_FOUND : store_producer_get(r->db, id, &producer);
+	enum db_status s =
+	    id < 0 ? DB_NOT_FOUND : store_producer_get(r->db, id, &producer);
 	if (s == DB_NOT_FOUND)
 		reply_error(r, E_NOT_FOUND, NULL, "no producer %s", r->params[0]);
 	else if (db_ok(r, s))
@@ -85,9 +87,9 @@ read_producer(struct request *r, struct producer_in *p, bool create)
 	    !f_string(f, "kind", req, 0, SIZE_MAX, &p->kind, NULL) ||
 	    !f_int(f, "households", req, INT64_MIN, INT64_MAX, &p->households, NULL) ||
 	    !f_int(f, "poor_households", req, INT64_MIN, INT64_MAX, &p->poor_households,
-	    NULL) ||
-	    !f_string(f, "contact_phone", F_NULLABLE, 0, SIZE_MAX, &p->contact_phone,
-	    NULL))
+	        NULL) ||
+	    !f_string(
+	        f, "contact_phone", F_NULLABLE, 0, SIZE_MAX, &p->contact_phone, NULL))
 		return false;
 	if (!producer_check(p, &field, &reason))
 		return f_fail(f, field, reason);
@@ -143,15 +145,25 @@ out:
 }
 
 const struct route producers_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/producers", .handler = list_producers,
-	    .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/producers/{id}",
-	    .handler = get_producer, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/producers",
-	    .handler = create_producer, .roles = ROLES_STAFF, .body = true,
-	    .scope = SCOPE_BODY_REGION},
-	{.method = EVHTTP_REQ_PATCH, .path = "/api/v1/producers/{id}",
-	    .handler = patch_producer, .roles = ROLES_STAFF, .body = true,
-	    .scope = SCOPE_PATH_PRODUCER | SCOPE_BODY_REGION},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/producers",
+        .handler = list_producers,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/producers/{id}",
+        .handler = get_producer,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/producers",
+        .handler = create_producer,
+        .roles = ROLES_STAFF,
+        .body = true,
+        .scope = SCOPE_BODY_REGION},
+    {.method = EVHTTP_REQ_PATCH,
+        .path = "/api/v1/producers/{id}",
+        .handler = patch_producer,
+        .roles = ROLES_STAFF,
+        .body = true,
+        .scope = SCOPE_PATH_PRODUCER | SCOPE_BODY_REGION},
+    {0},
 };

@@ -26,10 +26,10 @@ list_products(struct request *r)
 {
 	struct page p;
 	struct product_filter pf = {
-		.region = req_query(r, "region"),
-		.category = req_query(r, "category"),
-		.q = req_query(r, "q"),
-		.active = 1,
+	    .region = req_query(r, "region"),
+	    .category = req_query(r, "category"),
+	    .q = req_query(r, "q"),
+	    .active = 1,
 	};
 	json_t *items = NULL;
 	if (!page_parse(r, &p, 1))
@@ -37,7 +37,8 @@ list_products(struct request *r)
 	const char *active = req_query(r, "active");
 	json_t *after = json_array_get(p.after, 0);
 	if (p.after && !json_is_integer(after)) {
-		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		reply_error(
+		    r, E_VALIDATION, "cursor", "cursor is not one this server gave");
 		goto out;
 	}
 	if (pf.category != NULL && !product_category_valid(pf.category)) {
@@ -51,13 +52,14 @@ list_products(struct request *r)
 	else if (strcmp(active, "all") == 0)
 		pf.active = -1;
 	else {
-		reply_error(r, E_VALIDATION, "active", "active must be true, false or all");
+		reply_error(
+		    r, E_VALIDATION, "active", "active must be true, false or all");
 		goto out;
 	}
 	if (!req_query_int(r, "producer", 1, INT64_MAX, &pf.producer_id, NULL))
 		goto out;
 	if (!db_ok(r, store_product_list(r->db, &pf,
-	    after ? json_integer_value(after) : 0, p.limit, &items)))
+	                  after ? json_integer_value(after) : 0, p.limit, &items)))
 		goto out;
 	reply_json_tagged(r, page_body(&p, items, page_key_id));
 	items = NULL;
@@ -71,7 +73,8 @@ get_product(struct request *r)
 {
 	json_t *product = NULL;
 	int64_t id = req_param_id(r, 0);
-	enum db_status s = id < 0 ? DB_NOT_FOUND : store_product_get(r->db, id, &product);
+	enum db_status s =
+	    id < 0 ? DB_NOT_FOUND : store_product_get(r->db, id, &product);
 	if (s == DB_NOT_FOUND)
 		reply_error(r, E_NOT_FOUND, NULL, "no product %s", r->params[0]);
 	else if (db_ok(r, s))
@@ -89,7 +92,8 @@ producer_in_scope(struct request *r, int64_t producer_id)
 	char region[72];
 	if (r->user.role != ROLE_COORDINATOR || r->user.region_code[0] == '\0')
 		return true;
-	enum db_status s = store_producer_region(r->db, producer_id, region, sizeof(region));
+	enum db_status s =
+	    store_producer_region(r->db, producer_id, region, sizeof(region));
 	if (s == DB_OK && strcmp(region, r->user.region_code) != 0) {
 		reply_error(r, E_FORBIDDEN, NULL, "producer_id is outside your region");
 		return false;
@@ -114,11 +118,13 @@ read_product(struct request *r, struct product_in *p, bool create, bool *set_sto
 	    !f_string(f, "unit", req, 0, SIZE_MAX, &p->unit, NULL) ||
 	    !f_int(f, "price_fen", req, INT64_MIN, INT64_MAX, &p->price_fen, NULL) ||
 	    !f_int(f, "stock", req, INT64_MIN, INT64_MAX, &p->stock, set_stock) ||
-	    !f_int(f, "producer_id", req, INT64_MIN, INT64_MAX, &p->producer_id, NULL) ||
+	    !f_int(
+	        f, "producer_id", req, INT64_MIN, INT64_MAX, &p->producer_id, NULL) ||
 	    !f_bool(f, "certified", F_OPTIONAL, &p->certified, NULL) ||
 	    !f_string(f, "certificate_no", F_NULLABLE, 0, SIZE_MAX, &p->certificate_no,
-	    NULL) ||
-	    !f_string(f, "description", F_NULLABLE, 0, SIZE_MAX, &p->description, NULL) ||
+	        NULL) ||
+	    !f_string(
+	        f, "description", F_NULLABLE, 0, SIZE_MAX, &p->description, NULL) ||
 	    (!create && !f_bool(f, "active", F_OPTIONAL, &p->active, NULL)))
 		return false;
 	if (!product_check(p, *set_stock, &field, &reason))
@@ -190,8 +196,8 @@ out:
 static json_t *
 price_key(json_t *entry)
 {
-	return json_pack("[O, O]", json_object_get(entry, "from"),
-	    json_object_get(entry, "id"));
+	return json_pack(
+	    "[O, O]", json_object_get(entry, "from"), json_object_get(entry, "id"));
 }
 
 /* A product's price history, newest first (from descending, then id
@@ -209,14 +215,15 @@ list_prices(struct request *r)
 		json_t *f = json_array_get(p.after, 0), *i = json_array_get(p.after, 1);
 		if (!json_is_string(f) || !json_is_integer(i) ||
 		    !parse_rfc3339(json_string_value(f), &after.from_at)) {
-			reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+			reply_error(r, E_VALIDATION, "cursor",
+			    "cursor is not one this server gave");
 			goto out;
 		}
 		after.id = json_integer_value(i);
 		a = &after;
 	}
-	enum db_status s = id < 0 ? DB_NOT_FOUND :
-	    store_price_list(r->db, id, a, p.limit, &items);
+	enum db_status s =
+	    id < 0 ? DB_NOT_FOUND : store_price_list(r->db, id, a, p.limit, &items);
 	if (s == DB_NOT_FOUND) {
 		reply_error(r, E_NOT_FOUND, NULL, "no product %s", r->params[0]);
 		goto out;
@@ -231,16 +238,31 @@ out:
 }
 
 const struct route products_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products", .handler = list_products, .cached = true,
-	    .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products/{id}", .handler = get_product, .cached = true,
-	    .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/products", .handler = create_product,
-	    .roles = ROLES_STAFF, .body = true, .scope = SCOPE_BODY_PRODUCER},
-	{.method = EVHTTP_REQ_PATCH, .path = "/api/v1/products/{id}",
-	    .handler = patch_product, .roles = ROLES_STAFF, .body = true,
-	    .scope = SCOPE_PATH_PRODUCT | SCOPE_BODY_PRODUCER},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/products/{id}/prices",
-	    .handler = list_prices, .roles = ROLES_ANYONE},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/products",
+        .handler = list_products,
+        .cached = true,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/products/{id}",
+        .handler = get_product,
+        .cached = true,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/products",
+        .handler = create_product,
+        .roles = ROLES_STAFF,
+        .body = true,
+        .scope = SCOPE_BODY_PRODUCER},
+    {.method = EVHTTP_REQ_PATCH,
+        .path = "/api/v1/products/{id}",
+        .handler = patch_product,
+        .roles = ROLES_STAFF,
+        .body = true,
+        .scope = SCOPE_PATH_PRODUCT | SCOPE_BODY_PRODUCER},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/products/{id}/prices",
+        .handler = list_prices,
+        .roles = ROLES_ANYONE},
+    {0},
 };

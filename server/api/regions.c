@@ -20,9 +20,11 @@ list_regions(struct request *r)
 	json_t *items = NULL;
 	if (!page_parse(r, &p, 1))
 		return;
-	const char *after = p.after ? json_string_value(json_array_get(p.after, 0)) : NULL;
+	const char *after =
+	    p.after ? json_string_value(json_array_get(p.after, 0)) : NULL;
 	if (p.after && after == NULL) {
-		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		reply_error(
+		    r, E_VALIDATION, "cursor", "cursor is not one this server gave");
 		goto out;
 	}
 	if (!db_ok(r, store_region_list(r->db, after, p.limit, &items)))
@@ -53,7 +55,8 @@ valid_code(const char *s)
 	if (n < 1 || n > 64)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		        *s == '-' || *s == '_'))
 			return false;
 	return true;
 }
@@ -64,13 +67,15 @@ create_region(struct request *r)
 	struct fields f = fields_of(r);
 	const char *code, *name, *name_en, *province, *partnership;
 	if (!f_string(f, "code", F_REQUIRED, 1, 64, &code, NULL) ||
-	    (!valid_code(code) && !f_fail(f, "code", "must be 1 to 64 of a-z, 0-9, - and _")) ||
+	    (!valid_code(code) &&
+	        !f_fail(f, "code", "must be 1 to 64 of a-z, 0-9, - and _")) ||
 	    !f_string(f, "name", F_REQUIRED, 1, 200, &name, NULL) ||
 	    !f_string(f, "name_en", F_REQUIRED, 1, 200, &name_en, NULL) ||
 	    !f_string(f, "province", F_REQUIRED, 1, 200, &province, NULL) ||
 	    !f_enum(f, "partnership", F_REQUIRED, partnerships, &partnership, NULL))
 		return;
-	enum db_status s = store_region_create(r->db, code, name, name_en, province, partnership);
+	enum db_status s =
+	    store_region_create(r->db, code, name, name_en, province, partnership);
 	if (s == DB_CONSTRAINT) {
 		reply_error(r, E_CONFLICT, "code", "region %s exists", code);
 		return;
@@ -81,8 +86,18 @@ create_region(struct request *r)
 }
 
 const struct route regions_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/regions", .handler = list_regions, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/regions/{code}", .handler = get_region, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/regions", .handler = create_region, .roles = ROLE_ADMIN, .body = true},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/regions",
+        .handler = list_regions,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/regions/{code}",
+        .handler = get_region,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/regions",
+        .handler = create_region,
+        .roles = ROLE_ADMIN,
+        .body = true},
+    {0},
 };

@@ -19,13 +19,20 @@ static void
 openapi(struct request *r)
 {
 	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_reference(b, embedded_openapi.data, embedded_openapi.len, NULL, NULL);
+	evbuffer_add_reference(
+	    b, embedded_openapi.data, embedded_openapi.len, NULL, NULL);
 	reply_raw(r, 200, "application/json; charset=utf-8", b);
 	evbuffer_free(b);
 }
 
 const struct route service_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/healthz", .handler = healthz, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/openapi.json", .handler = openapi, .roles = ROLES_ANYONE},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/healthz",
+        .handler = healthz,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/openapi.json",
+        .handler = openapi,
+        .roles = ROLES_ANYONE},
+    {0},
 };

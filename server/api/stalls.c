@@ -54,14 +54,16 @@ create_stall(struct request *r)
 		goto out;
 	s = store_producer_region(r->db, producer_id, region, sizeof(region));
 	if (s == DB_NOT_FOUND) {
-		reply_error(r, E_VALIDATION, "producer_id", "no producer %lld", (long long)producer_id);
+		reply_error(r, E_VALIDATION, "producer_id", "no producer %lld",
+		    (long long)producer_id);
 		goto out;
 	}
 	if (!db_ok(r, s))
 		goto out;
 	s = store_stall_create(r->db, md_id, operator_id, producer_id, label, &id);
 	if (s == DB_CONSTRAINT) {
-		reply_error(r, E_CONFLICT, "label", "label %s is taken at this market day", label);
+		reply_error(r, E_CONFLICT, "label",
+		    "label %s is taken at this market day", label);
 		goto out;
 	}
 	if (!db_ok(r, s) || !db_ok(r, db_commit(r->db)) ||
@@ -84,7 +86,8 @@ list_day_stalls(struct request *r)
 	if (p.after != NULL) {
 		json_t *k = json_array_get(p.after, 0);
 		if (!json_is_integer(k)) {
-			reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+			reply_error(r, E_VALIDATION, "cursor",
+			    "cursor is not one this server gave");
 			goto out;
 		}
 		after = json_integer_value(k);
@@ -112,14 +115,15 @@ list_my_stalls(struct request *r)
 	if (p.after != NULL) {
 		json_t *d = json_array_get(p.after, 0), *i = json_array_get(p.after, 1);
 		if (!json_is_string(d) || !json_is_integer(i)) {
-			reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+			reply_error(r, E_VALIDATION, "cursor",
+			    "cursor is not one this server gave");
 			goto out;
 		}
 		after_date = json_string_value(d);
 		after_id = json_integer_value(i);
 	}
-	if (!db_ok(r, store_stall_list_operator(r->db, r->user.id, after_date,
-	    after_id, p.limit, &items)))
+	if (!db_ok(r, store_stall_list_operator(
+	                  r->db, r->user.id, after_date, after_id, p.limit, &items)))
 		goto out;
 	page_reply(r, &p, items, mine_key);
 	items = NULL;
@@ -141,9 +145,23 @@ get_stall(struct request *r)
 }
 
 const struct route stalls_routes[] = {
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/market-days/{id}/stalls", .handler = create_stall, .roles = ROLES_STAFF, .body = true, .scope = SCOPE_BODY_PRODUCER},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/market-days/{id}/stalls", .handler = list_day_stalls, .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/stalls/mine", .handler = list_my_stalls, .roles = ROLE_OPERATOR},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/stalls/{id}", .handler = get_stall, .roles = ROLES_ANYONE},
-	{0},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/market-days/{id}/stalls",
+        .handler = create_stall,
+        .roles = ROLES_STAFF,
+        .body = true,
+        .scope = SCOPE_BODY_PRODUCER},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/market-days/{id}/stalls",
+        .handler = list_day_stalls,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/stalls/mine",
+        .handler = list_my_stalls,
+        .roles = ROLE_OPERATOR},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/stalls/{id}",
+        .handler = get_stall,
+        .roles = ROLES_ANYONE},
+    {0},
 };

@@ -15,7 +15,7 @@ struct new_user {
 	const char *password;
 	const char *display_name; /* NULL when not given */
 	const char *role;
-	const char *region_code;  /* NULL when not given */
+	const char *region_code; /* NULL when not given */
 };
 
 /*

@@ -12,11 +12,12 @@ list_venues(struct request *r)
 		return;
 	json_t *after = json_array_get(p.after, 0);
 	if (p.after && !json_is_integer(after)) {
-		reply_error(r, E_VALIDATION, "cursor", "cursor is not one this server gave");
+		reply_error(
+		    r, E_VALIDATION, "cursor", "cursor is not one this server gave");
 		goto out;
 	}
 	if (!db_ok(r, store_venue_list(r->db, after ? json_integer_value(after) : 0,
-	    p.limit, &items)))
+	                  p.limit, &items)))
 		goto out;
 	page_reply(r, &p, items, page_key_id);
 	items = NULL;
@@ -46,21 +47,29 @@ create_venue(struct request *r)
 	int64_t id;
 	if (!f_string(f, "name", F_REQUIRED, 1, VENUE_NAME_MAX, &name, NULL) ||
 	    !f_enum(f, "kind", F_REQUIRED, venue_kinds, &kind, NULL) ||
-	    !f_string(f, "subdistrict", F_REQUIRED, 1, VENUE_SUBDISTRICT_MAX, &subdistrict,
-	    NULL) ||
+	    !f_string(f, "subdistrict", F_REQUIRED, 1, VENUE_SUBDISTRICT_MAX,
+	        &subdistrict, NULL) ||
 	    !f_string(f, "address", F_NULLABLE, 0, VENUE_ADDRESS_MAX, &address, NULL))
 		return;
-	if (db_ok(r, store_venue_create(r->db, name, kind, subdistrict, address, &id)) &&
+	if (db_ok(
+	        r, store_venue_create(r->db, name, kind, subdistrict, address, &id)) &&
 	    db_ok(r, store_venue_get(r->db, id, &venue)))
 		reply_json(r, 201, venue);
 }
 
 const struct route venues_routes[] = {
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/venues", .handler = list_venues,
-	    .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_GET, .path = "/api/v1/venues/{id}", .handler = get_venue,
-	    .roles = ROLES_ANYONE},
-	{.method = EVHTTP_REQ_POST, .path = "/api/v1/venues", .handler = create_venue,
-	    .roles = ROLES_STAFF, .body = true},
-	{0},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/venues",
+        .handler = list_venues,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_GET,
+        .path = "/api/v1/venues/{id}",
+        .handler = get_venue,
+        .roles = ROLES_ANYONE},
+    {.method = EVHTTP_REQ_POST,
+        .path = "/api/v1/venues",
+        .handler = create_venue,
+        .roles = ROLES_STAFF,
+        .body = true},
+    {0},
 };

@@ -198,8 +198,8 @@ db_open_as(const char *path, const char *synchronous, bool may_migrate, bool *ou
 	/* The value goes into a PRAGMA's text: only the known words. */
 	if (strcmp(synchronous, "full") != 0 && strcmp(synchronous, "extra") != 0 &&
 	    strcmp(synchronous, "normal") != 0) {
-		*err = xasprintf("synchronous must be full, extra or normal, not %s",
-		    synchronous);
+		*err = xasprintf(
+		    "synchronous must be full, extra or normal, not %s", synchronous);
 		return NULL;
 	}
 	struct db *db = xcalloc(1, sizeof(*db));

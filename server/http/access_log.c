@@ -14,17 +14,17 @@
 #include "log.h"
 #include "util.h"
 
-#define BUF_SIZE 4096   /* <= PIPE_BUF */
+#define BUF_SIZE 4096 /* <= PIPE_BUF */
 #define LINE_MAX_LEN 1024
 #define FLUSH_SECONDS 1
 
 struct buf {
-	struct buf *next;       /* all buffers; never freed (threads may outlive
-	                           exit handlers) */
-	pthread_mutex_t lock;   /* taken by the owner and the flusher */
+	struct buf *next;     /* all buffers; never freed (threads may outlive
+	                         exit handlers) */
+	pthread_mutex_t lock; /* taken by the owner and the flusher */
 	size_t len;
 	char data[BUF_SIZE];
-	time_t when;            /* the second of the cached timestamp */
+	time_t when; /* the second of the cached timestamp */
 	char stamp[32];
 };
 
@@ -140,9 +140,10 @@ access_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	size_t len = (size_t)n + (m < 0 ? 0 :
-	    (size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m :
-	    sizeof(line) - (size_t)n - 2);
+	size_t len = (size_t)n + (m < 0 ? 0
+	                             : (size_t)m < sizeof(line) - (size_t)n - 1
+	                                 ? (size_t)m
+	                                 : sizeof(line) - (size_t)n - 2);
 	line[len] = '\0';
 	log_scrub(line + n); /* one line, whatever a field held */
 	line[len++] = '\n';

@@ -28,9 +28,9 @@ struct blob {
 };
 
 struct entry {
-	char *key;      /* path '?' query; NULL when the slot is free */
+	char *key; /* path '?' query; NULL when the slot is free */
 	struct blob *body;
-	bool listed;    /* its index is in used[] */
+	bool listed; /* its index is in used[] */
 };
 
 struct cache {
@@ -142,8 +142,8 @@ cache_reply(struct request *r, uint64_t *version)
 		/* The reply refers to the cached bytes: no copy. */
 		struct evbuffer *b = evbuffer_new();
 		e->body->refs++;
-		if (evbuffer_add_reference(b, e->body->data, e->body->len,
-		    blob_release, e->body) != 0)
+		if (evbuffer_add_reference(
+		        b, e->body->data, e->body->len, blob_release, e->body) != 0)
 			e->body->refs--;
 		reply_raw(r, 200, e->body->type, b);
 		evbuffer_free(b);
@@ -154,8 +154,8 @@ cache_reply(struct request *r, uint64_t *version)
 void
 cache_store(struct request *r, uint64_t version)
 {
-	const char *etag = evhttp_find_header(
-	    evhttp_request_get_output_headers(r->ev), "ETag");
+	const char *etag =
+	    evhttp_find_header(evhttp_request_get_output_headers(r->ev), "ETag");
 	if (r->status != 200 || r->reply_raw == NULL || etag == NULL ||
 	    strlen(etag) >= sizeof(((struct blob *)0)->etag))
 		return;

@@ -26,14 +26,14 @@ enum phase {
 };
 
 struct conn {
-	struct conns *owner;       /* NULL once the owner is gone */
-	struct conn *prev, *next;  /* the owner's list */
+	struct conns *owner;      /* NULL once the owner is gone */
+	struct conn *prev, *next; /* the owner's list */
 	struct bufferevent *bev;
 	enum phase phase;
-	int64_t since_ms;          /* when the phase began */
-	int scan;                  /* end-of-head scanner state, see scan_head */
-	bool refused;              /* over max-connections: close at once */
-	bool closing;              /* closed; waiting for libevent to free it */
+	int64_t since_ms; /* when the phase began */
+	int scan;         /* end-of-head scanner state, see scan_head */
+	bool refused;     /* over max-connections: close at once */
+	bool closing;     /* closed; waiting for libevent to free it */
 };
 
 struct conns {
@@ -75,8 +75,7 @@ unlink_conn(struct conn *k)
 /* OpenSSL calls this when a connection's SSL is freed, which libevent
  * does when it frees the connection's bufferevent, whatever the path. */
 static void
-conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
+conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
 	struct conn *k = ptr;
 	if (k == NULL)
@@ -142,8 +141,8 @@ scan_from(struct conn *k, struct evbuffer *buf, size_t from)
 	unsigned char chunk[2048];
 	size_t left = evbuffer_get_length(buf) - from;
 	while (left > 0) {
-		ev_ssize_t got = evbuffer_copyout_from(buf, &pos, chunk,
-		    left < sizeof(chunk) ? left : sizeof(chunk));
+		ev_ssize_t got = evbuffer_copyout_from(
+		    buf, &pos, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
 		if (got <= 0)
 			return;
 		if (scan_head(&k->scan, chunk, (size_t)got)) {
@@ -210,9 +209,11 @@ sweep(evutil_socket_t fd, short what, void *arg)
 		next = k->next; /* close_conn may free k */
 		if (k->closing)
 			continue;
-		int64_t limit = k->refused ? 0 : k->phase == PH_HEAD ? c->head_ms :
-		    k->phase == PH_BODY ? c->body_ms :
-		    k->phase == PH_IDLE ? c->idle_ms : -1;
+		int64_t limit = k->refused            ? 0
+		                : k->phase == PH_HEAD ? c->head_ms
+		                : k->phase == PH_BODY ? c->body_ms
+		                : k->phase == PH_IDLE ? c->idle_ms
+		                                      : -1;
 		if (limit >= 0 && now - k->since_ms >= limit)
 			close_conn(k);
 	}
@@ -284,7 +285,8 @@ void
 conns_dispatched(struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct conn *k = evcon ? conn_of(evhttp_connection_get_bufferevent(evcon)) : NULL;
+	struct conn *k =
+	    evcon ? conn_of(evhttp_connection_get_bufferevent(evcon)) : NULL;
 	if (k == NULL)
 		return;
 	enter(k, PH_DISPATCHED);

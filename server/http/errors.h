@@ -28,10 +28,10 @@ enum api_error {
 	E_RATE_LIMITED,
 	E_INTERNAL,
 	/* Added to the contract's list for what the HTTP layer refuses. */
-	E_BAD_REQUEST,          /* 400: malformed request line or headers */
-	E_HEADERS_TOO_LARGE,    /* 431: header block over 16 KiB */
-	E_NOT_IMPLEMENTED,      /* 501: a method this server does not know */
-	E_UNAVAILABLE,          /* 503: the database does not answer */
+	E_BAD_REQUEST,       /* 400: malformed request line or headers */
+	E_HEADERS_TOO_LARGE, /* 431: header block over 16 KiB */
+	E_NOT_IMPLEMENTED,   /* 501: a method this server does not know */
+	E_UNAVAILABLE,       /* 503: the database does not answer */
 	E_COUNT
 };
 

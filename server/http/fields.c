@@ -26,8 +26,8 @@ f_fail(struct fields f, const char *key, const char *detail)
  * false when it has set an error; *done when there is nothing more to
  * check (absent, or an accepted null). */
 static bool
-lookup(struct fields f, const char *key, int flags, json_t **v, bool *present,
-    bool *done)
+lookup(
+    struct fields f, const char *key, int flags, json_t **v, bool *present, bool *done)
 {
 	*v = json_object_get(f.obj, key);
 	*done = false;
@@ -39,7 +39,8 @@ lookup(struct fields f, const char *key, int flags, json_t **v, bool *present,
 			return true;
 		}
 		if (flags & F_REQUIRED)
-			return f_fail(f, key, *v == NULL ? "is required" : "must not be null");
+			return f_fail(
+			    f, key, *v == NULL ? "is required" : "must not be null");
 		if (*v != NULL)
 			return f_fail(f, key, "must not be null");
 		*done = true;
@@ -48,8 +49,8 @@ lookup(struct fields f, const char *key, int flags, json_t **v, bool *present,
 }
 
 bool
-f_string(struct fields f, const char *key, int flags, size_t minlen,
-    size_t maxlen, const char **out, bool *present)
+f_string(struct fields f, const char *key, int flags, size_t minlen, size_t maxlen,
+    const char **out, bool *present)
 {
 	json_t *v;
 	bool done;
@@ -65,7 +66,8 @@ f_string(struct fields f, const char *key, int flags, size_t minlen,
 	size_t n = utf8_length(json_string_value(v));
 	if (n < minlen || n > maxlen) {
 		char d[96];
-		snprintf(d, sizeof(d), "must be %zu to %zu characters long", minlen, maxlen);
+		snprintf(
+		    d, sizeof(d), "must be %zu to %zu characters long", minlen, maxlen);
 		return f_fail(f, key, d);
 	}
 	*out = json_string_value(v);
@@ -83,8 +85,8 @@ f_int(struct fields f, const char *key, int flags, int64_t min, int64_t max,
 	if (done)
 		return true;
 	char d[128];
-	snprintf(d, sizeof(d), "must be an integer from %lld to %lld",
-	    (long long)min, (long long)max);
+	snprintf(d, sizeof(d), "must be an integer from %lld to %lld", (long long)min,
+	    (long long)max);
 	int64_t n;
 	if (json_is_integer(v)) {
 		n = json_integer_value(v);
@@ -164,8 +166,8 @@ f_object(struct fields f, const char *key, int flags, json_t **out)
 }
 
 bool
-f_array(struct fields f, const char *key, int flags, size_t min, size_t max,
-    json_t **out)
+f_array(
+    struct fields f, const char *key, int flags, size_t min, size_t max, json_t **out)
 {
 	json_t *v;
 	bool done;
@@ -200,5 +202,5 @@ valid_clock(const char *s)
 {
 	int h, m;
 	return strlen(s) == 5 && s[2] == ':' && two_digits(s, &h) &&
-	    two_digits(s + 3, &m) && h < 24 && m < 60;
+	       two_digits(s + 3, &m) && h < 24 && m < 60;
 }

@@ -32,19 +32,19 @@ enum {
 };
 
 /* A string of minlen..maxlen characters (code points). *out borrows. */
-bool f_string(struct fields f, const char *key, int flags, size_t minlen,
-    size_t maxlen, const char **out, bool *present);
+bool f_string(struct fields f, const char *key, int flags, size_t minlen, size_t maxlen,
+    const char **out, bool *present);
 /* An integer in min..max (a real, or a number beyond 64 bits, fails). */
-bool f_int(struct fields f, const char *key, int flags, int64_t min,
-    int64_t max, int64_t *out, bool *present);
+bool f_int(struct fields f, const char *key, int flags, int64_t min, int64_t max,
+    int64_t *out, bool *present);
 bool f_bool(struct fields f, const char *key, int flags, bool *out, bool *present);
 /* A string that is one of values (NULL-terminated). */
-bool f_enum(struct fields f, const char *key, int flags,
-    const char *const *values, const char **out, bool *present);
+bool f_enum(struct fields f, const char *key, int flags, const char *const *values,
+    const char **out, bool *present);
 /* A nested object or array (borrowed), checked for type only. */
 bool f_object(struct fields f, const char *key, int flags, json_t **out);
-bool f_array(struct fields f, const char *key, int flags, size_t min,
-    size_t max, json_t **out);
+bool f_array(
+    struct fields f, const char *key, int flags, size_t min, size_t max, json_t **out);
 
 /* Sets validation_failed naming "<prefix><key>" with detail; returns false. */
 bool f_fail(struct fields f, const char *key, const char *detail);

@@ -29,8 +29,8 @@ struct request {
 	const struct config *cfg;
 	const struct route *route;
 	enum evhttp_cmd_type method;
-	char *path;                    /* decoded path; owned */
-	size_t path_len;               /* its length (a %00 decodes to a NUL) */
+	char *path;                       /* decoded path; owned */
+	size_t path_len;                  /* its length (a %00 decodes to a NUL) */
 	char *params[REQUEST_MAX_PARAMS]; /* path parameters in route order; owned */
 	struct evkeyvalq query;           /* decoded query string */
 	json_t *body;         /* the JSON object, when the route takes one */
@@ -48,15 +48,15 @@ struct request {
 	/* What a route's prepare hook worked out on the worker thread
 	 * before the handler runs on the writer (see router.h). */
 	bool prepared;
-	char *prep_hash;               /* a new password's hash; owned */
+	char *prep_hash; /* a new password's hash; owned */
 	/* The scrypt work prepare asks of the hashers (http/hasher.h):
 	 * hash hash_password, or check it against hash_stored. Owned. */
 	char *hash_password;
 	char *hash_stored;
-	bool prep_account_ok;          /* the account may log in, if the
-	                                  password matches */
-	bool prep_verified;            /* the password given matched */
-	int64_t prep_user_id;          /* whose it is */
+	bool prep_account_ok; /* the account may log in, if the
+	                         password matches */
+	bool prep_verified;   /* the password given matched */
+	int64_t prep_user_id; /* whose it is */
 
 	/* What the audit entry of a write names (api/audit.h): set by
 	 * audit_object(), else derived from the reply or the path. */

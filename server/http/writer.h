@@ -21,8 +21,8 @@
 struct writer;
 
 /* Opens the writer's connection. NULL with one line in *err on failure. */
-struct writer *writer_new(const struct config *cfg,
-    void (*done)(struct request *r), char **err);
+struct writer *writer_new(
+    const struct config *cfg, void (*done)(struct request *r), char **err);
 void writer_start(struct writer *wr);
 /* Queues r; any thread. */
 void writer_submit(struct writer *wr, struct request *r);

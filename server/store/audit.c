@@ -9,9 +9,10 @@ store_audit_append(struct db *db, const struct audit_entry *e)
 {
 	/* The strings outlive the step: bound without a copy (NULL binds
 	 * NULL). */
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO audit_log (at, user_id, "
-	    "username, action, object_type, object_id, remote_addr) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	sqlite3_stmt *st =
+	    db_stmt(db, "INSERT INTO audit_log (at, user_id, "
+	                "username, action, object_type, object_id, remote_addr) "
+	                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	sqlite3_bind_int64(st, 1, e->at);
 	sqlite3_bind_int64(st, 2, e->user_id);
 	sqlite3_bind_text(st, 3, e->username, -1, SQLITE_STATIC);
@@ -43,19 +44,19 @@ audit_row(sqlite3_stmt *st)
 		object_id = json_string(db_col_text(st, 6));
 		break;
 	}
-	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:o, s:s}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0), "at", at,
-	    "user_id", (json_int_t)sqlite3_column_int64(st, 2),
-	    "username", db_col_text(st, 3), "action", db_col_text(st, 4),
-	    "object_type", db_col_text(st, 5), "object_id", object_id,
-	    "remote_addr", db_col_text(st, 7));
+	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:o, s:s}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "at", at, "user_id",
+	    (json_int_t)sqlite3_column_int64(st, 2), "username", db_col_text(st, 3),
+	    "action", db_col_text(st, 4), "object_type", db_col_text(st, 5),
+	    "object_id", object_id, "remote_addr", db_col_text(st, 7));
 }
 
 enum db_status
 store_audit_list(struct db *db, const struct audit_filter *f, int64_t before_id,
     int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT id, at, user_id, username, action, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT id, at, user_id, username, action, "
 	    "object_type, object_id, remote_addr FROM audit_log "
 	    "WHERE id < ?1 AND at BETWEEN ?2 AND ?3 AND (?4 = 0 OR user_id = ?4) "
 	    "ORDER BY id DESC LIMIT ?5");

@@ -10,7 +10,7 @@
 #include "db/db.h"
 
 struct audit_entry {
-	int64_t at;              /* seconds since the epoch */
+	int64_t at; /* seconds since the epoch */
 	int64_t user_id;
 	const char *username;
 	const char *action;      /* "POST /api/v1/products" */
@@ -24,8 +24,8 @@ enum db_status store_audit_append(struct db *db, const struct audit_entry *e);
 
 struct audit_filter {
 	bool has_from, has_to;
-	int64_t from, to;        /* at >= from, at <= to (seconds) */
-	int64_t user_id;         /* 0: every user */
+	int64_t from, to; /* at >= from, at <= to (seconds) */
+	int64_t user_id;  /* 0: every user */
 };
 
 /*

@@ -17,14 +17,17 @@ region_of(struct db *db, const char *sql, int64_t id, char *buf, size_t len)
 enum db_status
 store_producer_region(struct db *db, int64_t id, char *buf, size_t len)
 {
-	return region_of(db, "SELECT region_code FROM producers WHERE id = ?1", id, buf, len);
+	return region_of(
+	    db, "SELECT region_code FROM producers WHERE id = ?1", id, buf, len);
 }
 
 enum db_status
 store_product_region(struct db *db, int64_t id, char *buf, size_t len)
 {
-	return region_of(db, "SELECT p.region_code FROM products x "
-	    "JOIN producers p ON p.id = x.producer_id WHERE x.id = ?1", id, buf, len);
+	return region_of(db,
+	    "SELECT p.region_code FROM products x "
+	    "JOIN producers p ON p.id = x.producer_id WHERE x.id = ?1",
+	    id, buf, len);
 }
 
 #define REGION_COLS "code, name, name_en, province, partnership"
@@ -33,15 +36,16 @@ static json_t *
 region_row(sqlite3_stmt *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", db_col_text(st, 0),
-	    "name", db_col_text(st, 1), "name_en", db_col_text(st, 2),
-	    "province", db_col_text(st, 3), "partnership", db_col_text(st, 4));
+	    "name", db_col_text(st, 1), "name_en", db_col_text(st, 2), "province",
+	    db_col_text(st, 3), "partnership", db_col_text(st, 4));
 }
 
 enum db_status
 store_region_list(struct db *db, const char *after_code, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " REGION_COLS " FROM regions "
-	    "WHERE ?1 IS NULL OR code > ?1 ORDER BY code LIMIT ?2");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " REGION_COLS " FROM regions "
+	                "WHERE ?1 IS NULL OR code > ?1 ORDER BY code LIMIT ?2");
 	db_bind_text(st, 1, after_code);
 	sqlite3_bind_int(st, 2, limit + 1);
 	return db_rows(db, st, region_row, out);
@@ -50,7 +54,8 @@ store_region_list(struct db *db, const char *after_code, int limit, json_t **out
 enum db_status
 store_region_get(struct db *db, const char *code, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " REGION_COLS " FROM regions WHERE code = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " REGION_COLS " FROM regions WHERE code = ?1");
 	db_bind_text(st, 1, code);
 	return db_row(db, st, region_row, out);
 }
@@ -68,7 +73,7 @@ store_region_create(struct db *db, const char *code, const char *name,
     const char *name_en, const char *province, const char *partnership)
 {
 	sqlite3_stmt *st = db_stmt(db, "INSERT INTO regions (" REGION_COLS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	                               "VALUES (?1, ?2, ?3, ?4, ?5)");
 	db_bind_text(st, 1, code);
 	db_bind_text(st, 2, name);
 	db_bind_text(st, 3, name_en);

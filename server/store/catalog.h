@@ -19,14 +19,13 @@ enum db_status store_product_region(struct db *db, int64_t id, char *buf, size_t
  * Lists return up to limit + 1 items after the key `after_code` (NULL for
  * the first page), ordered by code; the caller owns the array.
  */
-enum db_status store_region_list(struct db *db, const char *after_code,
-    int limit, json_t **out);
+enum db_status store_region_list(
+    struct db *db, const char *after_code, int limit, json_t **out);
 /* *out is a new object; DB_NOT_FOUND when there is no such region. */
 enum db_status store_region_get(struct db *db, const char *code, json_t **out);
 /* DB_CONSTRAINT when the code is taken. */
-enum db_status store_region_create(struct db *db, const char *code,
-    const char *name, const char *name_en, const char *province,
-    const char *partnership);
+enum db_status store_region_create(struct db *db, const char *code, const char *name,
+    const char *name_en, const char *province, const char *partnership);
 /* DB_OK when the region exists. */
 enum db_status store_region_exists(struct db *db, const char *code);
 

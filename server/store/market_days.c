@@ -10,9 +10,10 @@ store_stall_info(struct db *db, int64_t stall_id, int64_t *market_day_id,
     int64_t *operator_id, char *market_day_status, size_t len, char *channel,
     size_t chlen)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT s.market_day_id, s.operator_id, "
-	    "m.status, m.channel FROM stalls s "
-	    "JOIN market_days m ON m.id = s.market_day_id WHERE s.id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT s.market_day_id, s.operator_id, "
+	                "m.status, m.channel FROM stalls s "
+	                "JOIN market_days m ON m.id = s.market_day_id WHERE s.id = ?1");
 	sqlite3_bind_int64(st, 1, stall_id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
@@ -28,8 +29,9 @@ store_stall_info(struct db *db, int64_t stall_id, int64_t *market_day_id,
 enum db_status
 store_stall_region(struct db *db, int64_t stall_id, char *buf, size_t len)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT p.region_code FROM stalls s "
-	    "JOIN producers p ON p.id = s.producer_id WHERE s.id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT p.region_code FROM stalls s "
+	                "JOIN producers p ON p.id = s.producer_id WHERE s.id = ?1");
 	sqlite3_bind_int64(st, 1, stall_id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
@@ -38,7 +40,8 @@ store_stall_region(struct db *db, int64_t stall_id, char *buf, size_t len)
 	return s;
 }
 
-#define MD_COLS "m.id, m.venue_id, v.name, m.date, m.opens_at, m.closes_at, " \
+#define MD_COLS                                                                        \
+	"m.id, m.venue_id, v.name, m.date, m.opens_at, m.closes_at, "                  \
 	"m.channel, m.title, m.status"
 #define MD_FROM " FROM market_days m JOIN venues v ON v.id = m.venue_id "
 
@@ -46,14 +49,12 @@ static json_t *
 md_row(sqlite3_stmt *st)
 {
 	const char *title = db_col_text(st, 7);
-	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "venue_id", (json_int_t)sqlite3_column_int64(st, 1),
-	    "venue_name", db_col_text(st, 2), "date", db_col_text(st, 3),
-	    "opens_at", db_col_text(st, 4), "closes_at", db_col_text(st, 5),
-	    "channel", db_col_text(st, 6),
-	    "title", title ? json_string(title) : json_null(),
-	    "status", db_col_text(st, 8));
+	return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "venue_id",
+	    (json_int_t)sqlite3_column_int64(st, 1), "venue_name", db_col_text(st, 2),
+	    "date", db_col_text(st, 3), "opens_at", db_col_text(st, 4), "closes_at",
+	    db_col_text(st, 5), "channel", db_col_text(st, 6), "title",
+	    title ? json_string(title) : json_null(), "status", db_col_text(st, 8));
 }
 
 static void
@@ -66,16 +67,18 @@ bind_filter(sqlite3_stmt *st, const struct md_filter *f)
 	db_bind_text(st, 4, f->channel);
 }
 
-#define MD_WHERE "WHERE (?1 IS NULL OR m.date >= ?1) AND (?2 IS NULL OR m.date <= ?2) " \
+#define MD_WHERE                                                                       \
+	"WHERE (?1 IS NULL OR m.date >= ?1) AND (?2 IS NULL OR m.date <= ?2) "         \
 	"AND (?3 IS NULL OR m.venue_id = ?3) AND (?4 IS NULL OR m.channel = ?4) "
 
 enum db_status
 store_market_day_list(struct db *db, const struct md_filter *f,
     const struct md_key *after, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " MD_COLS MD_FROM MD_WHERE
-	    "AND (?5 IS NULL OR (m.date, m.opens_at, m.id) > (?5, ?6, ?7)) "
-	    "ORDER BY m.date, m.opens_at, m.id LIMIT ?8");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " MD_COLS MD_FROM MD_WHERE
+	                "AND (?5 IS NULL OR (m.date, m.opens_at, m.id) > (?5, ?6, ?7)) "
+	                "ORDER BY m.date, m.opens_at, m.id LIMIT ?8");
 	bind_filter(st, f);
 	if (after != NULL) {
 		db_bind_text(st, 5, after->date);
@@ -93,16 +96,18 @@ md_calendar_row(sqlite3_stmt *st)
 	const char *address = db_col_text(st, 11);
 	json_object_set_new(md, "uid", json_string(db_col_text(st, 9)));
 	json_object_set_new(md, "venue_subdistrict", json_string(db_col_text(st, 10)));
-	json_object_set_new(md, "venue_address", address ? json_string(address) : json_null());
+	json_object_set_new(
+	    md, "venue_address", address ? json_string(address) : json_null());
 	return md;
 }
 
 enum db_status
 store_market_day_calendar(struct db *db, const struct md_filter *f, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " MD_COLS ", m.uid, v.subdistrict, "
-	    "v.address" MD_FROM MD_WHERE "AND m.status <> 'cancelled' "
-	    "ORDER BY m.date, m.opens_at, m.id");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " MD_COLS ", m.uid, v.subdistrict, "
+	                "v.address" MD_FROM MD_WHERE "AND m.status <> 'cancelled' "
+	                "ORDER BY m.date, m.opens_at, m.id");
 	bind_filter(st, f);
 	return db_rows(db, st, md_calendar_row, out);
 }
@@ -125,11 +130,12 @@ store_venue_exists(struct db *db, int64_t id)
 
 enum db_status
 store_market_day_create(struct db *db, int64_t venue_id, const char *date,
-    const char *opens_at, const char *closes_at, const char *channel,
-    const char *title, const char *uid, int64_t *id)
+    const char *opens_at, const char *closes_at, const char *channel, const char *title,
+    const char *uid, int64_t *id)
 {
 	sqlite3_stmt *st = db_stmt(db, "INSERT INTO market_days (venue_id, date, "
-	    "opens_at, closes_at, channel, title, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	                               "opens_at, closes_at, channel, title, uid) "
+	                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	sqlite3_bind_int64(st, 1, venue_id);
 	db_bind_text(st, 2, date);
 	db_bind_text(st, 3, opens_at);
@@ -154,8 +160,9 @@ enum db_status
 store_market_day_update(struct db *db, int64_t id, const char *opens_at,
     const char *closes_at, const char *title, const char *status)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE market_days SET opens_at = ?2, "
-	    "closes_at = ?3, title = ?4, status = ?5 WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "UPDATE market_days SET opens_at = ?2, "
+	                "closes_at = ?3, title = ?4, status = ?5 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	db_bind_text(st, 2, opens_at);
 	db_bind_text(st, 3, closes_at);
@@ -180,29 +187,32 @@ store_user_role(struct db *db, int64_t id, char *buf, size_t len)
 	return s;
 }
 
-#define STALL_COLS "s.id, s.market_day_id, s.operator_id, s.producer_id, p.name, " \
+#define STALL_COLS                                                                     \
+	"s.id, s.market_day_id, s.operator_id, s.producer_id, p.name, "                \
 	"s.label, m.date"
-#define STALL_FROM " FROM stalls s JOIN producers p ON p.id = s.producer_id " \
+#define STALL_FROM                                                                     \
+	" FROM stalls s JOIN producers p ON p.id = s.producer_id "                     \
 	"JOIN market_days m ON m.id = s.market_day_id "
 
 static json_t *
 stall_row(sqlite3_stmt *st)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:s}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "market_day_id", (json_int_t)sqlite3_column_int64(st, 1),
-	    "operator_id", (json_int_t)sqlite3_column_int64(st, 2),
-	    "producer_id", (json_int_t)sqlite3_column_int64(st, 3),
-	    "producer_name", db_col_text(st, 4), "label", db_col_text(st, 5),
-	    "market_day_date", db_col_text(st, 6));
+	return json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:s}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "market_day_id",
+	    (json_int_t)sqlite3_column_int64(st, 1), "operator_id",
+	    (json_int_t)sqlite3_column_int64(st, 2), "producer_id",
+	    (json_int_t)sqlite3_column_int64(st, 3), "producer_name",
+	    db_col_text(st, 4), "label", db_col_text(st, 5), "market_day_date",
+	    db_col_text(st, 6));
 }
 
 enum db_status
 store_stall_create(struct db *db, int64_t market_day_id, int64_t operator_id,
     int64_t producer_id, const char *label, int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO stalls (market_day_id, "
-	    "operator_id, producer_id, label) VALUES (?1, ?2, ?3, ?4)");
+	sqlite3_stmt *st =
+	    db_stmt(db, "INSERT INTO stalls (market_day_id, "
+	                "operator_id, producer_id, label) VALUES (?1, ?2, ?3, ?4)");
 	sqlite3_bind_int64(st, 1, market_day_id);
 	sqlite3_bind_int64(st, 2, operator_id);
 	sqlite3_bind_int64(st, 3, producer_id);
@@ -216,16 +226,18 @@ store_stall_create(struct db *db, int64_t market_day_id, int64_t operator_id,
 enum db_status
 store_stall_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " STALL_COLS STALL_FROM "WHERE s.id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " STALL_COLS STALL_FROM "WHERE s.id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	return db_row(db, st, stall_row, out);
 }
 
 enum db_status
-store_stall_list_day(struct db *db, int64_t market_day_id, int64_t after_id,
-    int limit, json_t **out)
+store_stall_list_day(
+    struct db *db, int64_t market_day_id, int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " STALL_COLS STALL_FROM
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT " STALL_COLS STALL_FROM
 	    "WHERE s.market_day_id = ?1 AND s.id > ?2 ORDER BY s.id LIMIT ?3");
 	sqlite3_bind_int64(st, 1, market_day_id);
 	sqlite3_bind_int64(st, 2, after_id);
@@ -234,10 +246,11 @@ store_stall_list_day(struct db *db, int64_t market_day_id, int64_t after_id,
 }
 
 enum db_status
-store_stall_list_operator(struct db *db, int64_t operator_id,
-    const char *after_date, int64_t after_id, int limit, json_t **out)
+store_stall_list_operator(struct db *db, int64_t operator_id, const char *after_date,
+    int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " STALL_COLS STALL_FROM
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT " STALL_COLS STALL_FROM
 	    "WHERE s.operator_id = ?1 AND (?2 IS NULL OR m.date < ?2 "
 	    "OR (m.date = ?2 AND s.id > ?3)) ORDER BY m.date DESC, s.id LIMIT ?4");
 	sqlite3_bind_int64(st, 1, operator_id);

@@ -24,14 +24,14 @@
  * "cancelled") and channel, copied into the caller's buffers.
  * DB_NOT_FOUND when there is no such stall.
  */
-enum db_status store_stall_info(struct db *db, int64_t stall_id,
-    int64_t *market_day_id, int64_t *operator_id, char *market_day_status,
-    size_t len, char *channel, size_t chlen);
+enum db_status store_stall_info(struct db *db, int64_t stall_id, int64_t *market_day_id,
+    int64_t *operator_id, char *market_day_status, size_t len, char *channel,
+    size_t chlen);
 
 /* The region_code of the producer of stall_id, copied into buf.
  * DB_NOT_FOUND when there is no such stall. */
-enum db_status store_stall_region(struct db *db, int64_t stall_id, char *buf,
-    size_t len);
+enum db_status store_stall_region(
+    struct db *db, int64_t stall_id, char *buf, size_t len);
 
 /* Filters of a market-day list; NULL / 0 means "any". Dates are
  * YYYY-MM-DD, inclusive. */
@@ -59,8 +59,8 @@ enum db_status store_market_day_list(struct db *db, const struct md_filter *f,
  * the calendar: the market day JSON plus "uid", "venue_subdistrict" and
  * "venue_address" (null when none).
  */
-enum db_status store_market_day_calendar(struct db *db,
-    const struct md_filter *f, json_t **out);
+enum db_status store_market_day_calendar(
+    struct db *db, const struct md_filter *f, json_t **out);
 
 /* DB_NOT_FOUND when there is no such market day. */
 enum db_status store_market_day_get(struct db *db, int64_t id, json_t **out);
@@ -75,14 +75,13 @@ enum db_status store_venue_exists(struct db *db, int64_t id);
  * when creating several.
  */
 enum db_status store_market_day_create(struct db *db, int64_t venue_id,
-    const char *date, const char *opens_at, const char *closes_at,
-    const char *channel, const char *title, const char *uid, int64_t *id);
+    const char *date, const char *opens_at, const char *closes_at, const char *channel,
+    const char *title, const char *uid, int64_t *id);
 
 /* Sets every field of market day id (title may be NULL). DB_NOT_FOUND
  * when there is none. */
-enum db_status store_market_day_update(struct db *db, int64_t id,
-    const char *opens_at, const char *closes_at, const char *title,
-    const char *status);
+enum db_status store_market_day_update(struct db *db, int64_t id, const char *opens_at,
+    const char *closes_at, const char *title, const char *status);
 
 /* The role of user id ("operator", ...) into buf; DB_NOT_FOUND when no
  * such user. */
@@ -98,8 +97,8 @@ enum db_status store_stall_get(struct db *db, int64_t id, json_t **out);
 
 /* The stalls of a market day after stall id after_id (0 for the first
  * page), by id. */
-enum db_status store_stall_list_day(struct db *db, int64_t market_day_id,
-    int64_t after_id, int limit, json_t **out);
+enum db_status store_stall_list_day(
+    struct db *db, int64_t market_day_id, int64_t after_id, int limit, json_t **out);
 
 /* An operator's stalls, newest market day first: by market-day date
  * descending, then stall id ascending, after (after_date, after_id)

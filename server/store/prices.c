@@ -3,13 +3,13 @@
 #include <stddef.h>
 
 static const char *const reason_names[] = {
-	[PRICE_INITIAL] = "initial",
-	[PRICE_CHANGE] = "change",
+    [PRICE_INITIAL] = "initial",
+    [PRICE_CHANGE] = "change",
 };
 
 enum db_status
-price_set(struct db *db, int64_t product_id, fen_t price_fen,
-    enum price_reason reason, int64_t user_id, int64_t now)
+price_set(struct db *db, int64_t product_id, fen_t price_fen, enum price_reason reason,
+    int64_t user_id, int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(db,
 	    "SELECT price_fen, from_at FROM price_history WHERE product_id = ?1 "
@@ -42,10 +42,9 @@ price_row(sqlite3_stmt *st)
 {
 	char from[21];
 	format_rfc3339(sqlite3_column_int64(st, 2), from);
-	return json_pack("{s:I, s:I, s:s}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "price_fen", (json_int_t)sqlite3_column_int64(st, 1),
-	    "from", from);
+	return json_pack("{s:I, s:I, s:s}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "price_fen",
+	    (json_int_t)sqlite3_column_int64(st, 1), "from", from);
 }
 
 enum db_status
@@ -60,8 +59,8 @@ store_price_list(struct db *db, int64_t product_id, const struct price_key *afte
 		return s;
 	/* The first page starts after a key above every entry's. */
 	st = db_stmt(db, "SELECT id, price_fen, from_at FROM price_history "
-	    "WHERE product_id = ?1 AND (from_at, id) < (?2, ?3) "
-	    "ORDER BY from_at DESC, id DESC LIMIT ?4");
+	                 "WHERE product_id = ?1 AND (from_at, id) < (?2, ?3) "
+	                 "ORDER BY from_at DESC, id DESC LIMIT ?4");
 	sqlite3_bind_int64(st, 1, product_id);
 	sqlite3_bind_int64(st, 2, after ? after->from_at : INT64_MAX);
 	sqlite3_bind_int64(st, 3, after ? after->id : INT64_MAX);

@@ -56,7 +56,9 @@ enum db_status store_price_list(struct db *db, int64_t product_id,
  * newest history entry (has_entry false when it has none); returns the
  * number of such products, or -1 on a database error.
  */
-int price_verify(struct db *db, void (*bad)(int64_t product_id, fen_t price_fen,
-    bool has_entry, fen_t newest, void *arg), void *arg);
+int price_verify(struct db *db,
+    void (*bad)(
+        int64_t product_id, fen_t price_fen, bool has_entry, fen_t newest, void *arg),
+    void *arg);
 
 #endif

@@ -5,8 +5,8 @@
 #include "text.h"
 #include "store/catalog.h"
 
-const char *const producer_kinds[] = {"cooperative", "enterprise", "association",
-	"household", "workshop", NULL};
+const char *const producer_kinds[] = {
+    "cooperative", "enterprise", "association", "household", "workshop", NULL};
 
 static bool
 one_of(const char *s, const char *const *values)
@@ -19,11 +19,11 @@ one_of(const char *s, const char *const *values)
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#define FAIL(f, why)             \
-	do {                     \
-		*field = (f);    \
-		*reason = (why); \
-		return false;    \
+#define FAIL(f, why)                                                                   \
+	do {                                                                           \
+		*field = (f);                                                          \
+		*reason = (why);                                                       \
+		return false;                                                          \
 	} while (0)
 
 bool
@@ -36,7 +36,7 @@ producer_check(const struct producer_in *p, const char **field, const char **rea
 		FAIL("region_code", "is required");
 	if (p->kind == NULL || !one_of(p->kind, producer_kinds))
 		FAIL("kind", "must be one of cooperative, enterprise, association, "
-		    "household, workshop");
+		             "household, workshop");
 	if (p->households < 0 || p->households > PRODUCER_HOUSEHOLDS_MAX)
 		FAIL("households",
 		    "must be an integer from 0 to " STR(PRODUCER_HOUSEHOLDS_MAX));
@@ -49,27 +49,27 @@ producer_check(const struct producer_in *p, const char **field, const char **rea
 	return true;
 }
 
-#define PRODUCER_COLS "id, name, region_code, kind, households, poor_households, " \
+#define PRODUCER_COLS                                                                  \
+	"id, name, region_code, kind, households, poor_households, "                   \
 	"contact_phone"
 
 static json_t *
 producer_row(sqlite3_stmt *st)
 {
 	const char *phone = db_col_text(st, 6);
-	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "name", db_col_text(st, 1), "region_code", db_col_text(st, 2),
-	    "kind", db_col_text(st, 3),
-	    "households", (json_int_t)sqlite3_column_int64(st, 4),
-	    "poor_households", (json_int_t)sqlite3_column_int64(st, 5),
-	    "contact_phone", phone ? json_string(phone) : json_null());
+	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
+	    "region_code", db_col_text(st, 2), "kind", db_col_text(st, 3), "households",
+	    (json_int_t)sqlite3_column_int64(st, 4), "poor_households",
+	    (json_int_t)sqlite3_column_int64(st, 5), "contact_phone",
+	    phone ? json_string(phone) : json_null());
 }
 
 enum db_status
 store_producer_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db,
-	    "SELECT " PRODUCER_COLS " FROM producers WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(db, "SELECT " PRODUCER_COLS " FROM producers WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	return db_row(db, st, producer_row, out);
 }
@@ -81,15 +81,17 @@ producer_from_json(json_t *obj, struct producer_in *p)
 	p->region_code = json_string_value(json_object_get(obj, "region_code"));
 	p->kind = json_string_value(json_object_get(obj, "kind"));
 	p->households = json_integer_value(json_object_get(obj, "households"));
-	p->poor_households = json_integer_value(json_object_get(obj, "poor_households"));
+	p->poor_households =
+	    json_integer_value(json_object_get(obj, "poor_households"));
 	p->contact_phone = json_string_value(json_object_get(obj, "contact_phone"));
 }
 
 enum db_status
-store_producer_list(struct db *db, const char *region, int64_t after_id, int limit,
-    json_t **out)
+store_producer_list(
+    struct db *db, const char *region, int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " PRODUCER_COLS " FROM producers "
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT " PRODUCER_COLS " FROM producers "
 	    "WHERE id > ?1 AND (?2 IS NULL OR region_code = ?2) ORDER BY id LIMIT ?3");
 	sqlite3_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, region);
@@ -114,8 +116,10 @@ store_producer_create(struct db *db, const struct producer_in *p, int64_t *id)
 	enum db_status s = store_region_exists(db, p->region_code);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO producers (name, region_code, kind, "
-	    "households, poor_households, contact_phone) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	sqlite3_stmt *st =
+	    db_stmt(db, "INSERT INTO producers (name, region_code, kind, "
+	                "households, poor_households, contact_phone) VALUES (?1, ?2, "
+	                "?3, ?4, ?5, ?6)");
 	bind_producer(st, p);
 	s = db_exec_stmt(db, st);
 	if (s == DB_OK)
@@ -129,7 +133,8 @@ store_producer_update(struct db *db, int64_t id, const struct producer_in *p)
 	enum db_status s = store_region_exists(db, p->region_code);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db, "UPDATE producers SET name = ?1, region_code = ?2, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "UPDATE producers SET name = ?1, region_code = ?2, "
 	    "kind = ?3, households = ?4, poor_households = ?5, contact_phone = ?6 "
 	    "WHERE id = ?7");
 	bind_producer(st, p);

@@ -35,8 +35,8 @@ struct producer_in {
  * or false with *field naming the offending field and *reason saying why
  * (both static strings).
  */
-bool producer_check(const struct producer_in *p, const char **field,
-    const char **reason);
+bool producer_check(
+    const struct producer_in *p, const char **field, const char **reason);
 
 /*
  * A producer as JSON: {id, name, region_code, kind, households,
@@ -51,15 +51,15 @@ void producer_from_json(json_t *obj, struct producer_in *p);
  * Up to limit + 1 producers with id > after_id, ordered by id, in region
  * (NULL for all); the caller owns the array.
  */
-enum db_status store_producer_list(struct db *db, const char *region,
-    int64_t after_id, int limit, json_t **out);
+enum db_status store_producer_list(
+    struct db *db, const char *region, int64_t after_id, int limit, json_t **out);
 /* Inserts p (checked) into *id. DB_NOT_FOUND when the region does not
  * exist. */
-enum db_status store_producer_create(struct db *db, const struct producer_in *p,
-    int64_t *id);
+enum db_status store_producer_create(
+    struct db *db, const struct producer_in *p, int64_t *id);
 /* Replaces every writable field of producer id with p (checked).
  * DB_NOT_FOUND when the region does not exist. */
-enum db_status store_producer_update(struct db *db, int64_t id,
-    const struct producer_in *p);
+enum db_status store_producer_update(
+    struct db *db, int64_t id, const struct producer_in *p);
 
 #endif

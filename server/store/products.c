@@ -9,7 +9,7 @@
 #include "util.h"
 
 const char *const product_categories[] = {"tea", "fruit", "dried_fruit", "grain",
-	"vegetable", "meat", "processed", "handicraft", "other", NULL};
+    "vegetable", "meat", "processed", "handicraft", "other", NULL};
 
 bool
 product_category_valid(const char *s)
@@ -22,11 +22,11 @@ product_category_valid(const char *s)
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#define FAIL(f, why)             \
-	do {                     \
-		*field = (f);    \
-		*reason = (why); \
-		return false;    \
+#define FAIL(f, why)                                                                   \
+	do {                                                                           \
+		*field = (f);                                                          \
+		*reason = (why);                                                       \
+		return false;                                                          \
 	} while (0)
 
 static bool
@@ -44,7 +44,7 @@ product_check(const struct product_in *p, bool check_stock, const char **field,
 		FAIL("name", "must be 1 to " STR(PRODUCT_NAME_MAX) " characters long");
 	if (p->category == NULL || !product_category_valid(p->category))
 		FAIL("category", "must be one of tea, fruit, dried_fruit, grain, "
-		    "vegetable, meat, processed, handicraft, other");
+		                 "vegetable, meat, processed, handicraft, other");
 	if (p->unit == NULL || !length_in(p->unit, 1, PRODUCT_UNIT_MAX))
 		FAIL("unit", "must be 1 to " STR(PRODUCT_UNIT_MAX) " characters long");
 	if (p->price_fen < 1 || p->price_fen > PRODUCT_PRICE_MAX)
@@ -65,10 +65,10 @@ product_check(const struct product_in *p, bool check_stock, const char **field,
 	return true;
 }
 
-#define PRODUCT_SELECT                                                          \
-	"SELECT x.id, x.name, x.category, x.unit, x.price_fen, x.stock, "       \
-	"x.producer_id, p.name, p.region_code, x.certified, x.certificate_no, " \
-	"x.description, x.active, x.updated_at "                                \
+#define PRODUCT_SELECT                                                                 \
+	"SELECT x.id, x.name, x.category, x.unit, x.price_fen, x.stock, "              \
+	"x.producer_id, p.name, p.region_code, x.certified, x.certificate_no, "        \
+	"x.description, x.active, x.updated_at "                                       \
 	"FROM products x JOIN producers p ON p.id = x.producer_id "
 
 static json_t *
@@ -83,19 +83,16 @@ product_row(sqlite3_stmt *st)
 	char updated[21];
 	format_rfc3339(sqlite3_column_int64(st, 13), updated);
 	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:b, s:o, "
-	    "s:o, s:b, s:s}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "name", db_col_text(st, 1), "category", db_col_text(st, 2),
-	    "unit", db_col_text(st, 3),
-	    "price_fen", (json_int_t)sqlite3_column_int64(st, 4),
-	    "stock", (json_int_t)sqlite3_column_int64(st, 5),
-	    "producer_id", (json_int_t)sqlite3_column_int64(st, 6),
-	    "producer_name", db_col_text(st, 7), "region_code", db_col_text(st, 8),
-	    "certified", sqlite3_column_int(st, 9),
-	    "certificate_no", nullable(db_col_text(st, 10)),
-	    "description", nullable(db_col_text(st, 11)),
-	    "active", sqlite3_column_int(st, 12),
-	    "updated_at", updated);
+	                 "s:o, s:b, s:s}",
+	    "id", (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
+	    "category", db_col_text(st, 2), "unit", db_col_text(st, 3), "price_fen",
+	    (json_int_t)sqlite3_column_int64(st, 4), "stock",
+	    (json_int_t)sqlite3_column_int64(st, 5), "producer_id",
+	    (json_int_t)sqlite3_column_int64(st, 6), "producer_name",
+	    db_col_text(st, 7), "region_code", db_col_text(st, 8), "certified",
+	    sqlite3_column_int(st, 9), "certificate_no", nullable(db_col_text(st, 10)),
+	    "description", nullable(db_col_text(st, 11)), "active",
+	    sqlite3_column_int(st, 12), "updated_at", updated);
 }
 
 enum db_status
@@ -170,7 +167,8 @@ store_product_create(struct db *db, const struct product_in *p, int64_t user_id,
 	enum db_status s = producer_exists(db, p->producer_id);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO products (name, category, unit, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "INSERT INTO products (name, category, unit, "
 	    "price_fen, stock, producer_id, certified, certificate_no, description, "
 	    "active, updated_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, 1, ?9)");
 	bind_product(st, p);
@@ -178,10 +176,11 @@ store_product_create(struct db *db, const struct product_in *p, int64_t user_id,
 	if ((s = db_exec_stmt(db, st)) != DB_OK)
 		return s;
 	*id = db_last_insert_id(db);
-	if ((s = price_set(db, *id, p->price_fen, PRICE_INITIAL, user_id, now)) != DB_OK)
+	if ((s = price_set(db, *id, p->price_fen, PRICE_INITIAL, user_id, now)) !=
+	    DB_OK)
 		return s;
-	return stock_move(db, *id, p->stock, STOCK_INITIAL, NULL, user_id, now, false,
-	    NULL);
+	return stock_move(
+	    db, *id, p->stock, STOCK_INITIAL, NULL, user_id, now, false, NULL);
 }
 
 /* A product's webhook data (arg: its id). */
@@ -198,7 +197,8 @@ store_product_update(struct db *db, int64_t id, const struct product_in *p,
 	enum db_status s = producer_exists(db, p->producer_id);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db, "UPDATE products SET name = ?1, category = ?2, "
+	sqlite3_stmt *st = db_stmt(db,
+	    "UPDATE products SET name = ?1, category = ?2, "
 	    "unit = ?3, price_fen = ?4, producer_id = ?5, certified = ?6, "
 	    "certificate_no = ?7, description = ?8, active = ?9, updated_at = ?10 "
 	    "WHERE id = ?11 RETURNING stock");

@@ -50,8 +50,8 @@ bool product_category_valid(const char *s);
  * but is never set so). True, or false with *field naming the offending
  * field and *reason saying why (static strings).
  */
-bool product_check(const struct product_in *p, bool check_stock,
-    const char **field, const char **reason);
+bool product_check(const struct product_in *p, bool check_stock, const char **field,
+    const char **reason);
 
 /*
  * A product as JSON: {id, name, category, unit, price_fen, stock,
@@ -69,8 +69,8 @@ struct product_filter {
 	const char *region;
 	const char *category;
 	int64_t producer_id;
-	const char *q;  /* substring of the name, taken literally */
-	int active;     /* 1 active only, 0 inactive only, -1 both */
+	const char *q; /* substring of the name, taken literally */
+	int active;    /* 1 active only, 0 inactive only, -1 both */
 };
 /* Up to limit + 1 products with id > after_id, ordered by id; the caller
  * owns the array. */

@@ -8,7 +8,8 @@
 #include "util.h"
 
 /* The five money columns of a product rollup, in table order. */
-#define FEN_COLS "holiday_market_fen, caravan_fen, counter_fen, five_into_fen, online_fen"
+#define FEN_COLS                                                                       \
+	"holiday_market_fen, caravan_fen, counter_fen, five_into_fen, online_fen"
 
 #define ADD_FIGURES                                                                    \
 	"units = units + excluded.units, "                                             \
@@ -65,11 +66,14 @@ rollup_sale(struct db *db, const char *id, int sign)
 {
 	sqlite3_stmt *st[4];
 	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
-	                    "units, " FEN_COLS ") " SALE_FIGURES("s.recorded_date")
-	                    "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
-	st[1] = db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
-	                    "units, " FEN_COLS ") " SALE_FIGURES("substr(s.recorded_date, 1, 7)")
-	                    "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
+	                    "units, " FEN_COLS ") " SALE_FIGURES(
+	                        "s.recorded_date") "ON CONFLICT (product_id, date) DO "
+	                                           "UPDATE SET " ADD_FIGURES);
+	st[1] = db_stmt(db,
+	    "INSERT INTO report_product_month (product_id, month, "
+	    "units, " FEN_COLS ") " SALE_FIGURES(
+	        "substr(s.recorded_date, 1, 7)") "ON CONFLICT (product_id, month) DO "
+	                                         "UPDATE SET " ADD_FIGURES);
 	st[2] = db_stmt(db,
 	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
 	    "SELECT DISTINCT p.region_code, s.recorded_date, ?2, 0 FROM sales s "
@@ -90,19 +94,21 @@ rollup_sale(struct db *db, const char *id, int sign)
 }
 
 enum db_status
-rollup_product_add(struct db *db, int64_t product_id, const char *date,
-    const struct rollup_figures *f)
+rollup_product_add(
+    struct db *db, int64_t product_id, const char *date, const struct rollup_figures *f)
 {
 	/* One-row upserts with the figures bound: no read back, no join,
 	 * and no statement journal. */
 	sqlite3_stmt *st[2];
-	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
-	                    "units, " FEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-	                    "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
-	st[1] = db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
-	                    "units, " FEN_COLS ") VALUES (?1, substr(?2, 1, 7), ?3, ?4, "
-	                    "?5, ?6, ?7, ?8) "
-	                    "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
+	st[0] =
+	    db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
+	                "units, " FEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+	                "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
+	st[1] =
+	    db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
+	                "units, " FEN_COLS ") VALUES (?1, substr(?2, 1, 7), ?3, ?4, "
+	                "?5, ?6, ?7, ?8) "
+	                "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
 	for (size_t i = 0; i < nitems(st); i++) {
 		sqlite3_bind_int64(st[i], 1, product_id);
 		sqlite3_bind_text(st[i], 2, date, -1, SQLITE_STATIC);
@@ -114,20 +120,21 @@ rollup_product_add(struct db *db, int64_t product_id, const char *date,
 }
 
 enum db_status
-rollup_stall_sales_add(struct db *db, const char *date, const char *region,
-    int64_t n)
+rollup_stall_sales_add(struct db *db, const char *date, const char *region, int64_t n)
 {
 	sqlite3_stmt *st;
 	if (region != NULL) {
-		st = db_stmt(db, "INSERT INTO report_region_day (region_code, date, "
-		    "stall_sales, orders) VALUES (?2, ?1, ?3, 0) "
-		    "ON CONFLICT (region_code, date) DO UPDATE "
-		    "SET stall_sales = stall_sales + excluded.stall_sales");
+		st =
+		    db_stmt(db, "INSERT INTO report_region_day (region_code, date, "
+		                "stall_sales, orders) VALUES (?2, ?1, ?3, 0) "
+		                "ON CONFLICT (region_code, date) DO UPDATE "
+		                "SET stall_sales = stall_sales + excluded.stall_sales");
 		sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
 	} else {
-		st = db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
-		    "VALUES (?1, ?3, 0) ON CONFLICT (date) DO UPDATE "
-		    "SET stall_sales = stall_sales + excluded.stall_sales");
+		st =
+		    db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
+		                "VALUES (?1, ?3, 0) ON CONFLICT (date) DO UPDATE "
+		                "SET stall_sales = stall_sales + excluded.stall_sales");
 	}
 	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, n);
@@ -150,11 +157,14 @@ rollup_order(struct db *db, int64_t id, int sign)
 {
 	sqlite3_stmt *st[4];
 	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
-	                    "units, " FEN_COLS ") " ORDER_FIGURES("o.created_date")
-	                    "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
-	st[1] = db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
-	                    "units, " FEN_COLS ") " ORDER_FIGURES("substr(o.created_date, 1, 7)")
-	                    "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
+	                    "units, " FEN_COLS ") " ORDER_FIGURES(
+	                        "o.created_date") "ON CONFLICT (product_id, date) DO "
+	                                          "UPDATE SET " ADD_FIGURES);
+	st[1] = db_stmt(db,
+	    "INSERT INTO report_product_month (product_id, month, "
+	    "units, " FEN_COLS ") " ORDER_FIGURES(
+	        "substr(o.created_date, 1, 7)") "ON CONFLICT (product_id, month) DO "
+	                                        "UPDATE SET " ADD_FIGURES);
 	st[2] = db_stmt(db,
 	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
 	    "SELECT DISTINCT p.region_code, o.created_date, 0, ?2 FROM orders o "
@@ -178,7 +188,7 @@ bool
 rollup_order_counts(const char *status)
 {
 	return strcmp(status, "paid") == 0 || strcmp(status, "ready") == 0 ||
-	    strcmp(status, "fulfilled") == 0;
+	       strcmp(status, "fulfilled") == 0;
 }
 
 enum db_status
@@ -194,7 +204,7 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
  * kind 0 for a stall sale (ref its seq) and 1 for an order (ref its id).
  */
 #define COUNTED_LINES                                                                  \
-	"SELECT l.product_id AS product_id, s.recorded_date AS date, "                \
+	"SELECT l.product_id AS product_id, s.recorded_date AS date, "                 \
 	"l.quantity AS units, "                                                        \
 	"CASE d.channel WHEN 'holiday_market' THEN l.amount_fen ELSE 0 END AS f1, "    \
 	"CASE d.channel WHEN 'caravan' THEN l.amount_fen ELSE 0 END AS f2, "           \
@@ -228,17 +238,18 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
 /* Row text for the comparisons: a key k and the figures v. */
 #define PRODUCT_K(id, period) "printf('%d %s', " id ", " period ") AS k, "
 #define PRODUCT_V(u, a, b, c, d, e)                                                    \
-	"printf('units %d, fen %d/%d/%d/%d/%d', " u ", " a ", " b ", " c ", " d        \
-	", " e ") AS v"
+	"printf('units %d, fen %d/%d/%d/%d/%d', " u ", " a ", " b ", " c ", " d ", " e \
+	") AS v"
 #define PRODUCT_ROLLUP(table, period)                                                  \
-	"SELECT " PRODUCT_K("product_id", period)                                      \
-	PRODUCT_V("units", "holiday_market_fen", "caravan_fen", "counter_fen",         \
-	    "five_into_fen", "online_fen")                                             \
-	" FROM " table " WHERE units <> 0 OR holiday_market_fen <> 0 OR "              \
-	"caravan_fen <> 0 OR counter_fen <> 0 OR five_into_fen <> 0 OR online_fen <> 0"
+	"SELECT " PRODUCT_K("product_id", period) PRODUCT_V("units",                   \
+	    "holiday_market_fen", "caravan_fen", "counter_fen", "five_into_fen",       \
+	    "online_fen") " FROM " table                                               \
+	                  " WHERE units <> 0 OR holiday_market_fen <> 0 OR "           \
+	                  "caravan_fen <> 0 OR counter_fen <> 0 OR five_into_fen <> "  \
+	                  "0 OR online_fen <> 0"
 #define PRODUCT_RAW(period)                                                            \
-	"SELECT " PRODUCT_K("r0", "r1") PRODUCT_V("r2", "r3", "r4", "r5", "r6", "r7")  \
-	" FROM (" RAW_PRODUCT(period) ")"
+	"SELECT " PRODUCT_K("r0", "r1") PRODUCT_V(                                     \
+	    "r2", "r3", "r4", "r5", "r6", "r7") " FROM (" RAW_PRODUCT(period) ")"
 #define COUNTS_V(a, b) "printf('stall_sales %d, orders %d', " a ", " b ") AS v"
 
 /*
@@ -248,29 +259,29 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
  * would compare every row with every other.)
  */
 #define COMPARE(rollup, raw)                                                           \
-	"WITH a AS MATERIALIZED (" rollup "), b AS MATERIALIZED (" raw ") "           \
+	"WITH a AS MATERIALIZED (" rollup "), b AS MATERIALIZED (" raw ") "            \
 	"SELECT k, v, 0 FROM (SELECT k, v FROM a EXCEPT SELECT k, v FROM b) "          \
-	"UNION ALL SELECT k, v, 1 FROM (SELECT k, v FROM b EXCEPT SELECT k, v FROM a) " \
+	"UNION ALL SELECT k, v, 1 FROM (SELECT k, v FROM b EXCEPT SELECT k, v FROM "   \
+	"a) "                                                                          \
 	"ORDER BY 1, 3"
 
 static const struct {
 	const char *table;
 	const char *sql;
 } comparisons[] = {
-    {"report_product_day", COMPARE(PRODUCT_ROLLUP("report_product_day", "date"),
-                               PRODUCT_RAW("date"))},
-    {"report_product_month",
-        COMPARE(PRODUCT_ROLLUP("report_product_month", "month"),
-            PRODUCT_RAW("substr(date, 1, 7)"))},
+    {"report_product_day",
+        COMPARE(PRODUCT_ROLLUP("report_product_day", "date"), PRODUCT_RAW("date"))},
+    {"report_product_month", COMPARE(PRODUCT_ROLLUP("report_product_month", "month"),
+                                 PRODUCT_RAW("substr(date, 1, 7)"))},
     {"report_region_day",
-        COMPARE("SELECT region_code || ' ' || date AS k, "
-                COUNTS_V("stall_sales", "orders") " FROM report_region_day "
-                "WHERE stall_sales <> 0 OR orders <> 0",
-            "SELECT r0 || ' ' || r1 AS k, " COUNTS_V("r2", "r3")
-            " FROM (" RAW_REGION_DAY ")")},
+        COMPARE("SELECT region_code || ' ' || date AS k, " COUNTS_V(
+                    "stall_sales", "orders") " FROM report_region_day "
+                                             "WHERE stall_sales <> 0 OR orders <> 0",
+            "SELECT r0 || ' ' || r1 AS k, " COUNTS_V(
+                "r2", "r3") " FROM (" RAW_REGION_DAY ")")},
     {"report_day",
-        COMPARE("SELECT date AS k, " COUNTS_V("stall_sales", "orders")
-                " FROM report_day WHERE stall_sales <> 0 OR orders <> 0",
+        COMPARE("SELECT date AS k, " COUNTS_V("stall_sales",
+                    "orders") " FROM report_day WHERE stall_sales <> 0 OR orders <> 0",
             "SELECT r0 AS k, " COUNTS_V("r1", "r2") " FROM (" RAW_DAY ")")},
 };
 
@@ -289,7 +300,8 @@ rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg)
 	int n = 0;
 	for (size_t i = 0; i < nitems(comparisons); i++) {
 		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(h, comparisons[i].sql, -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(h, comparisons[i].sql, -1, &st, NULL) !=
+		    SQLITE_OK)
 			return -1;
 		/* Rows come by key, the rollup's before the raw rows': pair a
 		 * key's two sides into one report. */
@@ -300,7 +312,8 @@ rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg)
 			const char *v = (const char *)sqlite3_column_text(st, 1);
 			bool raw = sqlite3_column_int(st, 2) == 1;
 			if (key != NULL && (raw ? strcmp(key, k) != 0 : true)) {
-				report_key(bad, arg, comparisons[i].table, key, rollup, NULL);
+				report_key(
+				    bad, arg, comparisons[i].table, key, rollup, NULL);
 				n++;
 				free(key);
 				free(rollup);
@@ -338,12 +351,12 @@ rollup_rebuild(struct db *db)
 	    "DELETE FROM report_product_month",
 	    "DELETE FROM report_region_day",
 	    "DELETE FROM report_day",
-	    "INSERT INTO report_product_day (product_id, date, units, " FEN_COLS ") "
-	    RAW_PRODUCT("date"),
-	    "INSERT INTO report_product_month (product_id, month, units, " FEN_COLS ") "
-	    RAW_PRODUCT("substr(date, 1, 7)"),
-	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
-	    RAW_REGION_DAY,
+	    "INSERT INTO report_product_day (product_id, date, units, " FEN_COLS
+	    ") " RAW_PRODUCT("date"),
+	    "INSERT INTO report_product_month (product_id, month, units, " FEN_COLS
+	    ") " RAW_PRODUCT("substr(date, 1, 7)"),
+	    "INSERT INTO report_region_day (region_code, date, stall_sales, "
+	    "orders) " RAW_REGION_DAY,
 	    "INSERT INTO report_day (date, stall_sales, orders) " RAW_DAY,
 	};
 	enum db_status s = db_begin_write(db);

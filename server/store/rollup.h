@@ -41,8 +41,8 @@ struct rollup_figures {
 };
 int rollup_channel(const char *channel);
 /* Adds f to product_id's rows of day date (YYYY-MM-DD) and its month. */
-enum db_status rollup_product_add(struct db *db, int64_t product_id,
-    const char *date, const struct rollup_figures *f);
+enum db_status rollup_product_add(struct db *db, int64_t product_id, const char *date,
+    const struct rollup_figures *f);
 /* Adds n stall sales to day date, in region's row (report_region_day)
  * or, region NULL, the day's (report_day). */
 enum db_status rollup_stall_sales_add(
@@ -66,8 +66,8 @@ enum db_status rollup_order_status(
  * raw is "-" where that side has no row; all-zero rows count as none)
  * and returns how many, or -1 on a database error.
  */
-typedef void rollup_bad_fn(const char *table, const char *key,
-    const char *rollup, const char *raw, void *arg);
+typedef void rollup_bad_fn(
+    const char *table, const char *key, const char *rollup, const char *raw, void *arg);
 int rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg);
 
 /* Replaces every rollup with its recomputation from the raw rows, in

@@ -17,8 +17,8 @@ bool username_valid(const char *s);
 
 /* The active user holding the unexpired, unrevoked token whose hash is
  * given. DB_NOT_FOUND otherwise. */
-enum db_status store_user_by_token(struct db *db,
-    const unsigned char hash[32], int64_t now, struct user *out);
+enum db_status store_user_by_token(
+    struct db *db, const unsigned char hash[32], int64_t now, struct user *out);
 
 /*
  * Creates a user; password_hash from password_hash(). region_code may be
@@ -35,25 +35,25 @@ enum db_status store_user_get(struct db *db, int64_t id, json_t **out);
 
 /* Up to limit + 1 users with id > after_id (0 for the first page), by
  * id, as API JSON; the caller owns the array. */
-enum db_status store_user_list(struct db *db, int64_t after_id, int limit,
-    json_t **out);
+enum db_status store_user_list(
+    struct db *db, int64_t after_id, int limit, json_t **out);
 
 /*
  * Sets every writable column of user id. region_code may be NULL.
  * DB_NOT_FOUND when there is no such user. Call inside a transaction
  * together with store_token_revoke_user when deactivating.
  */
-enum db_status store_user_update(struct db *db, int64_t id,
-    const char *display_name, const char *role, const char *region_code,
-    bool active, int64_t institution_id /* 0: none */);
+enum db_status store_user_update(struct db *db, int64_t id, const char *display_name,
+    const char *role, const char *region_code, bool active,
+    int64_t institution_id /* 0: none */);
 
 /*
  * What login needs of the user called username: its id, stored password
  * hash (*hash is new, the caller frees it) and whether it is active.
  * DB_NOT_FOUND when there is no such user (*hash is then NULL).
  */
-enum db_status store_user_credentials(struct db *db, const char *username,
-    int64_t *id, char **hash, bool *active);
+enum db_status store_user_credentials(
+    struct db *db, const char *username, int64_t *id, char **hash, bool *active);
 
 /*
  * Failed logins. A login attempt for username is first checked against
@@ -66,11 +66,11 @@ enum db_status store_user_credentials(struct db *db, const char *username,
  * older than the window (of any username) are pruned at the same time.
  * Runs its own write transaction: call it outside one.
  */
-enum db_status store_login_attempt(struct db *db, const char *username,
-    int64_t now, int window, int max, int64_t *attempt, int64_t *retry_after);
+enum db_status store_login_attempt(struct db *db, const char *username, int64_t now,
+    int window, int max, int64_t *attempt, int64_t *retry_after);
 /* Only the check of store_login_attempt(), writing nothing. */
-enum db_status store_login_blocked(struct db *db, const char *username,
-    int64_t now, int window, int max, int64_t *retry_after);
+enum db_status store_login_blocked(struct db *db, const char *username, int64_t now,
+    int window, int max, int64_t *retry_after);
 /* Forgets the failure recorded in advance for attempt: it succeeded.
  * Earlier failures stay. */
 enum db_status store_login_succeeded(struct db *db, int64_t attempt);

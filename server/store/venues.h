@@ -21,10 +21,10 @@ extern const char *const venue_kinds[];
 enum db_status store_venue_get(struct db *db, int64_t id, json_t **out);
 /* Up to limit + 1 venues with id > after_id, ordered by id; the caller
  * owns the array. */
-enum db_status store_venue_list(struct db *db, int64_t after_id, int limit,
-    json_t **out);
+enum db_status store_venue_list(
+    struct db *db, int64_t after_id, int limit, json_t **out);
 /* Inserts a venue (address may be NULL) into *id. */
-enum db_status store_venue_create(struct db *db, const char *name,
-    const char *kind, const char *subdistrict, const char *address, int64_t *id);
+enum db_status store_venue_create(struct db *db, const char *name, const char *kind,
+    const char *subdistrict, const char *address, int64_t *id);
 
 #endif

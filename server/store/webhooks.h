@@ -5,8 +5,8 @@
  * webhook_emit() is THE one place an event is written: the store function
  * of each change that the contract reports calls it inside that change's
  * transaction (orders.c: placed and every status change; sales.c:
- * recorded and voided; market_days.c; products.c; lots.c: received). It writes nothing, and builds no
- * JSON, when no active endpoint subscribes to the type, so a server
+ * recorded and voided; market_days.c; products.c; lots.c: received). It writes nothing,
+ * and builds no JSON, when no active endpoint subscribes to the type, so a server
  * without subscriptions pays one indexed lookup of a tiny table a change.
  *
  * Endpoint as JSON: {id, url, events, description, active, created_at}.

@@ -34,9 +34,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct route *rt = fuzz_pick_route(routes, n, &data, &size);
 	if (rt == NULL || size < 2)
 		return 0;
-	struct fuzz_req q = {.route = rt, .role = admitted(rt, data[0]),
+	struct fuzz_req q = {.route = rt,
+	    .role = admitted(rt, data[0]),
 	    .params = {fuzz_param(data[1]), fuzz_param((uint8_t)(data[1] >> 4))},
-	    .body = data + 2, .body_len = size - 2};
+	    .body = data + 2,
+	    .body_len = size - 2};
 	fuzz_run(&q);
 	return 0;
 }

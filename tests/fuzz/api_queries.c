@@ -40,7 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rt == NULL || size < 2)
 		return 0;
 	char *query = xstrndup((const char *)data + 2, size - 2);
-	struct fuzz_req q = {.route = rt, .role = admitted(rt, data[0]),
+	struct fuzz_req q = {.route = rt,
+	    .role = admitted(rt, data[0]),
 	    .params = {fuzz_param(data[1]), fuzz_param((uint8_t)(data[1] >> 4))},
 	    .query = query};
 	fuzz_run(&q);

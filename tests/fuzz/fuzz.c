@@ -22,10 +22,10 @@ static char dir[64];
 static struct user users[5]; /* by fuzz_role's order */
 
 static const char *const user_specs[][2] = {
-	{"fuzz_buyer", "buyer"},
-	{"fuzz_operator", "operator"},
-	{"fuzz_coordinator", "coordinator"},
-	{"fuzz_admin", "admin"},
+    {"fuzz_buyer", "buyer"},
+    {"fuzz_operator", "operator"},
+    {"fuzz_coordinator", "coordinator"},
+    {"fuzz_admin", "admin"},
 };
 
 /* A small catalogue, made through the handlers themselves as the admin,
@@ -34,34 +34,66 @@ static const struct {
 	const char *method, *pattern, *param, *body;
 	enum role role; /* 0: the admin */
 } seeds[] = {
-	{"POST", "/api/v1/regions", NULL, "{\"code\":\"zhenfeng\",\"name\":\"贞丰县\","
-	    "\"name_en\":\"Zhenfeng\",\"province\":\"贵州\",\"partnership\":\"east_west\"}", 0},
-	{"POST", "/api/v1/regions", NULL, "{\"code\":\"qingyuan\",\"name\":\"庆元县\","
-	    "\"name_en\":\"Qingyuan\",\"province\":\"浙江\",\"partnership\":\"east_west\"}", 0},
-	{"POST", "/api/v1/producers", NULL, "{\"name\":\"贞丰李子合作社\",\"region_code\":"
-	    "\"zhenfeng\",\"kind\":\"cooperative\",\"households\":120,\"poor_households\":30}", 0},
-	{"POST", "/api/v1/producers", NULL, "{\"name\":\"庆元香菇合作社\",\"region_code\":"
-	    "\"qingyuan\",\"kind\":\"cooperative\",\"households\":80,\"poor_households\":20}", 0},
-	{"POST", "/api/v1/products", NULL, "{\"name\":\"贞丰李子\",\"category\":\"fruit\","
-	    "\"unit\":\"500g bag\",\"price_fen\":1280,\"stock\":1000,\"producer_id\":1}", 0},
-	{"POST", "/api/v1/products", NULL, "{\"name\":\"香菇\",\"category\":\"vegetable\","
-	    "\"unit\":\"250g box\",\"price_fen\":2500,\"stock\":500,\"producer_id\":2}", 0},
-	{"POST", "/api/v1/venues", NULL, "{\"name\":\"鼓楼步行街\",\"kind\":\"street_market\","
-	    "\"subdistrict\":\"鼓楼街道\"}", 0},
-	{"POST", "/api/v1/venues", NULL, "{\"name\":\"白云社区\",\"kind\":\"community\","
-	    "\"subdistrict\":\"白云街道\"}", 0},
-	{"POST", "/api/v1/market-days", NULL, "{\"venue_id\":1,\"date\":\"2030-05-01\","
-	    "\"opens_at\":\"09:00\",\"closes_at\":\"17:00\",\"channel\":\"holiday_market\"}", 0},
-	{"POST", "/api/v1/market-days", NULL, "{\"venue_id\":2,\"date\":\"2030-05-02\","
-	    "\"opens_at\":\"09:00\",\"closes_at\":\"17:00\",\"channel\":\"holiday_market\"}", 0},
-	{"POST", "/api/v1/market-days/{id}/stalls", "1", "{\"operator_id\":2,"
-	    "\"producer_id\":1,\"label\":\"A1\"}", 0},
-	{"POST", "/api/v1/market-days/{id}/stalls", "2", "{\"operator_id\":2,"
-	    "\"producer_id\":2,\"label\":\"B1\"}", 0},
-	{"POST", "/api/v1/orders", NULL, "{\"lines\":[{\"product_id\":1,\"quantity\":2}],"
-	    "\"fulfillment\":{\"type\":\"pickup\",\"market_day_id\":1}}", ROLE_BUYER},
-	{"POST", "/api/v1/orders", NULL, "{\"lines\":[{\"product_id\":2,\"quantity\":1}],"
-	    "\"fulfillment\":{\"type\":\"pickup\",\"market_day_id\":2}}", ROLE_BUYER},
+    {"POST", "/api/v1/regions", NULL,
+        "{\"code\":\"zhenfeng\",\"name\":\"贞丰县\","
+        "\"name_en\":\"Zhenfeng\",\"province\":\"贵州\",\"partnership\":\"east_west\"}",
+        0},
+    {"POST", "/api/v1/regions", NULL,
+        "{\"code\":\"qingyuan\",\"name\":\"庆元县\","
+        "\"name_en\":\"Qingyuan\",\"province\":\"浙江\",\"partnership\":\"east_west\"}",
+        0},
+    {"POST", "/api/v1/producers", NULL,
+        "{\"name\":\"贞丰李子合作社\",\"region_code\":"
+        "\"zhenfeng\",\"kind\":\"cooperative\",\"households\":120,\"poor_households\":"
+        "30}",
+        0},
+    {"POST", "/api/v1/producers", NULL,
+        "{\"name\":\"庆元香菇合作社\",\"region_code\":"
+        "\"qingyuan\",\"kind\":\"cooperative\",\"households\":80,\"poor_households\":"
+        "20}",
+        0},
+    {"POST", "/api/v1/products", NULL,
+        "{\"name\":\"贞丰李子\",\"category\":\"fruit\","
+        "\"unit\":\"500g bag\",\"price_fen\":1280,\"stock\":1000,\"producer_id\":1}",
+        0},
+    {"POST", "/api/v1/products", NULL,
+        "{\"name\":\"香菇\",\"category\":\"vegetable\","
+        "\"unit\":\"250g box\",\"price_fen\":2500,\"stock\":500,\"producer_id\":2}",
+        0},
+    {"POST", "/api/v1/venues", NULL,
+        "{\"name\":\"鼓楼步行街\",\"kind\":\"street_market\","
+        "\"subdistrict\":\"鼓楼街道\"}",
+        0},
+    {"POST", "/api/v1/venues", NULL,
+        "{\"name\":\"白云社区\",\"kind\":\"community\","
+        "\"subdistrict\":\"白云街道\"}",
+        0},
+    {"POST", "/api/v1/market-days", NULL,
+        "{\"venue_id\":1,\"date\":\"2030-05-01\","
+        "\"opens_at\":\"09:00\",\"closes_at\":\"17:00\",\"channel\":\"holiday_"
+        "market\"}",
+        0},
+    {"POST", "/api/v1/market-days", NULL,
+        "{\"venue_id\":2,\"date\":\"2030-05-02\","
+        "\"opens_at\":\"09:00\",\"closes_at\":\"17:00\",\"channel\":\"holiday_"
+        "market\"}",
+        0},
+    {"POST", "/api/v1/market-days/{id}/stalls", "1",
+        "{\"operator_id\":2,"
+        "\"producer_id\":1,\"label\":\"A1\"}",
+        0},
+    {"POST", "/api/v1/market-days/{id}/stalls", "2",
+        "{\"operator_id\":2,"
+        "\"producer_id\":2,\"label\":\"B1\"}",
+        0},
+    {"POST", "/api/v1/orders", NULL,
+        "{\"lines\":[{\"product_id\":1,\"quantity\":2}],"
+        "\"fulfillment\":{\"type\":\"pickup\",\"market_day_id\":1}}",
+        ROLE_BUYER},
+    {"POST", "/api/v1/orders", NULL,
+        "{\"lines\":[{\"product_id\":2,\"quantity\":1}],"
+        "\"fulfillment\":{\"type\":\"pickup\",\"market_day_id\":2}}",
+        ROLE_BUYER},
 };
 
 static void
@@ -69,8 +101,8 @@ cleanup(void)
 {
 	db_close(db);
 	db = NULL;
-	static const char *const files[] = {"market.db", "market.db-wal",
-	    "market.db-shm", "market.db-journal"};
+	static const char *const files[] = {
+	    "market.db", "market.db-wal", "market.db-shm", "market.db-journal"};
 	for (size_t i = 0; i < nitems(files); i++) {
 		char path[128];
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
@@ -131,20 +163,21 @@ fuzz_init(void)
 	for (size_t i = 0; i < nitems(user_specs); i++) {
 		struct user *u = &users[i + 1];
 		if (store_user_create(db, user_specs[i][0], user_specs[i][0],
-		    user_specs[i][1], NULL, "scrypt$15$8$1$00$00", now_unix(),
-		    &u->id) != DB_OK)
+		        user_specs[i][1], NULL, "scrypt$15$8$1$00$00", now_unix(),
+		        &u->id) != DB_OK)
 			abort();
 		u->role = role_from_name(user_specs[i][1]);
 		snprintf(u->username, sizeof(u->username), "%s", user_specs[i][0]);
 	}
 	for (size_t i = 0; i < nitems(seeds); i++) {
-		const struct route *rt = fuzz_route(method_of(seeds[i].method),
-		    seeds[i].pattern);
+		const struct route *rt =
+		    fuzz_route(method_of(seeds[i].method), seeds[i].pattern);
 		if (rt == NULL)
 			continue;
 		struct fuzz_req q = {.route = rt,
 		    .role = seeds[i].role ? seeds[i].role : ROLE_ADMIN,
-		    .params = {seeds[i].param}, .body = (const uint8_t *)seeds[i].body,
+		    .params = {seeds[i].param},
+		    .body = (const uint8_t *)seeds[i].body,
 		    .body_len = strlen(seeds[i].body)};
 		int status = fuzz_run(&q);
 		if (status != 201)
@@ -199,8 +232,8 @@ fuzz_route(enum evhttp_cmd_type m, const char *pattern)
 }
 
 const struct route *
-fuzz_pick_route(const struct route *const *routes, size_t n, const uint8_t **data,
-    size_t *size)
+fuzz_pick_route(
+    const struct route *const *routes, size_t n, const uint8_t **data, size_t *size)
 {
 	const uint8_t *nl = memchr(*data, '\n', *size);
 	if (nl == NULL || n == 0)
@@ -214,7 +247,8 @@ fuzz_pick_route(const struct route *const *routes, size_t n, const uint8_t **dat
 		const char *m = method_name(routes[i]->method);
 		size_t ml = strlen(m), pl = strlen(routes[i]->path);
 		if (len == ml + 1 + pl && memcmp(*data, m, ml) == 0 &&
-		    (*data)[ml] == ' ' && memcmp(*data + ml + 1, routes[i]->path, pl) == 0)
+		    (*data)[ml] == ' ' &&
+		    memcmp(*data + ml + 1, routes[i]->path, pl) == 0)
 			found = routes[i];
 	}
 	*size -= len + 1;
@@ -231,9 +265,9 @@ fuzz_role(uint8_t b)
 const char *
 fuzz_param(uint8_t b)
 {
-	static const char *const params[] = {"1", "2", "1", "2", "3", "999999",
-	    "0", "-1", "abc", "9223372036854775808", "zhenfeng", "qingyuan",
-	    "nowhere", "1.5", "", "01"};
+	static const char *const params[] = {"1", "2", "1", "2", "3", "999999", "0",
+	    "-1", "abc", "9223372036854775808", "zhenfeng", "qingyuan", "nowhere",
+	    "1.5", "", "01"};
 	return params[b % nitems(params)];
 }
 
@@ -280,7 +314,8 @@ fuzz_run(const struct fuzz_req *q)
 	}
 	if (rt->body) {
 		evhttp_add_header(in, "Content-Type", "application/json");
-		evbuffer_add(evhttp_request_get_input_buffer(r->ev), q->body, q->body_len);
+		evbuffer_add(
+		    evhttp_request_get_input_buffer(r->ev), q->body, q->body_len);
 		if (!read_body(r))
 			goto done;
 	}
@@ -294,9 +329,11 @@ fuzz_run(const struct fuzz_req *q)
 done:;
 	int status = r->status;
 	if (status == 500 || status == 0) {
-		char *reply = r->reply_body ? json_dumps(r->reply_body, JSON_COMPACT) : NULL;
-		fprintf(stderr, "fuzz: %s %s as %s gave %d %s\n", method_name(rt->method),
-		    rt->path, role_name(q->role), status, reply ? reply : "");
+		char *reply =
+		    r->reply_body ? json_dumps(r->reply_body, JSON_COMPACT) : NULL;
+		fprintf(stderr, "fuzz: %s %s as %s gave %d %s\n",
+		    method_name(rt->method), rt->path, role_name(q->role), status,
+		    reply ? reply : "");
 		free(reply);
 		abort();
 	}

@@ -40,12 +40,12 @@ const struct route *fuzz_route(enum evhttp_cmd_type m, const char *pattern);
 
 struct fuzz_req {
 	const struct route *route;
-	enum role role;          /* ROLE_ANON or one of the seeded users' */
+	enum role role; /* ROLE_ANON or one of the seeded users' */
 	const char *params[REQUEST_MAX_PARAMS]; /* path parameters, NULL: "1" */
-	const char *query;       /* the raw query string, or NULL */
-	const uint8_t *body;     /* the raw body (for routes that take one) */
+	const char *query;                      /* the raw query string, or NULL */
+	const uint8_t *body; /* the raw body (for routes that take one) */
 	size_t body_len;
-	const char *signature;   /* an X-Signature header, or NULL */
+	const char *signature; /* an X-Signature header, or NULL */
 };
 
 /* Runs the request; returns the reply's status. Aborts on a 500. */
@@ -57,8 +57,8 @@ int fuzz_run(const struct fuzz_req *q);
  * picks one of routes by its bytes. *data and *size are moved past the
  * line. NULL when there is no newline.
  */
-const struct route *fuzz_pick_route(const struct route *const *routes, size_t n,
-    const uint8_t **data, size_t *size);
+const struct route *fuzz_pick_route(
+    const struct route *const *routes, size_t n, const uint8_t **data, size_t *size);
 
 /* A role from a byte: anonymous, buyer, operator, coordinator or admin. */
 enum role fuzz_role(uint8_t b);

@@ -48,7 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 65536)
 		return 0;
 	check_crypto(data, size);
-	const struct route *rt = fuzz_route(EVHTTP_REQ_POST, "/api/v1/payments/callback");
+	const struct route *rt =
+	    fuzz_route(EVHTTP_REQ_POST, "/api/v1/payments/callback");
 	if (rt == NULL)
 		return 0;
 	uint8_t flags = data[0];
@@ -72,12 +73,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (size_t)(end - p), sig);
 		right = strlen(given) == 64 && strcasecmp(given, sig) == 0;
 	}
-	struct fuzz_req q = {.route = rt, .role = ROLE_ANON, .body = p,
-	    .body_len = (size_t)(end - p), .signature = given ? given : sig};
+	struct fuzz_req q = {.route = rt,
+	    .role = ROLE_ANON,
+	    .body = p,
+	    .body_len = (size_t)(end - p),
+	    .signature = given ? given : sig};
 	int status = fuzz_run(&q);
 	/* A body that is not a JSON object is refused before the handler. */
-	if (status == 401 ? right : !right && status != 400 && status != 413 &&
-	    status != 415)
+	if (status == 401 ? right
+	                  : !right && status != 400 && status != 413 && status != 415)
 		abort();
 	free(given);
 	return 0;

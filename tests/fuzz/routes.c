@@ -53,7 +53,7 @@ check(enum evhttp_cmd_type m, const char *path)
 	/* The pages: an accepted name has no "..", "." or empty segment. */
 	if (path[0] == '/' && pages_name_ok(path + 1) &&
 	    (strstr(path, "/../") || strstr(path, "/./") || strstr(path, "//") ||
-	    strcmp(path, "/..") == 0 || strstr(path, "\\")))
+	        strcmp(path, "/..") == 0 || strstr(path, "\\")))
 		abort();
 	(void)pages_accepts_gzip(path);
 	for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
@@ -69,8 +69,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *target = xstrndup((const char *)data + 1, size - 1);
 	/* The path bytes as they are, and as the router gets them. */
 	check(m, target);
-	struct evhttp_uri *uri = evhttp_uri_parse_with_flags(target,
-	    EVHTTP_URI_NONCONFORMANT);
+	struct evhttp_uri *uri =
+	    evhttp_uri_parse_with_flags(target, EVHTTP_URI_NONCONFORMANT);
 	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
 	size_t len = 0;
 	char *path = raw ? evhttp_uridecode(raw, 0, &len) : NULL;

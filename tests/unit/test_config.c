@@ -23,8 +23,10 @@ test_defaults(void)
 	CHECK_STR(c.listen_host, "127.0.0.1");
 	CHECK(c.listen_port == 8443);
 	CHECK_STR(c.synchronous, "full");
-	CHECK(c.threads == (sysconf(_SC_NPROCESSORS_ONLN) > 64 ? 64 :
-	    sysconf(_SC_NPROCESSORS_ONLN) < 1 ? 1 : sysconf(_SC_NPROCESSORS_ONLN)));
+	CHECK(c.threads == (sysconf(_SC_NPROCESSORS_ONLN) > 64 ? 64
+	                       : sysconf(_SC_NPROCESSORS_ONLN) < 1
+	                           ? 1
+	                           : sysconf(_SC_NPROCESSORS_ONLN)));
 	CHECK(c.login_max_failures == 5 && c.login_window == 900);
 	CHECK(c.payment_secret == NULL);
 	config_free(&c);
@@ -35,7 +37,8 @@ test_flags(void)
 {
 	struct config c;
 	char *err = NULL;
-	char *argv[] = {"marketd", "--listen", "[::1]:9000", "--threads=4", "--db", "x.db"};
+	char *argv[] = {
+	    "marketd", "--listen", "[::1]:9000", "--threads=4", "--db", "x.db"};
 	CHECK(load(&c, &err, 6, argv) == 0);
 	CHECK_STR(c.listen_host, "::1");
 	CHECK(c.listen_port == 9000);
@@ -51,14 +54,14 @@ test_bad_values(void)
 		char *argv[3];
 		const char *words;
 	} cases[] = {
-		{{"marketd", "--threads", "0"}, "threads"},
-		{{"marketd", "--threads", "65"}, "threads"},
-		{{"marketd", "--timeout", "-1"}, "timeout"},
-		{{"marketd", "--listen", "8443"}, "listen"},
-		{{"marketd", "--listen", "h:99999"}, "port"},
-		{{"marketd", "--synchronous", "off"}, "synchronous"},
-		{{"marketd", "--colour", "red"}, "unknown option"},
-		{{"marketd", "--db", ""}, "empty"},
+	    {{"marketd", "--threads", "0"}, "threads"},
+	    {{"marketd", "--threads", "65"}, "threads"},
+	    {{"marketd", "--timeout", "-1"}, "timeout"},
+	    {{"marketd", "--listen", "8443"}, "listen"},
+	    {{"marketd", "--listen", "h:99999"}, "port"},
+	    {{"marketd", "--synchronous", "off"}, "synchronous"},
+	    {{"marketd", "--colour", "red"}, "unknown option"},
+	    {{"marketd", "--db", ""}, "empty"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct config c;
@@ -78,7 +81,8 @@ test_precedence(void)
 	int fd = mkstemp(path);
 	CHECK(fd >= 0);
 	FILE *f = fdopen(fd, "w");
-	fprintf(f, "# comment\nthreads = 3\ntimeout = 11\npayment_secret = from-file\n");
+	fprintf(
+	    f, "# comment\nthreads = 3\ntimeout = 11\npayment_secret = from-file\n");
 	fclose(f);
 
 	setenv("MARKETD_TIMEOUT", "12", 1);
@@ -86,9 +90,9 @@ test_precedence(void)
 	char *err = NULL;
 	char *argv[] = {"marketd", "--config", path, "--payment-secret", "from-flag"};
 	CHECK(load(&c, &err, 5, argv) == 0);
-	CHECK(c.threads == 3);                       /* file */
-	CHECK(c.timeout == 12);                      /* environment over file */
-	CHECK_STR(c.payment_secret, "from-flag");    /* flag over file */
+	CHECK(c.threads == 3);                    /* file */
+	CHECK(c.timeout == 12);                   /* environment over file */
+	CHECK_STR(c.payment_secret, "from-flag"); /* flag over file */
 	config_free(&c);
 	unsetenv("MARKETD_TIMEOUT");
 

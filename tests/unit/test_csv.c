@@ -46,10 +46,11 @@ test_simple(void)
 static void
 test_quotes_and_crlf(void)
 {
-	const char *text = "\xEF\xBB\xBF" "a,b,c\r\n"
-	    "\"x, y\",\"say \"\"hi\"\"\",\"two\r\nlines\"\r\n"
-	    ",,\r\n"
-	    "last,\"\",end\r\n";
+	const char *text = "\xEF\xBB\xBF"
+	                   "a,b,c\r\n"
+	                   "\"x, y\",\"say \"\"hi\"\"\",\"two\r\nlines\"\r\n"
+	                   ",,\r\n"
+	                   "last,\"\",end\r\n";
 	struct csv c;
 	struct csv_record rec = {0};
 	const char *err = NULL;

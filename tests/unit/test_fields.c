@@ -8,9 +8,9 @@ test_utf8_length(void)
 {
 	CHECK(utf8_length("") == 0);
 	CHECK(utf8_length("abc") == 3);
-	CHECK(utf8_length("贞丰李子") == 4);      /* 3 bytes each */
+	CHECK(utf8_length("贞丰李子") == 4); /* 3 bytes each */
 	CHECK(utf8_length("a李b") == 3);
-	CHECK(utf8_length("é") == 1);            /* 2 bytes */
+	CHECK(utf8_length("é") == 1);                /* 2 bytes */
 	CHECK(utf8_length("\xF0\x9F\x8D\x91") == 1); /* a 4-byte emoji */
 }
 

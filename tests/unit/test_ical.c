@@ -115,7 +115,8 @@ test_fold_chinese(void)
 		free(text);
 	}
 	/* 4-octet characters (an emoji) too. */
-	char *text = xasprintf("DESCRIPTION:%s", "🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑");
+	char *text =
+	    xasprintf("DESCRIPTION:%s", "🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑🍑");
 	for (int pad = 0; pad < 4; pad++) {
 		char *t = xasprintf("%.*s%s", pad, "bbb", text);
 		char *f = ical_fold(t);
@@ -146,7 +147,7 @@ test_line_and_text(void)
 	evbuffer_remove(b, s, n);
 	s[n] = '\0';
 	CHECK_STR(s, "SUMMARY:贞丰李子\\, 新疆灰枣\\; 第二行\\n结束\r\n"
-	    "DTSTART;TZID=Asia/Shanghai:20240501T090000\r\n");
+	             "DTSTART;TZID=Asia/Shanghai:20240501T090000\r\n");
 	free(s);
 	evbuffer_free(b);
 }

@@ -39,35 +39,45 @@ test_loopback(void)
 static void
 test_requests(void)
 {
-	metrics_request("GET", "/api/v1/products", 200, 300);    /* le 0.0005 */
-	metrics_request("GET", "/api/v1/products", 200, 700);    /* le 0.001 */
+	metrics_request("GET", "/api/v1/products", 200, 300);     /* le 0.0005 */
+	metrics_request("GET", "/api/v1/products", 200, 700);     /* le 0.001 */
 	metrics_request("GET", "/api/v1/products", 304, 9000000); /* +Inf */
-	metrics_request("POST", "/api/v1/products", 400, 1000);  /* le 0.001 */
+	metrics_request("POST", "/api/v1/products", 400, 1000);   /* le 0.001 */
 	metrics_request("GET", NULL, 404, 10);
 	char *t = metrics_text();
-	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET /api/v1/products\",status=\"200\"}") == 2);
-	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET /api/v1/products\",status=\"304\"}") == 1);
-	CHECK(value_of(t, "marketd_http_requests_total{route=\"POST /api/v1/products\",status=\"400\"}") == 1);
-	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET (unmatched)\",status=\"404\"}") == 1);
+	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET "
+	                  "/api/v1/products\",status=\"200\"}") == 2);
+	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET "
+	                  "/api/v1/products\",status=\"304\"}") == 1);
+	CHECK(value_of(t, "marketd_http_requests_total{route=\"POST "
+	                  "/api/v1/products\",status=\"400\"}") == 1);
+	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET "
+	                  "(unmatched)\",status=\"404\"}") == 1);
 	/* No line for a pair never seen. */
-	CHECK(value_of(t, "marketd_http_requests_total{route=\"POST /api/v1/products\",status=\"200\"}") == -1);
+	CHECK(value_of(t, "marketd_http_requests_total{route=\"POST "
+	                  "/api/v1/products\",status=\"200\"}") == -1);
 	/* Buckets are cumulative, +Inf is the count. */
 	const char *h = "marketd_http_request_duration_seconds";
 	char key[256];
-	snprintf(key, sizeof(key), "%s_bucket{route=\"GET /api/v1/products\",le=\"0.0005\"}", h);
+	snprintf(key, sizeof(key),
+	    "%s_bucket{route=\"GET /api/v1/products\",le=\"0.0005\"}", h);
 	CHECK(value_of(t, key) == 1);
-	snprintf(key, sizeof(key), "%s_bucket{route=\"GET /api/v1/products\",le=\"0.001\"}", h);
+	snprintf(key, sizeof(key),
+	    "%s_bucket{route=\"GET /api/v1/products\",le=\"0.001\"}", h);
 	CHECK(value_of(t, key) == 2);
-	snprintf(key, sizeof(key), "%s_bucket{route=\"GET /api/v1/products\",le=\"5\"}", h);
+	snprintf(
+	    key, sizeof(key), "%s_bucket{route=\"GET /api/v1/products\",le=\"5\"}", h);
 	CHECK(value_of(t, key) == 2);
-	snprintf(key, sizeof(key), "%s_bucket{route=\"GET /api/v1/products\",le=\"+Inf\"}", h);
+	snprintf(key, sizeof(key),
+	    "%s_bucket{route=\"GET /api/v1/products\",le=\"+Inf\"}", h);
 	CHECK(value_of(t, key) == 3);
 	snprintf(key, sizeof(key), "%s_count{route=\"GET /api/v1/products\"}", h);
 	CHECK(value_of(t, key) == 3);
 	snprintf(key, sizeof(key), "%s_sum{route=\"GET /api/v1/products\"}", h);
 	CHECK(strstr(t, key) != NULL && strstr(strstr(t, key), " 9.001000\n") != NULL);
 	CHECK(strstr(t, "# TYPE marketd_http_requests_total counter\n") != NULL);
-	CHECK(strstr(t, "# TYPE marketd_http_request_duration_seconds histogram\n") != NULL);
+	CHECK(strstr(t, "# TYPE marketd_http_request_duration_seconds histogram\n") !=
+	      NULL);
 	CHECK(strstr(t, "# TYPE marketd_http_connections_open gauge\n") != NULL);
 	free(t);
 }
@@ -77,21 +87,25 @@ test_label_escaping(void)
 {
 	metrics_request("GET", "/a\"b\\c\nd", 200, 1);
 	char *t = metrics_text();
-	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET /a\\\"b\\\\c\\nd\",status=\"200\"}") == 1);
+	CHECK(value_of(t, "marketd_http_requests_total{route=\"GET "
+	                  "/a\\\"b\\\\c\\nd\",status=\"200\"}") == 1);
 	free(t);
 }
 
 static void
 test_commit(void)
 {
-	metrics_commit(80, 1);      /* le 0.0001, batch le 1 */
-	metrics_commit(3000, 3);    /* le 0.005, batch le 4 */
+	metrics_commit(80, 1);         /* le 0.0001, batch le 1 */
+	metrics_commit(3000, 3);       /* le 0.005, batch le 4 */
 	metrics_commit(2000000, 5000); /* +Inf both */
 	char *t = metrics_text();
-	CHECK(value_of(t, "marketd_db_commit_duration_seconds_bucket{le=\"0.0001\"}") == 1);
-	CHECK(value_of(t, "marketd_db_commit_duration_seconds_bucket{le=\"0.005\"}") == 2);
+	CHECK(value_of(t, "marketd_db_commit_duration_seconds_bucket{le=\"0.0001\"}") ==
+	      1);
+	CHECK(value_of(t, "marketd_db_commit_duration_seconds_bucket{le=\"0.005\"}") ==
+	      2);
 	CHECK(value_of(t, "marketd_db_commit_duration_seconds_bucket{le=\"1\"}") == 2);
-	CHECK(value_of(t, "marketd_db_commit_duration_seconds_bucket{le=\"+Inf\"}") == 3);
+	CHECK(
+	    value_of(t, "marketd_db_commit_duration_seconds_bucket{le=\"+Inf\"}") == 3);
 	CHECK(value_of(t, "marketd_db_commit_duration_seconds_count") == 3);
 	CHECK(value_of(t, "marketd_db_commit_batch_size_bucket{le=\"1\"}") == 1);
 	CHECK(value_of(t, "marketd_db_commit_batch_size_bucket{le=\"2\"}") == 1);
@@ -122,9 +136,16 @@ test_threads(void)
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	char *s = metrics_text();
-	CHECK(value_of(s, "marketd_http_requests_total{route=\"GET /threads\",status=\"200\"}") == THREADS * PER_THREAD / 2);
-	CHECK(value_of(s, "marketd_http_requests_total{route=\"GET /threads\",status=\"201\"}") == THREADS * PER_THREAD / 2);
-	CHECK(value_of(s, "marketd_http_request_duration_seconds_count{route=\"GET /threads\"}") == THREADS * PER_THREAD);
+	CHECK(
+	    value_of(s,
+	        "marketd_http_requests_total{route=\"GET /threads\",status=\"200\"}") ==
+	    THREADS * PER_THREAD / 2);
+	CHECK(
+	    value_of(s,
+	        "marketd_http_requests_total{route=\"GET /threads\",status=\"201\"}") ==
+	    THREADS * PER_THREAD / 2);
+	CHECK(value_of(s, "marketd_http_request_duration_seconds_count{route=\"GET "
+	                  "/threads\"}") == THREADS * PER_THREAD);
 	free(s);
 }
 
@@ -143,5 +164,5 @@ test_overflow(void)
 	free(t);
 }
 
-UNIT_MAIN(test_loopback, test_requests, test_label_escaping, test_commit,
-    test_threads, test_overflow)
+UNIT_MAIN(test_loopback, test_requests, test_label_escaping, test_commit, test_threads,
+    test_overflow)

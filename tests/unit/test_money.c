@@ -84,11 +84,11 @@ test_rfc3339_parse(void)
 	CHECK(parse_rfc3339("2000-02-29T00:00:00Z", &t) && t == 951782400);
 
 	CHECK(!parse_rfc3339("2020-05-01", &t));
-	CHECK(!parse_rfc3339("2020-05-01T02:00:00", &t));     /* no offset */
+	CHECK(!parse_rfc3339("2020-05-01T02:00:00", &t)); /* no offset */
 	CHECK(!parse_rfc3339("2020-05-01 02:00:00Z", &t));
 	CHECK(!parse_rfc3339("2020-13-01T02:00:00Z", &t));
-	CHECK(!parse_rfc3339("2019-02-29T00:00:00Z", &t));    /* not a leap year */
-	CHECK(!parse_rfc3339("1900-02-29T00:00:00Z", &t));    /* nor is 1900 */
+	CHECK(!parse_rfc3339("2019-02-29T00:00:00Z", &t)); /* not a leap year */
+	CHECK(!parse_rfc3339("1900-02-29T00:00:00Z", &t)); /* nor is 1900 */
 	CHECK(!parse_rfc3339("2020-05-01T24:00:00Z", &t));
 	CHECK(!parse_rfc3339("2020-05-01T02:00:00.Z", &t));
 	CHECK(!parse_rfc3339("2020-05-01T02:00:00Zjunk", &t));
@@ -99,7 +99,7 @@ static void
 test_rfc3339_round_trip(void)
 {
 	static const int64_t times[] = {0, 1, 59, 86399, 86400, 951782400, 1588298400,
-		1700000000, 4102444799 /* 2099-12-31T23:59:59Z */};
+	    1700000000, 4102444799 /* 2099-12-31T23:59:59Z */};
 	for (size_t i = 0; i < nitems(times); i++) {
 		char buf[21];
 		int64_t back = -1;

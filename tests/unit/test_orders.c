@@ -23,18 +23,22 @@ static char path[64];
 static const char catalog[] =
     "INSERT INTO regions VALUES ('zhenfeng', '贞丰县', 'Zhenfeng', 'p', 'east_west');"
     "INSERT INTO users (id, username, display_name, role, password_hash, created_at)"
-    " VALUES (1, 'op1', 'op1', 'operator', 'x', 0), (2, 'buyer1', 'b', 'buyer', 'x', 0);"
+    " VALUES (1, 'op1', 'op1', 'operator', 'x', 0), (2, 'buyer1', 'b', 'buyer', 'x', "
+    "0);"
     "INSERT INTO producers VALUES (1, 'Z1', 'zhenfeng', 'cooperative', 100, 40, NULL);"
     "INSERT INTO products (id, name, category, unit, price_fen, stock, producer_id,"
     " updated_at, active) VALUES (1, 'plums', 'fruit', 'kg', 1500, 10, 1, 0, 1),"
-    " (2, 'tea', 'tea', 'kg', 8800, 3, 1, 0, 1), (3, 'old', 'tea', 'kg', 100, 9, 1, 0, 0);"
+    " (2, 'tea', 'tea', 'kg', 8800, 3, 1, 0, 1), (3, 'old', 'tea', 'kg', 100, 9, 1, 0, "
+    "0);"
     "INSERT INTO stock_movements (product_id, delta, stock_after, reason, at)"
-    " VALUES (1, 10, 10, 'initial', 0), (2, 3, 3, 'initial', 0), (3, 9, 9, 'initial', 0);"
+    " VALUES (1, 10, 10, 'initial', 0), (2, 3, 3, 'initial', 0), (3, 9, 9, 'initial', "
+    "0);"
     "INSERT INTO venues VALUES (1, 'Gulou', 'street_market', 'Gulou', NULL);"
     "INSERT INTO market_days (id, venue_id, date, opens_at, closes_at, channel, uid,"
     " status) VALUES (1, 1, '2026-04-30', '09:00', '17:00', 'holiday_market', 'u1',"
     " 'scheduled'), (2, 1, '2026-05-01', '09:00', '17:00', 'holiday_market', 'u2',"
-    " 'open'), (3, 1, '2026-05-02', '09:00', '17:00', 'holiday_market', 'u3', 'closed'),"
+    " 'open'), (3, 1, '2026-05-02', '09:00', '17:00', 'holiday_market', 'u3', "
+    "'closed'),"
     " (4, 1, '2026-05-03', '09:00', '17:00', 'holiday_market', 'u4', 'cancelled'),"
     " (5, 1, '2026-05-04', '09:00', '17:00', 'holiday_market', 'u5', 'scheduled');";
 
@@ -58,8 +62,8 @@ stock_of(struct db *db, int64_t id)
 {
 	int64_t n = -999;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT stock FROM products WHERE id = ?1", -1,
-	        &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db_handle(db),
+	        "SELECT stock FROM products WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return n;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -71,7 +75,8 @@ stock_of(struct db *db, int64_t id)
 static void
 test_names_and_transitions(void)
 {
-	static const char *const names[] = {"placed", "paid", "ready", "fulfilled", "cancelled"};
+	static const char *const names[] = {
+	    "placed", "paid", "ready", "fulfilled", "cancelled"};
 	for (int i = 0; i < 5; i++) {
 		enum order_status s;
 		CHECK_STR(order_status_name((enum order_status)i), names[i]);
@@ -121,15 +126,18 @@ test_pickup_days(void)
 	/* At 08:00 on 1 May in Ningbo. */
 	int64_t now = MAY_DAY;
 	CHECK(store_pickup_day_open(db, 1, now, &open) == DB_OK && !open); /* past */
-	CHECK(store_pickup_day_open(db, 2, now, &open) == DB_OK && open);  /* today, open */
+	CHECK(store_pickup_day_open(db, 2, now, &open) == DB_OK &&
+	      open); /* today, open */
 	CHECK(store_pickup_day_open(db, 3, now, &open) == DB_OK && !open); /* closed */
-	CHECK(store_pickup_day_open(db, 4, now, &open) == DB_OK && !open); /* cancelled */
+	CHECK(
+	    store_pickup_day_open(db, 4, now, &open) == DB_OK && !open); /* cancelled */
 	CHECK(store_pickup_day_open(db, 5, now, &open) == DB_OK && open);
 	CHECK(store_pickup_day_open(db, 99, now, &open) == DB_NOT_FOUND);
 	/* 23:00Z on 30 April is 07:00 on 1 May in Ningbo: 30 April is past. */
 	CHECK(store_pickup_day_open(db, 1, now - 3600, &open) == DB_OK && !open);
 	/* 15:59Z on 30 April is 23:59 on 30 April in Ningbo: not past yet. */
-	CHECK(store_pickup_day_open(db, 1, now - 8 * 3600 - 60, &open) == DB_OK && open);
+	CHECK(
+	    store_pickup_day_open(db, 1, now - 8 * 3600 - 60, &open) == DB_OK && open);
 	db_close(db);
 }
 
@@ -137,9 +145,10 @@ static void
 test_place_all_or_nothing(void)
 {
 	struct db *db = fresh();
-	struct order_line_in lines[2] = {{.product_id = 1, .quantity = 4},
-	    {.product_id = 2, .quantity = 5}};
-	struct order_in o = {.buyer_id = 2, .nlines = 2, .lines = lines, .market_day_id = 5};
+	struct order_line_in lines[2] = {
+	    {.product_id = 1, .quantity = 4}, {.product_id = 2, .quantity = 5}};
+	struct order_in o = {
+	    .buyer_id = 2, .nlines = 2, .lines = lines, .market_day_id = 5};
 	size_t bad = 9;
 	int64_t left = -1, id = 0;
 
@@ -166,8 +175,11 @@ test_place_all_or_nothing(void)
 
 	/* An inactive product is no product. */
 	struct order_line_in old = {.product_id = 3, .quantity = 1};
-	struct order_in o2 = {.buyer_id = 2, .nlines = 1, .lines = &old,
-	    .address = "{\"name\":\"n\",\"phone\":\"123\",\"line1\":\"l\",\"city\":\"c\"}"};
+	struct order_in o2 = {.buyer_id = 2,
+	    .nlines = 1,
+	    .lines = &old,
+	    .address =
+	        "{\"name\":\"n\",\"phone\":\"123\",\"line1\":\"l\",\"city\":\"c\"}"};
 	CHECK(db_begin_write(db) == DB_OK);
 	CHECK(order_place(db, &o2, MAY_DAY, &bad, &left, &id) == ORDER_UNKNOWN_PRODUCT);
 	db_rollback(db);
@@ -179,7 +191,8 @@ test_status_changes(void)
 {
 	struct db *db = fresh();
 	struct order_line_in line = {.product_id = 1, .quantity = 4};
-	struct order_in o = {.buyer_id = 2, .nlines = 1, .lines = &line, .market_day_id = 5};
+	struct order_in o = {
+	    .buyer_id = 2, .nlines = 1, .lines = &line, .market_day_id = 5};
 	size_t bad;
 	int64_t left, id, id2;
 	CHECK(db_begin_write(db) == DB_OK);
@@ -189,24 +202,28 @@ test_status_changes(void)
 	CHECK(stock_of(db, 1) == 2);
 
 	struct order_scope all = {0}, buyer = {.buyer_id = 2}, other = {.buyer_id = 1},
-	    op = {.operator_id = 1};
+	                   op = {.operator_id = 1};
 	struct order_state st;
-	CHECK(store_order_state(db, id, &all, &st) == DB_OK && st.status == ORDER_PLACED);
+	CHECK(
+	    store_order_state(db, id, &all, &st) == DB_OK && st.status == ORDER_PLACED);
 	CHECK(store_order_state(db, id, &buyer, &st) == DB_OK);
 	CHECK(store_order_state(db, id, &other, &st) == DB_NOT_FOUND);
-	CHECK(store_order_state(db, id, &op, &st) == DB_NOT_FOUND); /* no stall that day */
+	CHECK(store_order_state(db, id, &op, &st) ==
+	      DB_NOT_FOUND); /* no stall that day */
 
 	/* From a status the order is not in: nothing changes. */
 	CHECK(store_order_set_status(db, id, ORDER_PAID, ORDER_READY, 1, MAY_DAY) ==
-	    DB_NOT_FOUND);
-	CHECK(store_order_set_status(db, id, ORDER_PLACED, ORDER_PAID, 0, MAY_DAY) == DB_OK);
-	CHECK(store_order_set_status(db, id, ORDER_PAID, ORDER_CANCELLED, 1, MAY_DAY) == DB_OK);
-	CHECK(store_order_set_status(db, id2, ORDER_PLACED, ORDER_CANCELLED, 2, MAY_DAY) ==
-	    DB_OK);
+	      DB_NOT_FOUND);
+	CHECK(store_order_set_status(db, id, ORDER_PLACED, ORDER_PAID, 0, MAY_DAY) ==
+	      DB_OK);
+	CHECK(store_order_set_status(db, id, ORDER_PAID, ORDER_CANCELLED, 1, MAY_DAY) ==
+	      DB_OK);
+	CHECK(store_order_set_status(
+	          db, id2, ORDER_PLACED, ORDER_CANCELLED, 2, MAY_DAY) == DB_OK);
 	CHECK(stock_of(db, 1) == 10);
 	/* A second cancel finds the order cancelled and puts nothing back. */
 	CHECK(store_order_set_status(db, id, ORDER_PAID, ORDER_CANCELLED, 1, MAY_DAY) ==
-	    DB_NOT_FOUND);
+	      DB_NOT_FOUND);
 	CHECK(stock_of(db, 1) == 10);
 
 	json_t *a = NULL, *b = NULL;

@@ -77,8 +77,13 @@ sold_at(struct db *db, int64_t t)
 	char id[32], fp[65];
 	snprintf(id, sizeof(id), "unit-sale-%04d", ++n);
 	struct sale_line l = {.product_id = 1, .quantity = 1};
-	struct sale s = {.id = id, .stall_id = 1, .recorded_at = t,
-	    .payment = "cash", .nlines = 1, .lines = &l, .market_day_id = 1,
+	struct sale s = {.id = id,
+	    .stall_id = 1,
+	    .recorded_at = t,
+	    .payment = "cash",
+	    .nlines = 1,
+	    .lines = &l,
+	    .market_day_id = 1,
 	    .operator_id = 1};
 	size_t bad;
 	fen_t price;
@@ -100,9 +105,12 @@ test_set(void)
 	CHECK(one(db, "SELECT count(*) FROM price_history") == 2);
 	/* The clock went back: the entry keeps to the newest's instant. */
 	set(db, 1, 1100, 250);
-	CHECK(one(db, "SELECT from_at FROM price_history ORDER BY id DESC LIMIT 1") == 300);
-	CHECK(one(db, "SELECT user_id FROM price_history ORDER BY id DESC LIMIT 1") == 1);
-	CHECK(one(db, "SELECT count(*) FROM price_history WHERE reason = 'change'") == 3);
+	CHECK(one(db, "SELECT from_at FROM price_history ORDER BY id DESC LIMIT 1") ==
+	      300);
+	CHECK(
+	    one(db, "SELECT user_id FROM price_history ORDER BY id DESC LIMIT 1") == 1);
+	CHECK(
+	    one(db, "SELECT count(*) FROM price_history WHERE reason = 'change'") == 3);
 	db_close(db);
 }
 
@@ -114,7 +122,7 @@ test_price_in_effect(void)
 	CHECK(sold_at(db, 50) == 1000);
 	set(db, 1, 1500, 100);
 	set(db, 1, 1200, 200);
-	set(db, 1, 1300, 200); /* the same instant: the later one holds */
+	set(db, 1, 1300, 200);          /* the same instant: the later one holds */
 	CHECK(sold_at(db, 99) == 1500); /* before every entry: the earliest */
 	CHECK(sold_at(db, 100) == 1500);
 	CHECK(sold_at(db, 199) == 1500);
@@ -123,10 +131,15 @@ test_price_in_effect(void)
 
 	/* A price above the one in effect is refused, naming it. */
 	char fp[65];
-	struct sale_line l = {.product_id = 1, .quantity = 1, .price_sent = true,
-	    .unit_price_fen = 1500};
-	struct sale s = {.id = "unit-sale-high", .stall_id = 1, .recorded_at = 200,
-	    .payment = "cash", .nlines = 1, .lines = &l, .market_day_id = 1,
+	struct sale_line l = {
+	    .product_id = 1, .quantity = 1, .price_sent = true, .unit_price_fen = 1500};
+	struct sale s = {.id = "unit-sale-high",
+	    .stall_id = 1,
+	    .recorded_at = 200,
+	    .payment = "cash",
+	    .nlines = 1,
+	    .lines = &l,
+	    .market_day_id = 1,
 	    .operator_id = 1};
 	size_t bad = 9;
 	fen_t price = 0;

@@ -48,14 +48,15 @@ report(void)
 	json_t *a = figures(100), *b = figures(200);
 	json_object_set_new(a, "region_code", json_string("qingyuan"));
 	json_object_set_new(a, "region_name", json_string("庆元县"));
-	json_object_set_new(a, "months", json_pack("[o, o]", figures(1000), figures(2000)));
+	json_object_set_new(
+	    a, "months", json_pack("[o, o]", figures(1000), figures(2000)));
 	json_object_set_new(json_array_get(json_object_get(a, "months"), 0), "month",
 	    json_string("2020-01"));
 	json_object_set_new(json_array_get(json_object_get(a, "months"), 1), "month",
 	    json_string("2020-02"));
 	json_object_set_new(b, "region_code", json_string("zhenfeng"));
-	json_object_set_new(b, "region_name",
-	    json_string("Zhenfeng \"Green\", Ltd\r\nline two"));
+	json_object_set_new(
+	    b, "region_name", json_string("Zhenfeng \"Green\", Ltd\r\nline two"));
 	json_object_set_new(b, "months", json_array());
 	return json_pack("{s:s, s:s, s:[o, o], s:o}", "from", "2020-01-01", "to",
 	    "2020-02-29", "regions", a, b, "totals", figures(0));

@@ -22,7 +22,8 @@ static const char catalog[] =
     "INSERT INTO regions VALUES ('qingyuan', '庆元县', 'Qingyuan', 'p', 'other'),"
     " ('zhenfeng', '贞丰县', 'Zhenfeng', 'p', 'east_west');"
     "INSERT INTO users (id, username, display_name, role, password_hash, created_at)"
-    " VALUES (1, 'op1', 'op1', 'operator', 'x', 0), (2, 'buyer1', 'b', 'buyer', 'x', 0);"
+    " VALUES (1, 'op1', 'op1', 'operator', 'x', 0), (2, 'buyer1', 'b', 'buyer', 'x', "
+    "0);"
     "INSERT INTO producers VALUES (1, 'Z1', 'zhenfeng', 'cooperative', 100, 40, NULL),"
     " (2, 'Z2', 'zhenfeng', 'workshop', 50, 10, NULL),"
     " (3, 'Q1', 'qingyuan', 'household', 30, 5, NULL);"
@@ -62,8 +63,13 @@ record(struct db *db, const char *id, int64_t stall, int64_t day, int64_t t,
 		l[i].product_id = lines[i][0];
 		l[i].quantity = lines[i][1];
 	}
-	struct sale s = {.id = id, .stall_id = stall, .recorded_at = t,
-	    .payment = "cash", .nlines = n, .lines = l, .market_day_id = day,
+	struct sale s = {.id = id,
+	    .stall_id = stall,
+	    .recorded_at = t,
+	    .payment = "cash",
+	    .nlines = n,
+	    .lines = l,
+	    .market_day_id = day,
 	    .operator_id = 1};
 	char fp[65];
 	size_t bad;
@@ -91,7 +97,8 @@ order(struct db *db, int64_t id, const char *date, const int64_t (*lines)[3], si
 	CHECK(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(sql, sizeof(sql),
-		    "INSERT INTO order_lines VALUES (%lld, %zu, %lld, %lld, %lld, %lld)",
+		    "INSERT INTO order_lines VALUES (%lld, %zu, %lld, %lld, %lld, "
+		    "%lld)",
 		    (long long)id, i, (long long)lines[i][0], (long long)lines[i][1],
 		    (long long)lines[i][2], (long long)(lines[i][1] * lines[i][2]));
 		CHECK(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK);
@@ -114,12 +121,13 @@ set_status(struct db *db, int64_t id, const char *from, const char *to)
 static int bad_rows;
 
 static void
-count_bad(const char *table, const char *key, const char *rollup,
-    const char *raw, void *arg)
+count_bad(
+    const char *table, const char *key, const char *rollup, const char *raw, void *arg)
 {
 	bad_rows++;
 	if (arg != NULL)
-		fprintf(stderr, "  %s %s: rollup %s, raw %s\n", table, key, rollup, raw);
+		fprintf(
+		    stderr, "  %s %s: rollup %s, raw %s\n", table, key, rollup, raw);
 }
 
 static int
@@ -146,8 +154,8 @@ one(struct db *db, const char *sql)
 
 /* The figure key of region code in a report made for from..to. */
 static int64_t
-figure(struct db *db, const char *from, const char *to, const char *code,
-    const char *key)
+figure(
+    struct db *db, const char *from, const char *to, const char *code, const char *key)
 {
 	struct impact_query q = {.from = from, .to = to};
 	json_t *report = NULL, *region;
@@ -156,7 +164,8 @@ figure(struct db *db, const char *from, const char *to, const char *code,
 	CHECK(report_impact(db, &q, &report) == DB_OK);
 	json_array_foreach(json_object_get(report, "regions"), i, region)
 	{
-		if (strcmp(json_string_value(json_object_get(region, "region_code")), code) == 0)
+		if (strcmp(json_string_value(json_object_get(region, "region_code")),
+		        code) == 0)
 			v = json_integer_value(json_object_get(region, key));
 	}
 	json_decref(report);
@@ -181,8 +190,10 @@ test_sales_and_voids(void)
 	              "product_id = 2 AND month = '2026-05'") == 7500);
 	CHECK(one(db, "SELECT stall_sales FROM report_region_day WHERE "
 	              "region_code = 'qingyuan' AND date = '2026-04-30'") == 1);
-	CHECK(one(db, "SELECT stall_sales FROM report_day WHERE date = '2026-05-01'") == 1);
-	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng", "sales_fen") == 3000 + 8500);
+	CHECK(one(db, "SELECT stall_sales FROM report_day WHERE date = '2026-05-01'") ==
+	      1);
+	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng", "sales_fen") ==
+	      3000 + 8500);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng", "stall_sales") == 2);
 	CHECK(figure(db, "2026-05-01", "2026-05-01", "zhenfeng", "units") == 4);
 	CHECK(figure(db, "2026-04-30", "2026-04-30", "qingyuan", "sales_fen") == 1600);
@@ -193,8 +204,10 @@ test_sales_and_voids(void)
 	CHECK(verify(db, false) == 0);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "qingyuan", "sales_fen") == 0);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "qingyuan", "stall_sales") == 0);
-	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng", "producers_with_sales") == 2);
-	CHECK(figure(db, "2026-04-30", "2026-04-30", "zhenfeng", "producers_with_sales") == 0);
+	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng",
+	          "producers_with_sales") == 2);
+	CHECK(figure(db, "2026-04-30", "2026-04-30", "zhenfeng",
+	          "producers_with_sales") == 0);
 	db_close(db);
 }
 
@@ -210,7 +223,8 @@ test_orders(void)
 	set_status(db, 1, "placed", "paid");
 	set_status(db, 2, "placed", "cancelled");
 	CHECK(verify(db, false) == 0);
-	CHECK(figure(db, "2026-05-01", "2026-05-31", "zhenfeng", "online_sales_fen") == 2000);
+	CHECK(figure(db, "2026-05-01", "2026-05-31", "zhenfeng", "online_sales_fen") ==
+	      2000);
 	CHECK(figure(db, "2026-05-01", "2026-05-31", "qingyuan", "orders") == 1);
 	set_status(db, 1, "paid", "ready");
 	set_status(db, 1, "ready", "fulfilled");
@@ -242,7 +256,9 @@ test_moves(void)
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng", "orders") == 1);
 	/* Plums' producer moves to Qingyuan: sale 1 enters Qingyuan and
 	 * stays in Zhenfeng (its mushrooms are there now). */
-	CHECK(db_exec(db, "UPDATE producers SET region_code = 'qingyuan' WHERE id = 1") == DB_OK);
+	CHECK(
+	    db_exec(db, "UPDATE producers SET region_code = 'qingyuan' WHERE id = 1") ==
+	    DB_OK);
 	CHECK(verify(db, false) == 0);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "qingyuan", "stall_sales") == 2);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "qingyuan", "households") == 100);
@@ -262,12 +278,15 @@ test_corruption_and_rebuild(void)
 	record(db, "sale-0001", 1, 1, 1777563000, plums_and_mushrooms, 2);
 	record(db, "sale-0002", 2, 2, 1777564800, tea, 3);
 	CHECK(verify(db, false) == 0);
-	CHECK(db_exec(db, "UPDATE report_product_month SET caravan_fen = caravan_fen + 1 "
-	                  "WHERE product_id = 2") == DB_OK);
+	CHECK(
+	    db_exec(db, "UPDATE report_product_month SET caravan_fen = caravan_fen + 1 "
+	                "WHERE product_id = 2") == DB_OK);
 	CHECK(verify(db, true) == 1);
-	CHECK(db_exec(db, "DELETE FROM report_region_day WHERE date = '2026-04-30'") == DB_OK);
+	CHECK(db_exec(db, "DELETE FROM report_region_day WHERE date = '2026-04-30'") ==
+	      DB_OK);
 	CHECK(verify(db, true) == 3); /* zhenfeng and qingyuan on 30 April */
-	CHECK(db_exec(db, "INSERT INTO report_day VALUES ('2020-01-01', 0, 1)") == DB_OK);
+	CHECK(
+	    db_exec(db, "INSERT INTO report_day VALUES ('2020-01-01', 0, 1)") == DB_OK);
 	CHECK(verify(db, true) == 4);
 	/* A row of zeros is the same as no row. */
 	CHECK(db_exec(db, "INSERT INTO report_product_day VALUES (3, '2020-01-01', "
@@ -278,7 +297,8 @@ test_corruption_and_rebuild(void)
 	CHECK(one(db, "SELECT caravan_fen FROM report_product_month WHERE "
 	              "product_id = 2 AND month = '2026-05'") == 7500);
 	/* Raw rows loaded in bulk, then rebuilt. */
-	CHECK(db_exec(db, "DELETE FROM report_product_day; DELETE FROM report_day") == DB_OK);
+	CHECK(db_exec(db, "DELETE FROM report_product_day; DELETE FROM report_day") ==
+	      DB_OK);
 	CHECK(verify(db, true) > 0);
 	CHECK(rollup_rebuild(db) == DB_OK);
 	CHECK(verify(db, false) == 0);

@@ -18,7 +18,8 @@ test_match(void)
 {
 	char *p[REQUEST_MAX_PARAMS] = {0};
 	unsigned allow;
-	const struct route *r = route_match(EVHTTP_REQ_GET, "/api/v1/regions/zhenfeng", p, &allow);
+	const struct route *r =
+	    route_match(EVHTTP_REQ_GET, "/api/v1/regions/zhenfeng", p, &allow);
 	CHECK(r != NULL);
 	CHECK_STR(r ? r->path : NULL, "/api/v1/regions/{code}");
 	CHECK_STR(p[0], "zhenfeng");

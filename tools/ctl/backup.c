@@ -48,19 +48,21 @@ ctl_backup(struct db *db, const char *dest)
 	/* SQLite gives its journal the mode of the file it journals. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "marketctl: cannot create %s: %s\n", tmp,
-		    strerror(errno));
+		fprintf(
+		    stderr, "marketctl: cannot create %s: %s\n", tmp, strerror(errno));
 		goto done;
 	}
 	close(fd);
 	if (sqlite3_open(tmp, &out) != SQLITE_OK) {
-		fprintf(stderr, "marketctl: cannot create %s: %s\n", tmp, sqlite3_errmsg(out));
+		fprintf(stderr, "marketctl: cannot create %s: %s\n", tmp,
+		    sqlite3_errmsg(out));
 		goto done;
 	}
 	sqlite3_exec(out, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 	sqlite3_backup *b = sqlite3_backup_init(out, "main", db_handle(db), "main");
 	if (b == NULL) {
-		fprintf(stderr, "marketctl: cannot start the backup: %s\n", sqlite3_errmsg(out));
+		fprintf(stderr, "marketctl: cannot start the backup: %s\n",
+		    sqlite3_errmsg(out));
 		goto done;
 	}
 	/* One step copies every page inside one read transaction: a snapshot. */
@@ -73,7 +75,7 @@ ctl_backup(struct db *db, const char *dest)
 	sqlite3_stmt *st = NULL;
 	sqlite3_prepare_v2(out, "PRAGMA quick_check", -1, &st, NULL);
 	bool ok = st && sqlite3_step(st) == SQLITE_ROW &&
-	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	          strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
 	sqlite3_finalize(st);
 	if (!ok) {
 		fprintf(stderr, "marketctl: the copy does not pass quick_check\n");

@@ -6,9 +6,8 @@
 struct db;
 
 /* Hashes password and creates the user; 0, or 1 with a message. */
-int user_create_checked(struct db *db, const char *username,
-    const char *display_name, const char *role, const char *region,
-    const char *password);
+int user_create_checked(struct db *db, const char *username, const char *display_name,
+    const char *role, const char *region, const char *password);
 
 /* Fills an empty database with the demo data of shared/DOMAIN.md and
  * prints the demo users and their passwords. */

@@ -52,7 +52,7 @@
 
 #define DAY 86400
 #define LOCAL_OFFSET DATE_LOCAL_OFFSET /* Asia/Shanghai */
-#define FUTURE_DAYS 14          /* scheduled market days after today */
+#define FUTURE_DAYS 14                 /* scheduled market days after today */
 #define TOKEN_LIFE (30 * DAY)
 #define OPERATORS 60
 #define PASSWORD "market-gen-password"
@@ -61,22 +61,22 @@ static const struct {
 	const char *code, *name, *name_en, *province, *partnership, *prefix;
 	int weight; /* share of the producers */
 } regions[] = {
-	{"qingyuan", "庆元县", "Qingyuan County", "浙江省", "mountain_sea", "庆元", 2},
-	{"xinjiang", "新疆", "Xinjiang", "新疆维吾尔自治区", "other", "阿克苏", 2},
-	{"yilong", "义龙新区", "Yilong New District", "贵州省", "east_west", "义龙", 3},
-	{"zhenfeng", "贞丰县", "Zhenfeng County", "贵州省", "east_west", "贞丰", 3},
+    {"qingyuan", "庆元县", "Qingyuan County", "浙江省", "mountain_sea", "庆元", 2},
+    {"xinjiang", "新疆", "Xinjiang", "新疆维吾尔自治区", "other", "阿克苏", 2},
+    {"yilong", "义龙新区", "Yilong New District", "贵州省", "east_west", "义龙", 3},
+    {"zhenfeng", "贞丰县", "Zhenfeng County", "贵州省", "east_west", "贞丰", 3},
 };
 
-static const char *const towns[] = {"者相镇", "北盘江镇", "龙场镇", "白层镇",
-    "鲁容乡", "沙坪镇", "挽澜镇", "长田镇", "小屯乡", "永丰街道", "珉谷街道", "连环乡"};
+static const char *const towns[] = {"者相镇", "北盘江镇", "龙场镇", "白层镇", "鲁容乡",
+    "沙坪镇", "挽澜镇", "长田镇", "小屯乡", "永丰街道", "珉谷街道", "连环乡"};
 static const struct {
 	const char *kind, *suffix;
 } kinds[] = {
-	{"cooperative", "专业合作社"},
-	{"enterprise", "农业发展有限公司"},
-	{"association", "种植协会"},
-	{"household", "家庭农场"},
-	{"workshop", "加工作坊"},
+    {"cooperative", "专业合作社"},
+    {"enterprise", "农业发展有限公司"},
+    {"association", "种植协会"},
+    {"household", "家庭农场"},
+    {"workshop", "加工作坊"},
 };
 
 static const struct {
@@ -84,34 +84,34 @@ static const struct {
 	const char *names[4];
 	int64_t price_lo, price_hi; /* fen */
 } goods[] = {
-	{"tea", "250g tin", {"绿茶", "古树红茶", "白茶", "毛尖"}, 3000, 30000},
-	{"fruit", "500g bag", {"李子", "百香果", "猕猴桃", "脐橙"}, 800, 4000},
-	{"dried_fruit", "1kg bag", {"灰枣", "核桃", "葡萄干", "杏干"}, 2000, 9000},
-	{"grain", "5kg bag", {"大米", "糯米", "小米", "荞麦"}, 3000, 9000},
-	{"vegetable", "250g bag", {"香菇", "木耳", "竹笋", "蕨菜"}, 1000, 6000},
-	{"meat", "1kg", {"土鸡", "腊肉", "香肠", "牛肉干"}, 5000, 20000},
-	{"processed", "500g bag", {"糯米粑", "辣椒酱", "米粉", "红糖"}, 800, 5000},
-	{"handicraft", "1 piece", {"竹编篮", "蜡染布", "刺绣包", "木雕"}, 3000, 30000},
-	{"other", "1 box", {"蜂蜜", "菜籽油", "茶油", "礼盒"}, 3000, 15000},
+    {"tea", "250g tin", {"绿茶", "古树红茶", "白茶", "毛尖"}, 3000, 30000},
+    {"fruit", "500g bag", {"李子", "百香果", "猕猴桃", "脐橙"}, 800, 4000},
+    {"dried_fruit", "1kg bag", {"灰枣", "核桃", "葡萄干", "杏干"}, 2000, 9000},
+    {"grain", "5kg bag", {"大米", "糯米", "小米", "荞麦"}, 3000, 9000},
+    {"vegetable", "250g bag", {"香菇", "木耳", "竹笋", "蕨菜"}, 1000, 6000},
+    {"meat", "1kg", {"土鸡", "腊肉", "香肠", "牛肉干"}, 5000, 20000},
+    {"processed", "500g bag", {"糯米粑", "辣椒酱", "米粉", "红糖"}, 800, 5000},
+    {"handicraft", "1 piece", {"竹编篮", "蜡染布", "刺绣包", "木雕"}, 3000, 30000},
+    {"other", "1 box", {"蜂蜜", "菜籽油", "茶油", "礼盒"}, 3000, 15000},
 };
 static const char *const grades[] = {"特级", "一级", "精选", "家庭装", "礼品装"};
 
 enum channel { CH_HOLIDAY, CH_CARAVAN, CH_COUNTER, CH_FIVE_INTO, CHANNELS };
 static const struct {
 	const char *name, *opens, *closes, *title;
-	int stalls;  /* per market day */
-	int volume;  /* relative sales of one stall in a day */
+	int stalls; /* per market day */
+	int volume; /* relative sales of one stall in a day */
 } channels[] = {
-	[CH_HOLIDAY] = {"holiday_market", "10:00", "21:00", "鼓楼沿扶贫集市", 24, 40},
-	[CH_CARAVAN] = {"caravan", "09:00", "12:00", "消费帮扶大篷车", 6, 25},
-	[CH_COUNTER] = {"counter", "10:00", "20:00", "专柜消费帮扶日", 2, 12},
-	[CH_FIVE_INTO] = {"five_into", "11:00", "13:30", "消费帮扶进机关", 5, 20},
+    [CH_HOLIDAY] = {"holiday_market", "10:00", "21:00", "鼓楼沿扶贫集市", 24, 40},
+    [CH_CARAVAN] = {"caravan", "09:00", "12:00", "消费帮扶大篷车", 6, 25},
+    [CH_COUNTER] = {"counter", "10:00", "20:00", "专柜消费帮扶日", 2, 12},
+    [CH_FIVE_INTO] = {"five_into", "11:00", "13:30", "消费帮扶进机关", 5, 20},
 };
 
-static const char *const subdistricts[] = {"白云街道", "鼓楼街道", "南门街道", "江厦街道",
-    "西门街道", "月湖街道", "段塘街道", "望春街道"};
-static const char *const payments[] = {"wechat", "wechat", "wechat", "alipay", "alipay",
-    "cash", "card", "other"};
+static const char *const subdistricts[] = {"白云街道", "鼓楼街道", "南门街道",
+    "江厦街道", "西门街道", "月湖街道", "段塘街道", "望春街道"};
+static const char *const payments[] = {
+    "wechat", "wechat", "wechat", "alipay", "alipay", "cash", "card", "other"};
 
 struct g_product {
 	int64_t id, price, stock;
@@ -151,8 +151,8 @@ struct g_order {
 };
 
 enum { ST_PLACED, ST_PAID, ST_READY, ST_FULFILLED, ST_CANCELLED };
-static const char *const status_names[] = {"placed", "paid", "ready", "fulfilled",
-    "cancelled"};
+static const char *const status_names[] = {
+    "placed", "paid", "ready", "fulfilled", "cancelled"};
 
 enum ev_kind { EV_SALE, EV_VOID, EV_ORDER, EV_PAID, EV_READY, EV_FULFIL, EV_CANCEL };
 struct event {
@@ -260,38 +260,46 @@ make_users(struct gen *g)
 	char name[40], display[64];
 	bool good = hash != NULL;
 	good = good && ok(store_user_create(g->db, "admin", "系统管理员", "admin", NULL,
-	    hash, g->now, &g->admin_id), "a user");
+	                      hash, g->now, &g->admin_id),
+	                   "a user");
 	good = good && ok(store_user_create(g->db, "coord", "消费帮扶办 协调员",
-	    "coordinator", NULL, hash, g->now, &g->coord_id), "a user");
+	                      "coordinator", NULL, hash, g->now, &g->coord_id),
+	                   "a user");
 	for (size_t r = 0; good && r < nitems(regions); r++) {
 		snprintf(name, sizeof(name), "coord_%s", regions[r].code);
 		snprintf(display, sizeof(display), "%s 协调员", regions[r].name);
 		good = ok(store_user_create(g->db, name, display, "coordinator",
-		    regions[r].code, hash, g->now, &g->region_coord[r]), "a user");
+		              regions[r].code, hash, g->now, &g->region_coord[r]),
+		    "a user");
 	}
 	for (int i = 0; good && i < OPERATORS; i++) {
 		snprintf(name, sizeof(name), "op%03d", i + 1);
 		snprintf(display, sizeof(display), "摊主 %03d", i + 1);
-		good = ok(store_user_create(g->db, name, display, "operator", NULL, hash,
-		    g->now, &g->operators[i]), "a user");
+		good = ok(store_user_create(g->db, name, display, "operator", NULL,
+		              hash, g->now, &g->operators[i]),
+		    "a user");
 	}
 	FILE *out = NULL;
-	if (good && g->tokens_path != NULL && (out = fopen(g->tokens_path, "w")) == NULL) {
+	if (good && g->tokens_path != NULL &&
+	    (out = fopen(g->tokens_path, "w")) == NULL) {
 		fprintf(stderr, "marketctl: gen: cannot write %s\n", g->tokens_path);
 		good = false;
 	}
 	for (long i = 0; good && i < g->nbuyers; i++) {
 		snprintf(name, sizeof(name), "buyer%04ld", i + 1);
-		snprintf(display, sizeof(display), "%s 第%ld食堂", i % 3 ? "居民" : "机关",
-		    i + 1);
+		snprintf(display, sizeof(display), "%s 第%ld食堂",
+		    i % 3 ? "居民" : "机关", i + 1);
 		char token[TOKEN_TEXT_LEN + 1];
 		unsigned char th[TOKEN_HASH_LEN];
-		good = ok(store_user_create(g->db, name, display, "buyer", NULL, hash, g->now,
-		    &g->buyers[i]), "a user") && token_new(token);
+		good = ok(store_user_create(g->db, name, display, "buyer", NULL, hash,
+		              g->now, &g->buyers[i]),
+		           "a user") &&
+		       token_new(token);
 		if (good) {
 			token_hash(token, th);
 			good = ok(store_token_create(g->db, th, g->buyers[i], g->now,
-			    g->now + TOKEN_LIFE), "a token");
+			              g->now + TOKEN_LIFE),
+			    "a token");
 		}
 		if (good && out != NULL)
 			fprintf(out, "%s\n", token);
@@ -309,8 +317,9 @@ make_regions(struct gen *g)
 {
 	for (size_t r = 0; r < nitems(regions); r++)
 		if (!ok(store_region_create(g->db, regions[r].code, regions[r].name,
-		    regions[r].name_en, regions[r].province, regions[r].partnership),
-		    "a region"))
+		            regions[r].name_en, regions[r].province,
+		            regions[r].partnership),
+		        "a region"))
 			return false;
 	return true;
 }
@@ -342,26 +351,28 @@ make_catalog(struct gen *g)
 		int kind = (int)between(g, 0, (int64_t)nitems(kinds) - 1);
 		char name[160], phone[20];
 		snprintf(name, sizeof(name), "%s%s%s %d", regions[p->region].prefix,
-		    towns[between(g, 0, (int64_t)nitems(towns) - 1)], kinds[kind].suffix, i + 1);
-		snprintf(phone, sizeof(phone), "0859-%07" PRId64, between(g, 1000000, 9999999));
-		int64_t households = strcmp(kinds[kind].kind, "household") == 0 ? 1 :
-		    between(g, 5, 600);
+		    towns[between(g, 0, (int64_t)nitems(towns) - 1)],
+		    kinds[kind].suffix, i + 1);
+		snprintf(phone, sizeof(phone), "0859-%07" PRId64,
+		    between(g, 1000000, 9999999));
+		int64_t households =
+		    strcmp(kinds[kind].kind, "household") == 0 ? 1 : between(g, 5, 600);
 		/* Up to about a third of them registered poor households. */
 		int64_t poor = between(g, 0, households == 1 ? 1 : households * 3 / 10);
 		struct producer_in in = {
-			.name = name,
-			.region_code = regions[p->region].code,
-			.kind = kinds[kind].kind,
-			.households = households,
-			.poor_households = poor,
-			.contact_phone = chance(g, 700) ? phone : NULL,
+		    .name = name,
+		    .region_code = regions[p->region].code,
+		    .kind = kinds[kind].kind,
+		    .households = households,
+		    .poor_households = poor,
+		    .contact_phone = chance(g, 700) ? phone : NULL,
 		};
 		if (!ok(store_producer_create(g->db, &in, &p->id), "a producer"))
 			return false;
 		/* Products shared out evenly, the remainder to the first ones. */
 		p->first = first;
 		p->count = (int)(g->nproducts / g->nproducers) +
-		    (i < (int)(g->nproducts % g->nproducers) ? 1 : 0);
+		           (i < (int)(g->nproducts % g->nproducers) ? 1 : 0);
 		first += p->count;
 	}
 
@@ -377,32 +388,36 @@ make_catalog(struct gen *g)
 			int i = p->first + k;
 			int c = k % 3 == 2 ? c2 : c1;
 			char name[160], cert[32];
-			snprintf(name, sizeof(name), "%s%s %s %d", regions[p->region].prefix,
-			    goods[c].names[between(g, 0, 3)],
+			snprintf(name, sizeof(name), "%s%s %s %d",
+			    regions[p->region].prefix, goods[c].names[between(g, 0, 3)],
 			    grades[between(g, 0, (int64_t)nitems(grades) - 1)], i + 1);
 			snprintf(cert, sizeof(cert), "FP-GEN-%06d", i + 1);
 			bool certified = chance(g, 600);
 			struct g_product *gp = &g->products[i];
-			gp->price = between(g, goods[c].price_lo / 10, goods[c].price_hi / 10) * 10;
+			gp->price =
+			    between(g, goods[c].price_lo / 10, goods[c].price_hi / 10) *
+			    10;
 			/* Far more than a year of orders takes, so orders never
 			 * run out; sales may still take a product below zero. */
 			gp->stock = between(g, 2000, 20000);
 			gp->producer = pr;
 			gp->active = !chance(g, 20);
 			struct product_in in = {
-				.name = name,
-				.category = goods[c].category,
-				.unit = goods[c].unit,
-				.price_fen = gp->price,
-				.stock = gp->stock,
-				.producer_id = p->id,
-				.certified = certified,
-				.certificate_no = certified ? cert : NULL,
-				.description = chance(g, 500) ? "消费帮扶产品，产地直供" : NULL,
-				.active = gp->active,
+			    .name = name,
+			    .category = goods[c].category,
+			    .unit = goods[c].unit,
+			    .price_fen = gp->price,
+			    .stock = gp->stock,
+			    .producer_id = p->id,
+			    .certified = certified,
+			    .certificate_no = certified ? cert : NULL,
+			    .description =
+			        chance(g, 500) ? "消费帮扶产品，产地直供" : NULL,
+			    .active = gp->active,
 			};
-			if (!ok(store_product_create(g->db, &in, g->coord_id, start, &gp->id),
-			    "a product"))
+			if (!ok(store_product_create(
+			            g->db, &in, g->coord_id, start, &gp->id),
+			        "a product"))
 				return false;
 			g->written_movements++;
 			if (gp->active)
@@ -419,26 +434,33 @@ make_catalog(struct gen *g)
 static bool
 make_venues(struct gen *g)
 {
-	if (!ok(store_venue_create(g->db, "鼓楼步行街（鼓楼沿）", "street_market", "鼓楼街道",
-	    "中山西路鼓楼步行街", &g->venue_holiday), "a venue") ||
+	if (!ok(store_venue_create(g->db, "鼓楼步行街（鼓楼沿）", "street_market",
+	            "鼓楼街道", "中山西路鼓楼步行街", &g->venue_holiday),
+	        "a venue") ||
 	    !ok(store_venue_create(g->db, "天一广场消费帮扶专柜", "counter", "江厦街道",
-	    "天一广场中庭", &g->venue_counter[0]), "a venue") ||
-	    !ok(store_venue_create(g->db, "鼓楼消费帮扶专柜", "counter", "鼓楼街道", NULL,
-	    &g->venue_counter[1]), "a venue") ||
+	            "天一广场中庭", &g->venue_counter[0]),
+	        "a venue") ||
+	    !ok(store_venue_create(g->db, "鼓楼消费帮扶专柜", "counter", "鼓楼街道",
+	            NULL, &g->venue_counter[1]),
+	        "a venue") ||
 	    !ok(store_venue_create(g->db, "海曙区政府机关", "institution", "鼓楼街道",
-	    "海曙区行政中心", &g->venue_inst[0]), "a venue") ||
+	            "海曙区行政中心", &g->venue_inst[0]),
+	        "a venue") ||
 	    !ok(store_venue_create(g->db, "宁波市第二医院", "institution", "西门街道",
-	    "柳汀街", &g->venue_inst[1]), "a venue") ||
-	    !ok(store_venue_create(g->db, "海曙外国语学校", "institution", "白云街道", NULL,
-	    &g->venue_inst[2]), "a venue"))
+	            "柳汀街", &g->venue_inst[1]),
+	        "a venue") ||
+	    !ok(store_venue_create(g->db, "海曙外国语学校", "institution", "白云街道",
+	            NULL, &g->venue_inst[2]),
+	        "a venue"))
 		return false;
 	for (size_t i = 0; i < nitems(g->venue_caravan); i++) {
 		char name[96];
 		const char *sd = subdistricts[i % nitems(subdistricts)];
 		snprintf(name, sizeof(name), "%.*s第%zu社区", (int)(strlen(sd) - 6), sd,
 		    i / nitems(subdistricts) + 1);
-		if (!ok(store_venue_create(g->db, name, "community", sd, NULL,
-		    &g->venue_caravan[i]), "a venue"))
+		if (!ok(store_venue_create(
+		            g->db, name, "community", sd, NULL, &g->venue_caravan[i]),
+		        "a venue"))
 			return false;
 	}
 	return true;
@@ -457,21 +479,25 @@ add_day(struct gen *g, int64_t venue, int64_t day, int channel, const char *titl
 	snprintf(uid, sizeof(uid), "%s@market.haishu", hex);
 	struct g_day *d = &g->days[g->ndays_made];
 	*d = (struct g_day){
-		.day = day,
-		.channel = channel,
-		.opens = minutes(channels[channel].opens),
-		.closes = minutes(channels[channel].closes),
-		.first_stall = g->nstalls,
-		/* Now and then a day is called off (rain, an epidemic). */
-		.cancelled = day != g->today && chance(g, 15),
+	    .day = day,
+	    .channel = channel,
+	    .opens = minutes(channels[channel].opens),
+	    .closes = minutes(channels[channel].closes),
+	    .first_stall = g->nstalls,
+	    /* Now and then a day is called off (rain, an epidemic). */
+	    .cancelled = day != g->today && chance(g, 15),
 	};
-	const char *status = d->cancelled ? "cancelled" : day < g->today ? "closed" :
-	    day == g->today ? "open" : "scheduled";
+	const char *status = d->cancelled      ? "cancelled"
+	                     : day < g->today  ? "closed"
+	                     : day == g->today ? "open"
+	                                       : "scheduled";
 	if (!ok(store_market_day_create(g->db, venue, date, channels[channel].opens,
-	    channels[channel].closes, channels[channel].name, title, uid, &d->id),
-	    "a market day") ||
+	            channels[channel].closes, channels[channel].name, title, uid,
+	            &d->id),
+	        "a market day") ||
 	    !ok(store_market_day_update(g->db, d->id, channels[channel].opens,
-	    channels[channel].closes, title, status), "a market day"))
+	            channels[channel].closes, title, status),
+	        "a market day"))
 		return false;
 	for (int s = 0; s < channels[channel].stalls; s++) {
 		struct g_stall *st = &g->stalls[g->nstalls];
@@ -480,7 +506,8 @@ add_day(struct gen *g, int64_t venue, int64_t day, int channel, const char *titl
 		st->producer = (int)between(g, 0, g->nproducers - 1);
 		st->operator_id = g->operators[between(g, 0, OPERATORS - 1)];
 		if (!ok(store_stall_create(g->db, d->id, st->operator_id,
-		    g->producers[st->producer].id, label, &st->id), "a stall"))
+		            g->producers[st->producer].id, label, &st->id),
+		        "a stall"))
 			return false;
 		g->nstalls++;
 	}
@@ -498,7 +525,8 @@ make_days(struct gen *g)
 	g->days = xmalloc(cap * sizeof(*g->days));
 	int max_stalls = 0;
 	for (int c = 0; c < CHANNELS; c++)
-		max_stalls = channels[c].stalls > max_stalls ? channels[c].stalls : max_stalls;
+		max_stalls =
+		    channels[c].stalls > max_stalls ? channels[c].stalls : max_stalls;
 	g->stalls = xmalloc(cap * (size_t)max_stalls * sizeof(*g->stalls));
 	int caravan_stop = 0;
 	for (int64_t day = g->first_day; day <= last; day++) {
@@ -508,28 +536,31 @@ make_days(struct gen *g)
 		int md = atoi(date + 5) * 100 + atoi(date + 8);
 		/* The fair: weekends, and the May Day and National Day weeks. */
 		bool fair = wday == 0 || wday == 6 || (md >= 501 && md <= 505) ||
-		    (md >= 1001 && md <= 1007) || md == 101;
+		            (md >= 1001 && md <= 1007) || md == 101;
 		if (fair && !add_day(g, g->venue_holiday, day, CH_HOLIDAY,
-		    channels[CH_HOLIDAY].title))
+		                channels[CH_HOLIDAY].title))
 			return false;
 		/* The caravan: Wednesdays and Saturdays, stop after stop. */
 		if (wday == 3 || wday == 6) {
 			char title[128];
 			size_t v = (size_t)caravan_stop++ % nitems(g->venue_caravan);
-			snprintf(title, sizeof(title), "%s · 第%zu站", channels[CH_CARAVAN].title,
-			    v + 1);
+			snprintf(title, sizeof(title), "%s · 第%zu站",
+			    channels[CH_CARAVAN].title, v + 1);
 			if (!add_day(g, g->venue_caravan[v], day, CH_CARAVAN, title))
 				return false;
 		}
 		/* The counters: every day but Monday. */
 		for (int k = 0; k < 2; k++)
-			if (wday != 1 && !add_day(g, g->venue_counter[k], day, CH_COUNTER,
-			    channels[CH_COUNTER].title))
+			if (wday != 1 && !add_day(g, g->venue_counter[k], day,
+			                     CH_COUNTER, channels[CH_COUNTER].title))
 				return false;
 		/* Five-into: an institution on Tuesdays, Thursdays and Fridays. */
 		if (wday == 2 || wday == 4 || wday == 5)
-			if (!add_day(g, g->venue_inst[wday == 2 ? 0 : wday == 4 ? 1 : 2], day,
-			    CH_FIVE_INTO, channels[CH_FIVE_INTO].title))
+			if (!add_day(g,
+			        g->venue_inst[wday == 2   ? 0
+			                      : wday == 4 ? 1
+			                                  : 2],
+			        day, CH_FIVE_INTO, channels[CH_FIVE_INTO].title))
 				return false;
 	}
 	return true;
@@ -548,7 +579,8 @@ plan_sales(struct gen *g)
 		if (d->day < g->today && !d->cancelled)
 			total += (double)d->nstalls * channels[d->channel].volume;
 	}
-	g->sale_lines = xmalloc((size_t)(g->nlines > 0 ? g->nlines : 1) * sizeof(*g->sale_lines));
+	g->sale_lines =
+	    xmalloc((size_t)(g->nlines > 0 ? g->nlines : 1) * sizeof(*g->sale_lines));
 	g->sales = xmalloc((size_t)(g->nlines > 0 ? g->nlines : 1) * sizeof(*g->sales));
 	if (total == 0)
 		return;
@@ -559,11 +591,13 @@ plan_sales(struct gen *g)
 		if (d->day >= g->today || d->cancelled)
 			continue;
 		for (int s = d->first_stall; s < d->first_stall + d->nstalls; s++) {
-			share += (double)channels[d->channel].volume / total * (double)g->nlines;
+			share += (double)channels[d->channel].volume / total *
+			         (double)g->nlines;
 			size_t want = (size_t)(share + 0.5);
 			if (want > (size_t)g->nlines)
 				want = (size_t)g->nlines;
-			const struct g_producer *p = &g->producers[g->stalls[s].producer];
+			const struct g_producer *p =
+			    &g->producers[g->stalls[s].producer];
 			while (given < want) {
 				struct g_sale *sale = &g->sales[g->nsales++];
 				size_t n = (size_t)between(g, 1, 5);
@@ -573,20 +607,25 @@ plan_sales(struct gen *g)
 					n = (size_t)p->count;
 				int64_t span = d->closes - d->opens;
 				*sale = (struct g_sale){
-					.recorded = local_instant(d->day, d->opens) + between(g, 0, span * 60 - 1),
-					.stall = s,
-					.day = i,
-					.payment = (int)between(g, 0, (int64_t)nitems(payments) - 1),
-					.first = (unsigned)given,
-					.nlines = (unsigned)n,
+				    .recorded = local_instant(d->day, d->opens) +
+				                between(g, 0, span * 60 - 1),
+				    .stall = s,
+				    .day = i,
+				    .payment = (int)between(
+				        g, 0, (int64_t)nitems(payments) - 1),
+				    .first = (unsigned)given,
+				    .nlines = (unsigned)n,
 				};
 				/* Most phones sync at once; some hours later. */
-				sale->received = sale->recorded + (chance(g, 30) ?
-				    between(g, 3600, 30 * 3600) : between(g, 1, 120));
+				sale->received =
+				    sale->recorded +
+				    (chance(g, 30) ? between(g, 3600, 30 * 3600)
+				                   : between(g, 1, 120));
 				if (sale->received >= g->now)
 					sale->received = g->now - 1;
 				if (chance(g, 15) && sale->received + 3600 < g->now) {
-					sale->voided_at = sale->received + between(g, 60, 3600);
+					sale->voided_at =
+					    sale->received + between(g, 60, 3600);
 					g->voided++;
 				}
 				/* Distinct products of the stall's producer. */
@@ -595,7 +634,9 @@ plan_sales(struct gen *g)
 					int prod = p->first + (off + (int)l) % p->count;
 					struct g_line *gl = &g->sale_lines[given + l];
 					gl->product = prod;
-					gl->quantity = chance(g, 900) ? between(g, 1, 4) : between(g, 5, 20);
+					gl->quantity = chance(g, 900)
+					                   ? between(g, 1, 4)
+					                   : between(g, 5, 20);
 					gl->price = g->products[prod].price;
 					gl->price_sent = chance(g, 100);
 					if (gl->price_sent)
@@ -604,7 +645,8 @@ plan_sales(struct gen *g)
 				given += n;
 				push_event(g, sale->received, EV_SALE, g->nsales - 1);
 				if (sale->voided_at)
-					push_event(g, sale->voided_at, EV_VOID, g->nsales - 1);
+					push_event(
+					    g, sale->voided_at, EV_VOID, g->nsales - 1);
 			}
 		}
 	}
@@ -632,8 +674,9 @@ plan_order(struct gen *g, struct g_order *o)
 {
 	o->cancel_by = o->buyer;
 	if (chance(g, 60)) {
-		o->cancelled = o->created + between(g, 300, 7200); /* changed their mind */
-	} else if (!chance(g, 40)) { /* 4% are never paid */
+		o->cancelled =
+		    o->created + between(g, 300, 7200); /* changed their mind */
+	} else if (!chance(g, 40)) {                    /* 4% are never paid */
 		o->paid = o->created + between(g, 30, 900);
 		if (chance(g, 40)) {
 			o->cancelled = o->paid + between(g, 600, DAY); /* refunded */
@@ -642,7 +685,8 @@ plan_order(struct gen *g, struct g_order *o)
 			o->ready = local_instant(d->day, d->opens) - 3600;
 			if (o->ready <= o->paid)
 				o->ready = o->paid + 60;
-			o->fulfilled = o->ready + 3600 + between(g, 0, (d->closes - d->opens) * 60);
+			o->fulfilled = o->ready + 3600 +
+			               between(g, 0, (d->closes - d->opens) * 60);
 		} else {
 			o->ready = o->paid + between(g, 2 * 3600, DAY);
 			o->fulfilled = o->ready + between(g, DAY, 3 * DAY);
@@ -657,35 +701,42 @@ plan_order(struct gen *g, struct g_order *o)
 	for (size_t i = 0; i < nitems(steps); i++)
 		if (*steps[i] >= g->now)
 			*steps[i] = 0;
-	o->status = o->cancelled ? ST_CANCELLED : o->fulfilled ? ST_FULFILLED :
-	    o->ready ? ST_READY : o->paid ? ST_PAID : ST_PLACED;
+	o->status = o->cancelled   ? ST_CANCELLED
+	            : o->fulfilled ? ST_FULFILLED
+	            : o->ready     ? ST_READY
+	            : o->paid      ? ST_PAID
+	                           : ST_PLACED;
 }
 
 static void
 plan_orders(struct gen *g)
 {
-	g->orders = xmalloc((size_t)(g->norders > 0 ? g->norders : 1) * sizeof(*g->orders));
-	g->order_lines = xmalloc((size_t)(g->norders > 0 ? g->norders : 1) * 4 *
-	    sizeof(*g->order_lines));
+	g->orders =
+	    xmalloc((size_t)(g->norders > 0 ? g->norders : 1) * sizeof(*g->orders));
+	g->order_lines = xmalloc(
+	    (size_t)(g->norders > 0 ? g->norders : 1) * 4 * sizeof(*g->order_lines));
 	int64_t start = local_instant(g->first_day, 0);
 	for (long i = 0; i < g->norders; i++) {
 		struct g_order *o = &g->orders[g->norders_made++];
-		*o = (struct g_order){.buyer = g->buyers[between(g, 0, g->nbuyers - 1)],
-		    .day = -1};
+		*o = (struct g_order){
+		    .buyer = g->buyers[between(g, 0, g->nbuyers - 1)], .day = -1};
 		/* Mostly by day, from 07:00 to 23:00 local time. */
 		do {
 			int64_t day = between(g, g->first_day, g->today);
-			o->created = local_instant(day, (int)between(g, 7 * 60, 23 * 60 - 1)) +
+			o->created =
+			    local_instant(day, (int)between(g, 7 * 60, 23 * 60 - 1)) +
 			    between(g, 0, 59);
 		} while (o->created >= g->now || o->created < start);
 		/* Pickups at a market day in the coming fortnight. */
 		if (chance(g, 600)) {
 			int64_t today = (o->created + LOCAL_OFFSET) / DAY;
-			int from = first_day_from(g, today), to = first_day_from(g, today + 15);
+			int from = first_day_from(g, today),
+			    to = first_day_from(g, today + 15);
 			for (int tries = 0; to > from && tries < 8; tries++) {
 				int k = from + (int)between(g, 0, to - from - 1);
 				if (!g->days[k].cancelled &&
-				    local_instant(g->days[k].day, g->days[k].closes) > o->created) {
+				    local_instant(g->days[k].day, g->days[k].closes) >
+				        o->created) {
 					o->day = k;
 					break;
 				}
@@ -702,9 +753,11 @@ plan_orders(struct gen *g)
 				gl->product = g->active[between(g, 0, g->nactive - 1)];
 				dup = false;
 				for (unsigned k = 0; k < l; k++)
-					dup |= g->order_lines[o->first + k].product == gl->product;
+					dup |= g->order_lines[o->first + k].product ==
+					       gl->product;
 			} while (dup);
-			gl->quantity = chance(g, 900) ? between(g, 1, 3) : between(g, 4, 30);
+			gl->quantity =
+			    chance(g, 900) ? between(g, 1, 3) : between(g, 4, 30);
 			gl->price = g->products[gl->product].price;
 			o->total += gl->price * gl->quantity;
 		}
@@ -774,21 +827,21 @@ write_sale(struct gen *g, size_t i)
 	for (unsigned l = 0; l < s->nlines; l++) {
 		const struct g_line *gl = &g->sale_lines[s->first + l];
 		lines[l] = (struct sale_line){
-			.product_id = g->products[gl->product].id,
-			.quantity = gl->quantity,
-			.unit_price_fen = gl->price,
-			.price_sent = gl->price_sent,
-			.amount_fen = gl->price * gl->quantity,
+		    .product_id = g->products[gl->product].id,
+		    .quantity = gl->quantity,
+		    .unit_price_fen = gl->price,
+		    .price_sent = gl->price_sent,
+		    .amount_fen = gl->price * gl->quantity,
 		};
 		total += lines[l].amount_fen;
 	}
 	struct sale in = {
-		.id = id,
-		.stall_id = stall->id,
-		.recorded_at = s->recorded,
-		.payment = payments[s->payment],
-		.nlines = s->nlines,
-		.lines = lines,
+	    .id = id,
+	    .stall_id = stall->id,
+	    .recorded_at = s->recorded,
+	    .payment = payments[s->payment],
+	    .nlines = s->nlines,
+	    .lines = lines,
 	};
 	sale_fingerprint(&in, fp);
 	date_local(s->recorded, date);
@@ -817,8 +870,10 @@ write_sale(struct gen *g, size_t i)
 		return false;
 	int64_t seq = db_last_insert_id(g->db);
 	for (unsigned l = 0; l < s->nlines; l++) {
-		st = db_stmt(g->db, "INSERT INTO sale_lines (sale_seq, line_no, product_id, "
-		    "quantity, unit_price_fen, amount_fen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		st = db_stmt(g->db,
+		    "INSERT INTO sale_lines (sale_seq, line_no, product_id, "
+		    "quantity, unit_price_fen, amount_fen) VALUES (?1, ?2, ?3, ?4, ?5, "
+		    "?6)");
 		sqlite3_bind_int64(st, 1, seq);
 		sqlite3_bind_int64(st, 2, l);
 		sqlite3_bind_int64(st, 3, lines[l].product_id);
@@ -826,8 +881,8 @@ write_sale(struct gen *g, size_t i)
 		sqlite3_bind_int64(st, 5, lines[l].unit_price_fen);
 		sqlite3_bind_int64(st, 6, lines[l].amount_fen);
 		if (!ok(db_exec_stmt(g->db, st), "a sale line") ||
-		    !move(g, g->sale_lines[s->first + l].product, -lines[l].quantity, "sale", id,
-		    stall->operator_id, s->received))
+		    !move(g, g->sale_lines[s->first + l].product, -lines[l].quantity,
+		        "sale", id, stall->operator_id, s->received))
 			return false;
 	}
 	return true;
@@ -842,17 +897,18 @@ write_void(struct gen *g, size_t i)
 	for (unsigned l = 0; l < s->nlines; l++) {
 		const struct g_line *gl = &g->sale_lines[s->first + l];
 		if (!move(g, gl->product, gl->quantity, "sale_void", id,
-		    g->stalls[s->stall].operator_id, s->voided_at))
+		        g->stalls[s->stall].operator_id, s->voided_at))
 			return false;
 	}
 	return true;
 }
 
 static bool
-order_event(struct gen *g, const struct g_order *o, int from, int to, int64_t user,
-    int64_t at)
+order_event(
+    struct gen *g, const struct g_order *o, int from, int to, int64_t user, int64_t at)
 {
-	sqlite3_stmt *st = db_stmt(g->db, "INSERT INTO order_events (order_id, "
+	sqlite3_stmt *st = db_stmt(g->db,
+	    "INSERT INTO order_events (order_id, "
 	    "from_status, to_status, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)");
 	sqlite3_bind_int64(st, 1, o->id);
 	db_bind_text(st, 2, from >= 0 ? status_names[from] : NULL);
@@ -866,7 +922,8 @@ order_event(struct gen *g, const struct g_order *o, int from, int to, int64_t us
 static int64_t
 day_operator(const struct gen *g, const struct g_order *o)
 {
-	return o->day >= 0 ? g->stalls[g->days[o->day].first_stall].operator_id : g->coord_id;
+	return o->day >= 0 ? g->stalls[g->days[o->day].first_stall].operator_id
+	                   : g->coord_id;
 }
 
 static bool
@@ -911,8 +968,10 @@ write_order(struct gen *g, struct g_order *o)
 	snprintf(ref, sizeof(ref), "%" PRId64, o->id);
 	for (unsigned l = 0; l < o->nlines; l++) {
 		const struct g_line *gl = &g->order_lines[o->first + l];
-		st = db_stmt(g->db, "INSERT INTO order_lines (order_id, line_no, product_id, "
-		    "quantity, unit_price_fen, amount_fen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		st = db_stmt(g->db,
+		    "INSERT INTO order_lines (order_id, line_no, product_id, "
+		    "quantity, unit_price_fen, amount_fen) VALUES (?1, ?2, ?3, ?4, ?5, "
+		    "?6)");
 		sqlite3_bind_int64(st, 1, o->id);
 		sqlite3_bind_int64(st, 2, l);
 		sqlite3_bind_int64(st, 3, g->products[gl->product].id);
@@ -920,7 +979,8 @@ write_order(struct gen *g, struct g_order *o)
 		sqlite3_bind_int64(st, 5, gl->price);
 		sqlite3_bind_int64(st, 6, gl->price * gl->quantity);
 		if (!ok(db_exec_stmt(g->db, st), "an order line") ||
-		    !move(g, gl->product, -gl->quantity, "order", ref, o->buyer, o->created))
+		    !move(g, gl->product, -gl->quantity, "order", ref, o->buyer,
+		        o->created))
 			return false;
 		if (g->products[gl->product].stock < 0) {
 			fprintf(stderr, "marketctl: gen: an order would oversell\n");
@@ -937,22 +997,26 @@ write_order_step(struct gen *g, const struct event *e)
 	switch (e->kind) {
 	case EV_PAID: {
 		char tx[48];
-		snprintf(tx, sizeof(tx), "gen%" PRId64 "-tx-%08u", g->seed, e->index + 1);
-		sqlite3_stmt *st = db_stmt(g->db, "INSERT INTO payments (transaction_id, "
-		    "order_id, provider, amount_fen, received_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+		snprintf(
+		    tx, sizeof(tx), "gen%" PRId64 "-tx-%08u", g->seed, e->index + 1);
+		sqlite3_stmt *st =
+		    db_stmt(g->db, "INSERT INTO payments (transaction_id, "
+		                   "order_id, provider, amount_fen, received_at) "
+		                   "VALUES (?1, ?2, ?3, ?4, ?5)");
 		db_bind_text(st, 1, tx);
 		sqlite3_bind_int64(st, 2, o->id);
 		db_bind_text(st, 3, o->buyer % 2 ? "wechat" : "alipay");
 		sqlite3_bind_int64(st, 4, o->total);
 		sqlite3_bind_int64(st, 5, o->paid);
 		return ok(db_exec_stmt(g->db, st), "a payment") &&
-		    order_event(g, o, ST_PLACED, ST_PAID, 0, o->paid);
+		       order_event(g, o, ST_PLACED, ST_PAID, 0, o->paid);
 	}
 	case EV_READY:
-		return order_event(g, o, ST_PAID, ST_READY, day_operator(g, o), o->ready);
+		return order_event(
+		    g, o, ST_PAID, ST_READY, day_operator(g, o), o->ready);
 	case EV_FULFIL:
-		return order_event(g, o, ST_READY, ST_FULFILLED, day_operator(g, o),
-		    o->fulfilled);
+		return order_event(
+		    g, o, ST_READY, ST_FULFILLED, day_operator(g, o), o->fulfilled);
 	case EV_CANCEL: {
 		int from = o->ready ? ST_READY : o->paid ? ST_PAID : ST_PLACED;
 		char ref[24];
@@ -961,8 +1025,8 @@ write_order_step(struct gen *g, const struct event *e)
 			return false;
 		for (unsigned l = 0; l < o->nlines; l++) {
 			const struct g_line *gl = &g->order_lines[o->first + l];
-			if (!move(g, gl->product, gl->quantity, "order_cancel", ref, o->cancel_by,
-			    o->cancelled))
+			if (!move(g, gl->product, gl->quantity, "order_cancel", ref,
+			        o->cancel_by, o->cancelled))
 				return false;
 		}
 		return true;
@@ -981,7 +1045,8 @@ write_order_step(struct gen *g, const struct event *e)
 static bool
 drop_indexes(struct gen *g, json_t **saved)
 {
-	sqlite3_stmt *st = db_stmt(g->db, "SELECT name, sql FROM sqlite_master "
+	sqlite3_stmt *st = db_stmt(g->db,
+	    "SELECT name, sql FROM sqlite_master "
 	    "WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('sales', "
 	    "'sale_lines', 'stock_movements', 'orders', 'order_lines', 'order_events', "
 	    "'payments')");
@@ -1056,8 +1121,8 @@ write_events(struct gen *g)
 		return false;
 	/* Each product's stock is where its movements left it. */
 	for (long i = 0; i < g->nproducts; i++) {
-		sqlite3_stmt *st = db_stmt(g->db,
-		    "UPDATE products SET stock = ?2 WHERE id = ?1");
+		sqlite3_stmt *st =
+		    db_stmt(g->db, "UPDATE products SET stock = ?2 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, g->products[i].id);
 		sqlite3_bind_int64(st, 2, g->products[i].stock);
 		if (!ok(db_exec_stmt(g->db, st), "a product's stock"))
@@ -1073,8 +1138,8 @@ count_opt(const char *name, const char *v, long lo, long hi, long *out)
 {
 	int64_t n;
 	if (!parse_int64(v, &n) || n < lo || n > hi) {
-		fprintf(stderr, "marketctl: gen: %s must be a number from %ld to %ld\n", name,
-		    lo, hi);
+		fprintf(stderr, "marketctl: gen: %s must be a number from %ld to %ld\n",
+		    name, lo, hi);
 		return false;
 	}
 	*out = (long)n;
@@ -1084,7 +1149,8 @@ count_opt(const char *name, const char *v, long lo, long hi, long *out)
 static int
 gen_usage(void)
 {
-	fprintf(stderr, "usage: marketctl --db FILE gen --products N --buyers N "
+	fprintf(stderr,
+	    "usage: marketctl --db FILE gen --products N --buyers N "
 	    "--sale-lines N --orders N [--days 365] [--seed S] [--tokens FILE]\n");
 	return 2;
 }
@@ -1178,7 +1244,8 @@ ctl_gen(struct db *db, int argc, char **argv)
 	int rc = 0;
 	/* The whole dataset is one transaction: a page cache that holds it
 	 * keeps SQLite from spilling pages into the WAL midway. */
-	if (db_exec(db, "PRAGMA cache_size = -1048576; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF") != DB_OK ||
+	if (db_exec(db, "PRAGMA cache_size = -1048576; PRAGMA synchronous = OFF; "
+	                "PRAGMA foreign_keys = OFF") != DB_OK ||
 	    db_begin_write(db) != DB_OK)
 		rc = 1;
 	else if (!fill(&g) || db_commit(db) != DB_OK) {
@@ -1189,7 +1256,8 @@ ctl_gen(struct db *db, int argc, char **argv)
 	/* Durable from here on, and the WAL folded into the database, so a
 	 * server starts on it as on any other. */
 	if (db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
-	    "PRAGMA wal_checkpoint(TRUNCATE)") != DB_OK && rc == 0)
+	                "PRAGMA wal_checkpoint(TRUNCATE)") != DB_OK &&
+	    rc == 0)
 		rc = 1;
 	/* The report rollups, from the rows just written. */
 	if (rc == 0 && rollup_rebuild(db) != DB_OK) {
@@ -1202,14 +1270,16 @@ ctl_gen(struct db *db, int argc, char **argv)
 		date_format(g.first_day, from);
 		date_format(g.today - 1, to);
 		fprintf(stderr,
-		    "gen: %zu regions, %d producers, %ld products, %ld buyers, %d market days, "
+		    "gen: %zu regions, %d producers, %ld products, %ld buyers, %d "
+		    "market days, "
 		    "%d stalls, %zu sales (%ld voided) with %ld lines, %zu orders, "
 		    "%ld stock movements; sales from %s to %s; %.1f s\n"
 		    "gen: every user's password is %s\n",
 		    nitems(regions), g.nproducers, g.nproducts, g.nbuyers, g.ndays_made,
 		    g.nstalls, g.nsales, g.voided, g.nlines, g.norders_made,
 		    g.written_movements, from, to,
-		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		        (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		    PASSWORD);
 	}
 	gen_free(&g);

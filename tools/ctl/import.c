@@ -37,15 +37,15 @@ static const struct {
 	const char *name;
 	bool required;
 } columns[COL_COUNT] = {
-	[COL_NAME] = {"name", true},
-	[COL_CATEGORY] = {"category", true},
-	[COL_UNIT] = {"unit", true},
-	[COL_PRICE_FEN] = {"price_fen", true},
-	[COL_STOCK] = {"stock", true},
-	[COL_PRODUCER_ID] = {"producer_id", true},
-	[COL_CERTIFIED] = {"certified", false},
-	[COL_CERTIFICATE_NO] = {"certificate_no", false},
-	[COL_DESCRIPTION] = {"description", false},
+    [COL_NAME] = {"name", true},
+    [COL_CATEGORY] = {"category", true},
+    [COL_UNIT] = {"unit", true},
+    [COL_PRICE_FEN] = {"price_fen", true},
+    [COL_STOCK] = {"stock", true},
+    [COL_PRODUCER_ID] = {"producer_id", true},
+    [COL_CERTIFIED] = {"certified", false},
+    [COL_CERTIFICATE_NO] = {"certificate_no", false},
+    [COL_DESCRIPTION] = {"description", false},
 };
 
 /* The file's contents (caller frees), or NULL with a message printed. */
@@ -64,7 +64,8 @@ slurp(const char *path, size_t *len)
 		n += got;
 		if (n == cap) {
 			if (cap >= MAX_FILE) {
-				fprintf(stderr, "marketctl: %s: larger than 64 MiB\n", path);
+				fprintf(stderr, "marketctl: %s: larger than 64 MiB\n",
+				    path);
 				goto out;
 			}
 			cap *= 2;
@@ -120,12 +121,12 @@ read_header(const char *path, const struct csv_record *h, int *col_of)
 			if (strcmp(h->fields[i], columns[c].name) == 0)
 				col_of[i] = c;
 		if (col_of[i] < 0) {
-			fprintf(stderr, "%s:%zu: column %s: is not a product column\n", path,
-			    h->line, h->fields[i]);
+			fprintf(stderr, "%s:%zu: column %s: is not a product column\n",
+			    path, h->line, h->fields[i]);
 			ok = false;
 		} else if (seen[col_of[i]]) {
-			fprintf(stderr, "%s:%zu: column %s: appears twice\n", path, h->line,
-			    h->fields[i]);
+			fprintf(stderr, "%s:%zu: column %s: appears twice\n", path,
+			    h->line, h->fields[i]);
 			ok = false;
 		} else {
 			seen[col_of[i]] = true;
@@ -133,7 +134,8 @@ read_header(const char *path, const struct csv_record *h, int *col_of)
 	}
 	for (int c = 0; c < COL_COUNT; c++)
 		if (columns[c].required && !seen[c]) {
-			fprintf(stderr, "%s:%zu: column %s: is missing from the header\n", path,
+			fprintf(stderr,
+			    "%s:%zu: column %s: is missing from the header\n", path,
 			    h->line, columns[c].name);
 			ok = false;
 		}
@@ -190,7 +192,8 @@ read_row(const char *path, const struct csv_record *rec, const int *col_of,
 	}
 	const char *field, *reason;
 	if (!product_check(p, true, &field, &reason)) {
-		fprintf(stderr, "%s:%zu: column %s: %s\n", path, rec->line, field, reason);
+		fprintf(
+		    stderr, "%s:%zu: column %s: %s\n", path, rec->line, field, reason);
 		return false;
 	}
 	return true;
@@ -232,8 +235,9 @@ ctl_import_products(struct db *db, const char *path)
 		struct product_in p;
 		int64_t id;
 		if (rec.n != ncols) {
-			fprintf(stderr, "%s:%zu: has %zu fields where the header has %zu\n",
-			    path, rec.line, rec.n, ncols);
+			fprintf(stderr,
+			    "%s:%zu: has %zu fields where the header has %zu\n", path,
+			    rec.line, rec.n, ncols);
 			bad++;
 			continue;
 		}
@@ -243,8 +247,9 @@ ctl_import_products(struct db *db, const char *path)
 		}
 		enum db_status s = store_product_create(db, &p, 0, now, &id);
 		if (s == DB_NOT_FOUND) {
-			fprintf(stderr, "%s:%zu: column producer_id: names no producer\n",
-			    path, rec.line);
+			fprintf(stderr,
+			    "%s:%zu: column producer_id: names no producer\n", path,
+			    rec.line);
 			bad++;
 		} else if (s != DB_OK) {
 			fprintf(stderr, "%s:%zu: the database refused the row\n", path,

@@ -17,11 +17,12 @@ user_create_checked(struct db *db, const char *username, const char *display_nam
 		return 1;
 	}
 	int64_t id;
-	enum db_status s = store_user_create(db, username, display_name, role, region,
-	    hash, now_unix(), &id);
+	enum db_status s = store_user_create(
+	    db, username, display_name, role, region, hash, now_unix(), &id);
 	free(hash);
 	if (s == DB_CONSTRAINT) {
-		fprintf(stderr, "marketctl: username %s is taken, or region %s does not exist\n",
+		fprintf(stderr,
+		    "marketctl: username %s is taken, or region %s does not exist\n",
 		    username, region ? region : "-");
 		return 1;
 	}
