@@ -1,5 +1,9 @@
 #include "api/api.h"
 
+#include "api/audit.h"
+#include "store/catalog.h"
+#include "store/users.h"
+
 /* One table collects the resources' tables (tmux's cmd_table). */
 const struct route *const route_tables[] = {
     service_routes,
@@ -23,6 +27,14 @@ const struct route *const route_tables[] = {
     picklist_routes,
     webhooks_routes,
     NULL,
+};
+
+/* The router's way up: tokens, regions and the audit log. */
+const struct router_services router_services = {
+    .user_by_token = store_user_by_token,
+    .producer_region = store_producer_region,
+    .product_region = store_product_region,
+    .audit = audit_record,
 };
 
 bool

@@ -13,6 +13,7 @@
 
 #include <event2/http.h>
 
+#include "db/db.h"
 #include "http/request.h"
 
 typedef void (*handler_fn)(struct request *r);
@@ -81,6 +82,28 @@ void router_discard(struct request *r);
 /* All route tables, ended by NULL (server/api/routes.c). */
 extern const struct route *const route_tables[];
 
+/*
+ * What the router asks of the layers above it, so that http/ reaches no
+ * resource by name (server/api/routes.c fills it in): the user behind a
+ * token's hash (DB_OK, DB_NOT_FOUND when unknown, expired or revoked),
+ * the region of a producer or a product (for the scope bits), and the
+ * audit entry of a write, which joins the write's transaction (false
+ * when it could not be written: the request is then undone).
+ */
+struct router_services {
+	enum db_status (*user_by_token)(
+	    struct db *db, const unsigned char hash[32], int64_t now, struct user *out);
+	enum db_status (*producer_region)(
+	    struct db *db, int64_t id, char *buf, size_t len);
+	enum db_status (*product_region)(
+	    struct db *db, int64_t id, char *buf, size_t len);
+	bool (*audit)(struct request *r);
+};
+extern const struct router_services router_services;
+
+/* Sets the Allow header of a 405: the methods in allow. */
+void route_set_allow(struct request *r, unsigned allow);
+
 /* The evhttp generic callback: arg is the struct worker. */
 void router_dispatch(struct evhttp_request *ev, void *arg);
 
@@ -109,6 +132,10 @@ size_t header_block_size(struct evhttp_request *ev);
  * nesting at most JSON_MAX_DEPTH levels, into r->body. false with the
  * error reply set. (Exposed for the fuzz targets in tests/fuzz/.) */
 bool read_body(struct request *r);
+
+/* True when every parameter of the raw query string q, name and value,
+ * percent-decoded, is valid UTF-8 without a NUL. */
+bool query_is_text(const char *q);
 
 /* The deepest JSON nesting the API accepts. */
 #define JSON_MAX_DEPTH 32
