@@ -17,6 +17,7 @@
 
 #include <event2/buffer.h>
 
+#include "store/closeout.h"
 #include "store/reports.h"
 
 static void

@@ -1,9 +1,9 @@
 /*
- * The reports: the impact report per partner region (read from the
- * rollups of store/rollup.h), as JSON or CSV, and a market day's
- * close-out (read from the raw sales and orders). The API and marketctl
- * both make them here. Every json_t returned through an out parameter is
- * a new reference the caller owns.
+ * The impact report per partner region (read from the rollups of
+ * store/rollup.h), as JSON or CSV, and the read snapshot every report
+ * reads in (a market day's close-out is in store/closeout.h). The API
+ * and marketctl both make them here. Every json_t returned through an
+ * out parameter is a new reference the caller owns.
  *
  * What counts in the impact report, per region, for days from..to
  * (Asia/Shanghai): stall sales that are not voided, by their
@@ -76,24 +76,5 @@ enum db_status report_impact(struct db *db, const struct impact_query *q, json_t
  * caller frees it.
  */
 char *report_impact_csv(json_t *report, bool by_month, size_t *len);
-
-/* Whose view of a close-out: 0 / NULL means "no limit". */
-struct closeout_scope {
-	int64_t operator_id; /* only this operator's stalls */
-	const char *region;  /* only stalls of this region's producers, and
-	                        pickups with a line of its products */
-};
-
-/*
- * The close-out of market day id: {market_day, stalls: [{stall_id,
- * label, sales, total_fen, by_payment: {cash, wechat, alipay, card,
- * other}, products: [{product_id, name, units, sales_fen}]}], pickups:
- * {total, fulfilled, outstanding}}, counting the sales at each stall
- * that are not voided and the pickup orders at the day that are not
- * cancelled. Stalls by id, products by id. DB_NOT_FOUND when there is no
- * such market day.
- */
-enum db_status report_closeout(
-    struct db *db, int64_t id, const struct closeout_scope *scope, json_t **out);
 
 #endif
