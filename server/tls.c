@@ -97,9 +97,7 @@ ticket_keys_open(struct ticket_keys *k, int64_t now, const unsigned char name[16
 static int64_t
 monotonic_s(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec;
+	return monotonic_ns() / 1000000000;
 }
 
 void

@@ -34,6 +34,14 @@ bool parse_int64(const char *s, int64_t *out);
 
 /* Seconds since the epoch, UTC. */
 int64_t now_unix(void);
+/* Nanoseconds of the monotonic clock: for durations and deadlines, never
+ * for dates. The one clock helper; callers divide for other units. */
+int64_t monotonic_ns(void);
+
+/* FNV-1a of the n bytes at p, continuing from h (HASH_INIT to start):
+ * the one hash of the hash tables (cache, metrics, limits, statements). */
+#define HASH_INIT 1469598103934665603ull
+uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
 /* Format t as RFC 3339 UTC ("2020-05-01T02:00:00Z") into buf[21]. */
 void format_rfc3339(int64_t t, char buf[21]);
 /* Parse RFC 3339 (with Z or a numeric offset, optional fraction);

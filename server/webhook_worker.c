@@ -87,9 +87,7 @@ wall_ms(void)
 static int64_t
 monotonic_ms(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return monotonic_ns() / 1000000;
 }
 
 static void

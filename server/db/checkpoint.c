@@ -55,9 +55,7 @@ on_commit(void *arg, sqlite3 *h, const char *name, int frames)
 static int64_t
 now_ms(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return monotonic_ns() / 1000000;
 }
 
 /* One round: true when frames are left that readers still need. */

@@ -265,10 +265,8 @@ db_close(struct db *db)
 static size_t
 slot_hash(const char *sql)
 {
-	uintptr_t h = (uintptr_t)sql;
-	h ^= h >> 17;
-	h *= 0x9E3779B97F4A7C15ull;
-	return (size_t)h;
+	/* Keyed by the literal's address, not its text. */
+	return (size_t)hash_bytes(HASH_INIT, &sql, sizeof(sql));
 }
 
 /* The slot of sql, or the empty slot where it goes. */
@@ -550,12 +548,11 @@ db_data_version(struct db *db)
 		map_shm(db);
 	if (db->shm != NULL) {
 		const uint32_t *w = db->shm;
-		uint64_t v = 1469598103934665603ull; /* FNV-1a over the words */
 		static const int words[] = {2, 4, 8, 9};
-		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-			v = (v ^ __atomic_load_n(&w[words[i]], __ATOMIC_ACQUIRE)) *
-			    1099511628211ull;
-		return v & ~(1ull << 63);
+		uint32_t now[4];
+		for (size_t i = 0; i < nitems(words); i++)
+			now[i] = __atomic_load_n(&w[words[i]], __ATOMIC_ACQUIRE);
+		return hash_bytes(HASH_INIT, now, sizeof(now)) & ~(1ull << 63);
 	}
 	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");
 	uint64_t v =

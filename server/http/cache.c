@@ -118,10 +118,7 @@ request_key(struct request *r)
 static struct entry *
 slot_of(struct cache *c, const char *key)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	return &c->slots[h & (SLOTS - 1)];
+	return &c->slots[hash_bytes(HASH_INIT, key, strlen(key)) & (SLOTS - 1)];
 }
 
 bool

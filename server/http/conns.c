@@ -53,9 +53,7 @@ static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 static int64_t
 now_ms(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return monotonic_ns() / 1000000;
 }
 
 static void

@@ -93,11 +93,7 @@ route_slot(const char *method, const char *pattern)
 	if (pattern == NULL)
 		pattern = "(unmatched)";
 	size_t mlen = strlen(method), plen = strlen(pattern);
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (size_t i = 0; i < mlen; i++)
-		h = (h ^ (unsigned char)method[i]) * 1099511628211u;
-	for (size_t i = 0; i < plen; i++)
-		h = (h ^ (unsigned char)pattern[i]) * 1099511628211u;
+	uint64_t h = hash_bytes(hash_bytes(HASH_INIT, method, mlen), pattern, plen);
 	char *made = NULL;
 	int slot = -1;
 	for (size_t i = 0; i < ROUTES_MAX; i++) {

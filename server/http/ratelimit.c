@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 /* Addresses tracked at once. When they are all in use (a flood from
  * many addresses), the entry with the oldest window is reused: its
  * address starts afresh, which errs towards letting people log in. */
@@ -22,10 +24,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t
 hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return hash_bytes(HASH_INIT, s, strlen(s));
 }
 
 int64_t

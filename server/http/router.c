@@ -164,14 +164,6 @@ send_reply(struct request *r)
 	evbuffer_free(body);
 }
 
-static int64_t
-monotonic_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 void
 router_finish(struct request *r)
 {

@@ -109,9 +109,7 @@ take(struct writer *wr, int *n)
 static int64_t
 monotonic_us(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+	return monotonic_ns() / 1000;
 }
 
 /*
