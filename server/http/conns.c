@@ -47,6 +47,7 @@ struct conns {
 };
 
 static atomic_int nopen;
+static atomic_llong nclosed[CONNS_CLOSE_REASONS];
 static int ex_index = -1;
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 
@@ -183,8 +184,9 @@ on_complete(struct evhttp_request *req, void *arg)
 	}
 }
 
-/* Closes k the way evhttp closes a connection whose read timed out. */
-static void
+/* Closes k the way evhttp closes a connection whose read timed out;
+ * false when evhttp does not hold it (yet, or any more). */
+static bool
 close_conn(struct conn *k)
 {
 	bufferevent_data_cb rd, wr;
@@ -192,9 +194,10 @@ close_conn(struct conn *k)
 	void *arg;
 	bufferevent_getcb(k->bev, &rd, &wr, &ev, &arg);
 	if (ev == NULL)
-		return; /* evhttp has not taken it over yet, or let it go */
+		return false; /* evhttp has not taken it over yet, or let it go */
 	k->closing = true;
 	ev(k->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, arg);
+	return true;
 }
 
 static void
@@ -212,8 +215,15 @@ sweep(evutil_socket_t fd, short what, void *arg)
 		                : k->phase == PH_BODY ? c->body_ms
 		                : k->phase == PH_IDLE ? c->idle_ms
 		                                      : -1;
-		if (limit >= 0 && now - k->since_ms >= limit)
-			close_conn(k);
+		if (limit >= 0 && now - k->since_ms >= limit) {
+			enum conns_close why =
+			    k->refused            ? CONNS_REFUSED
+			    : k->phase == PH_HEAD ? CONNS_HEAD_DEADLINE
+			    : k->phase == PH_BODY ? CONNS_BODY_DEADLINE
+			                          : CONNS_IDLE;
+			if (close_conn(k))
+				atomic_fetch_add(&nclosed[why], 1);
+		}
 	}
 	if (c->refused_since_log > 0 &&
 	    now - c->refused_logged_ms >= REFUSED_LOG_EVERY_MS) {
@@ -295,4 +305,10 @@ int
 conns_open(void)
 {
 	return atomic_load(&nopen);
+}
+
+long long
+conns_closed(enum conns_close why)
+{
+	return atomic_load(&nclosed[why]);
 }

@@ -49,4 +49,16 @@ void conns_dispatched(struct evhttp_request *req);
 /* Connections open in the whole process (for tests and logs). */
 int conns_open(void);
 
+/* Why connections were closed here, since start (for /metrics): over
+ * max-connections, past the head deadline, past the body deadline, idle
+ * too long between requests. */
+enum conns_close {
+	CONNS_REFUSED,
+	CONNS_HEAD_DEADLINE,
+	CONNS_BODY_DEADLINE,
+	CONNS_IDLE,
+	CONNS_CLOSE_REASONS
+};
+long long conns_closed(enum conns_close why);
+
 #endif

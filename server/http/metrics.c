@@ -350,6 +350,17 @@ metrics_text(void)
 	    "marketd_http_connections_open %d\n",
 	    conns_open());
 	fprintf(f,
+	    "# HELP marketd_http_connections_closed_total Connections the "
+	    "server closed, by why: over max-connections, past timeout-header, "
+	    "past timeout-body, idle between requests past timeout-idle.\n"
+	    "# TYPE marketd_http_connections_closed_total counter\n"
+	    "marketd_http_connections_closed_total{reason=\"refused\"} %lld\n"
+	    "marketd_http_connections_closed_total{reason=\"header_deadline\"} %lld\n"
+	    "marketd_http_connections_closed_total{reason=\"body_deadline\"} %lld\n"
+	    "marketd_http_connections_closed_total{reason=\"idle\"} %lld\n",
+	    conns_closed(CONNS_REFUSED), conns_closed(CONNS_HEAD_DEADLINE),
+	    conns_closed(CONNS_BODY_DEADLINE), conns_closed(CONNS_IDLE));
+	fprintf(f,
 	    "# HELP marketd_password_hashes_pending Passwords waiting for "
 	    "or in scrypt now.\n# TYPE marketd_password_hashes_pending gauge\n"
 	    "marketd_password_hashes_pending %lld\n"

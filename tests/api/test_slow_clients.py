@@ -36,6 +36,8 @@ IDLE_S = 45       # --timeout-idle: far longer than the trickle gap and
 TRICKLE_GAP = 2.0  # the waits below, so only the header or body deadline
 NON_READERS = 10   # can close the trickling ones
 GRACE = 25        # seconds to wait, beyond a deadline, for its effect
+WAIT_BOUND = 600  # a failure bound only: how long the tricklers may take
+                  # to be seen closed on a starved machine
 
 
 def raise_fd_limit():
@@ -71,6 +73,16 @@ class SlowClients(harness.ServerTest):
         s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=timeout)
         return ctx.wrap_socket(s, server_hostname="localhost")
 
+    def closed_count(self, reason):
+        """marketd_http_connections_closed_total{reason=...} from /metrics."""
+        r = self.srv.get("/metrics")
+        self.assertEqual(r.status, 200, r)
+        want = 'marketd_http_connections_closed_total{reason="%s"} ' % reason
+        for line in r.body.decode().splitlines():
+            if line.startswith(want):
+                return int(line[len(want):])
+        self.fail("no %s in /metrics" % want)
+
     def test_trickling_headers_and_non_readers_do_not_starve_others(self):
         # Connections that ask for big replies and never read them.
         greedy = []
@@ -79,12 +91,13 @@ class SlowClients(harness.ServerTest):
             t.sendall(b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n" * 40)
             greedy.append(t)
 
+        closed_by_header_deadline = self.closed_count("header_deadline")
         # A thousand connections that trickle a header block. Opening
         # them all takes long on a busy machine: each starts its request
         # at once, and the ones open already are watched and kept
         # trickling meanwhile, so none sits silent (the idle timeout) and
         # a close is seen when it happens, not after the last one opened.
-        trick = []  # [sock, connecting_at, next_send, closed_at]
+        trick = []  # [sock, connecting_at, next_send, closed_at, last_send, max_gap]
         sel = selectors.DefaultSelector()
         header = b"X-Slow: " + b"a" * 10000
         sent = 0
@@ -103,6 +116,8 @@ class SlowClients(harness.ServerTest):
                         sel.unregister(k[0])
                         continue
                     k[2] = now + TRICKLE_GAP
+                    k[5] = max(k[5], now - k[4])
+                    k[4] = now
             sent += 1
             for key, _ in sel.select(timeout=timeout):
                 k = key.data
@@ -116,7 +131,7 @@ class SlowClients(harness.ServerTest):
             t.sendall(b"GET /healthz HTTP/1.1\r\n")
             t.setblocking(False)
             now = time.monotonic()
-            k = [t, connecting, now + (i % 20) * TRICKLE_GAP / 20, None]
+            k = [t, connecting, now + (i % 20) * TRICKLE_GAP / 20, None, now, 0.0]
             trick.append(k)
             sel.register(t, selectors.EVENT_READ, k)
             if i % 10 == 0:
@@ -149,7 +164,7 @@ class SlowClients(harness.ServerTest):
 
         client = threading.Thread(target=normal)
         client.start()
-        deadline = opened + HEADER_S + GRACE
+        deadline = opened + HEADER_S + WAIT_BOUND
         try:
             while time.monotonic() < deadline and sel.get_map():
                 trickle_once(0.05)
@@ -167,9 +182,15 @@ class SlowClients(harness.ServerTest):
         # Not cut before the deadline, which starts at the accept, after
         # the client began to connect (0.5: the server counts whole ms) ...
         self.assertGreaterEqual(lived[0], HEADER_S - 0.5, lived[:5])
-        # ... and cut by it, though each one kept sending (the idle
-        # timeout is far off).
-        self.assertLess(lived[-1], IDLE_S, lived[-5:])
+        # ... and cut by it, though each one kept sending: the server
+        # says why it closed them (not from timing, which a busy machine
+        # stretches). A trickler the client itself could not keep fed for
+        # the idle timeout may have been closed by evhttp's timer instead.
+        starved = sum(1 for k in trick if k[5] >= IDLE_S)
+        self.assertGreaterEqual(
+            self.closed_count("header_deadline") - closed_by_header_deadline,
+            TRICKLERS - starved)
+        self.assertLess(starved, TRICKLERS)
 
         # The normal client was served all along: every request answered
         # 200, and it kept going (how fast depends on the machine).
@@ -201,12 +222,13 @@ class SlowClients(harness.ServerTest):
 
     def test_trickling_body_is_cut_at_the_body_deadline(self):
         t = self.tls(timeout=60)
+        cut_before = self.closed_count("body_deadline")
         t0 = time.monotonic()  # the body deadline starts after this
         t.sendall(b"POST /api/v1/auth/register HTTP/1.1\r\nHost: localhost\r\n"
                   b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n")
         t.settimeout(0.5)
         closed = None
-        while time.monotonic() - t0 < BODY_S + GRACE:
+        while time.monotonic() - t0 < BODY_S + WAIT_BOUND:
             try:
                 t.send(b" ")
                 if not t.recv(1024):
@@ -219,8 +241,10 @@ class SlowClients(harness.ServerTest):
                 break
         t.close()
         self.assertIsNotNone(closed, "a body trickling for %d s was not cut" %
-                             (BODY_S + GRACE))
+                             (BODY_S + WAIT_BOUND))
         self.assertGreaterEqual(closed - t0, BODY_S - 0.5)
+        # ... by the body deadline, as the server counts it.
+        self.assertEqual(self.closed_count("body_deadline") - cut_before, 1)
 
         # A body that arrives in time, in two parts, is served.
         t = self.tls()
