@@ -259,7 +259,7 @@ test('orders: filter by status and market day; ready, fulfilled; cancel shows th
   const { ctx, page, errors } = await open('coord', '#/orders');
   const ids = async () => page.locator('#orders-table tbody tr').evaluateAll((rs) => rs.map((r) => Number(r.dataset.order)).sort((a, b) => a - b));
   await page.locator('#orders-table').waitFor();
-  assert.deepEqual(await ids(), [F.orders.paid, F.orders.placed, F.orders.ready].sort((a, b) => a - b));
+  assert.deepEqual(await ids(), [F.orders.paid, F.orders.placed, F.orders.ready, F.orders.canteen].sort((a, b) => a - b));
   await screen(page, errors, 'the orders', 'coord-orders');
   await page.getByLabel('状态').selectOption('placed');
   await page.locator('#orders-filter').getByRole('button', { name: '查看' }).click();
@@ -270,7 +270,7 @@ test('orders: filter by status and market day; ready, fulfilled; cancel shows th
   await page.getByText('没有符合条件的订单。').waitFor();
   await page.getByLabel('取货市集日').selectOption(String(F.days.next));
   await page.locator('#orders-filter').getByRole('button', { name: '查看' }).click();
-  await until(async () => (await ids()).length === 3, 'the next market day\'s orders');
+  await until(async () => (await ids()).length === 4, 'the next market day\'s orders');
 
   const ready = page.locator(`#orders-table tr[data-order="${F.orders.ready}"]`);
   await ready.getByRole('button', { name: `备好可取 #${F.orders.ready}` }).click();
@@ -321,4 +321,238 @@ test('admin: a user\'s role and region changed, and seen in the audit log; a coo
   await c.page.locator('.region-report').first().waitFor();
   assert.equal(await c.page.locator('#nav-admin').isVisible(), false);
   await c.ctx.close();
+});
+
+// A download's bytes, and the API's answer to the same request.
+async function bytesOf(download) {
+  const chunks = [];
+  for await (const c of await download.createReadStream()) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+async function apiBytes(p, token) {
+  const r = await fetch(`${BASE}/api/v1${p}`, { headers: { Authorization: 'Bearer ' + token } });
+  assert.equal(r.status, 200, p);
+  return Buffer.from(await r.arrayBuffer());
+}
+// A refused write's problem as the page (zh-CN) gets it.
+async function problemZh(method, p, token, body) {
+  const r = await fetch(`${BASE}/api/v1${p}`, { method, body: JSON.stringify(body),
+    headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json', 'Accept-Language': 'zh-CN' } });
+  return { status: r.status, ...(await r.json()) };
+}
+const pct = (bp) => `${Math.floor(bp / 100)}.${String(bp % 100).padStart(2, '0')} %`;
+
+// The progress table against the API's report, row for row, to the fen.
+async function checkProgress(page, year) {
+  const rep = (await api('GET', '/reports/procurement?year=' + year, { token: tokens.coord })).json;
+  const rows = page.locator('#progress-table tbody tr');
+  await until(async () => (await rows.count()) === rep.institutions.length, 'the progress rows');
+  assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => Number(r.dataset.institution))), rep.institutions.map((i) => i.institution_id));
+  const cells = await cellTexts(rows);
+  rep.institutions.forEach((i, k) => {
+    assert.deepEqual([cells[k][0], ...cells[k].slice(2)], [i.name, yuan(i.food_budget_fen), pct(i.reserved_share_bp), yuan(i.reserved_fen), yuan(i.purchased_fen),
+      pct(i.completion_bp), yuan(i.expected_fen), i.on_track ? '达标' : '落后', String(i.orders), yuan(i.five_into_sales_fen)]);
+  });
+  assert.equal(await page.locator('#progress-totals').textContent(),
+    `${rep.totals.institutions} 个单位，${rep.totals.on_track} 个达标；预留 ${yuan(rep.totals.reserved_fen)}，已采购 ${yuan(rep.totals.purchased_fen)}。`);
+  return rep;
+}
+
+test('institutions: progress laggards first equals the API\'s to the fen, its CSV, a new institution and its plan', async () => {
+  const { ctx, page, errors } = await open('coord', '#/institutions');
+  const year = F.today.slice(0, 4);
+  await page.locator('#progress-table').waitFor();
+  const rep = await checkProgress(page, year);
+  // The hospital has bought nothing of its large plan: first. The school's
+  // canteen order (¥39.99) covers its reserved ceil(200.01 × 10 %) = ¥20.01.
+  assert.deepEqual(rep.institutions.map((i) => i.institution_id), [F.institutions.hospital, F.institutions.school]);
+  const school = rep.institutions[1];
+  assert.deepEqual([school.reserved_fen, school.purchased_fen, school.completion_bp, school.on_track], [2001, 3999, 19985, true]);
+  assert.equal(rep.institutions[0].reserved_fen, Math.ceil(123456789 * 1500 / 10000));
+  await screen(page, errors, 'the institutions screen', 'coord-institutions');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#procurement-csv').click()]);
+  assert.ok((await bytesOf(download)).equals(await apiBytes(`/reports/procurement?year=${year}&format=csv`, tokens.coord)), 'the procurement CSV is the API\'s');
+  assert.equal(download.suggestedFilename(), `procurement-${year}.csv`);
+
+  // A new institution, then its plan: ¥12,345.67 with 12.5 % reserved.
+  const nf = page.locator('#institution-form');
+  await nf.getByLabel('名称').fill('宁波第二中学');
+  await nf.getByLabel('类型').selectOption('school');
+  await nf.getByLabel('街道').fill('白云街道');
+  await nf.getByRole('button', { name: '新增' }).click();
+  await page.getByRole('status').getByText('已新增单位 宁波第二中学').waitFor();
+  const made = (await api('GET', '/institutions?limit=200', { token: tokens.coord })).json.items.find((i) => i.name === '宁波第二中学');
+  assert.deepEqual([made.kind, made.subdistrict, made.venue_id], ['school', '白云街道', null]);
+  await page.locator(`#institutions-table tr[data-institution="${made.id}"]`).waitFor();
+  const pf = page.locator('#plan-form');
+  assert.equal(await pf.getByLabel('单位').inputValue(), String(made.id));
+  await pf.getByLabel('食材预算（元）').fill('12345.67');
+  // A share of 0 is refused on its field and nothing is sent.
+  await pf.getByLabel('预留比例（%）').fill('0');
+  await pf.getByRole('button', { name: '保存计划' }).click();
+  await pf.locator('.field-error[data-field="share"]').getByText('比例要在 0.01 到 100 之间').waitFor();
+  assert.deepEqual((await api('GET', `/institutions/${made.id}/plans`, { token: tokens.coord })).json.items, []);
+  await pf.getByLabel('预留比例（%）').fill('12.5');
+  await pf.getByRole('button', { name: '保存计划' }).click();
+  await page.getByRole('status').getByText(`已保存 ${year} 年计划，预留 ${yuan(154321)}`).waitFor();
+  const plans = (await api('GET', `/institutions/${made.id}/plans`, { token: tokens.coord })).json.items;
+  assert.deepEqual(plans.map((p) => [p.year, p.food_budget_fen, p.reserved_share_bp, p.reserved_fen]), [[Number(year), 1234567, 1250, 154321]]);
+  await page.locator(`#progress-table tr[data-institution="${made.id}"]`).waitFor();
+  await checkProgress(page, year);
+  await screen(page, errors, 'the institutions screen with a new plan', 'coord-institutions-plan');
+  await ctx.close();
+});
+
+test('payouts: a producer\'s statement equals the API\'s; a payout recorded, a correction without a note refused on its field; the report and its CSV', async () => {
+  const { ctx, page, errors } = await open('coord', '#/payouts');
+  const from = F.today.slice(0, 8) + '01';
+  const pid = F.producers.zhenfeng;
+  const form = page.locator('#statement-form');
+  await form.getByLabel('供货主体').selectOption(String(pid));
+  await form.getByLabel('开始日期').fill(from);
+  await form.getByLabel('结束日期').fill(F.today);
+  await form.getByRole('button', { name: '查看' }).click();
+  const checkStatement = async () => {
+    const st = (await api('GET', `/producers/${pid}/statement?from=${from}&to=${F.today}`, { token: tokens.coord })).json;
+    const s = page.locator('#statement');
+    await s.waitFor();
+    for (const k of ['opening_balance_fen', 'earned_fen', 'paid_out_fen', 'closing_balance_fen']) {
+      assert.equal(await s.locator(`[data-key="${k}"] dd`).textContent(), yuan(st[k]), k);
+    }
+    assert.deepEqual(await cellTexts(s.locator('#days-table tbody tr')),
+      st.days.map((d) => [d.date, yuan(d.stall_sales_fen), yuan(d.online_sales_fen), yuan(d.earned_fen)]));
+    return st;
+  };
+  const st = await checkStatement();
+  assert.ok(st.earned_fen > 0);
+  await screen(page, errors, 'a producer\'s statement', 'coord-statement');
+
+  const pf = page.locator('#payout-form');
+  await pf.getByLabel('金额（元）').fill('50');
+  await pf.getByLabel('转账流水号').fill('TX-0001');
+  await pf.getByRole('button', { name: '记录付款' }).click();
+  await page.getByRole('status').getByText(`已记录付给贞丰李子合作社的 ${yuan(5000)}`).waitFor();
+  const list = async () => (await api('GET', `/producers/${pid}/payouts?limit=200`, { token: tokens.coord })).json.items;
+  assert.deepEqual((await list()).map((p) => [p.amount_fen, p.paid_on, p.reference, p.note]), [[5000, F.today, 'TX-0001', null]]);
+  // The screen is drawn again with the payout: wait for it before typing.
+  await until(async () => (await page.locator('#payouts-table tbody tr').count()) === 1, 'the payout listed');
+
+  // A correction of -¥10 without a note: the server's reason under the note.
+  const bad = { amount_fen: -1000, paid_on: F.today, reference: 'TX-0002' };
+  await page.locator('#payout-form').getByLabel('金额（元）').fill('-10');
+  await page.locator('#payout-form').getByLabel('转账流水号').fill('TX-0002');
+  await page.locator('#payout-form').getByRole('button', { name: '记录付款' }).click();
+  const noteErr = page.locator('#payout-form .field-error[data-field="note"]');
+  await noteErr.waitFor();
+  const problem = await problemZh('POST', `/producers/${pid}/payouts`, tokens.coord, bad);
+  assert.deepEqual([problem.status, problem.field], [400, 'note']);
+  assert.equal(await noteErr.textContent(), problem.detail);
+  assert.equal(await page.locator('#payout-form').getByLabel('说明').getAttribute('aria-invalid'), 'true');
+  assert.equal((await list()).length, 1, 'nothing recorded');
+  await screen(page, errors, 'a refused correction', 'coord-payout-refused');
+  await page.locator('#payout-form').getByLabel('说明').fill('多付了，更正');
+  await page.locator('#payout-form').getByRole('button', { name: '记录付款' }).click();
+  await page.getByRole('status').getByText(`已记录付给贞丰李子合作社的 ${yuan(-1000)}`).waitFor();
+  await until(async () => (await page.locator('#payouts-table tbody tr').count()) === 2, 'the correction listed');
+  const payouts = await list();
+  assert.deepEqual(payouts.map((p) => [p.amount_fen, p.note]), [[5000, null], [-1000, '多付了，更正']]);
+  assert.deepEqual(await cellTexts(page.locator('#payouts-table tbody tr')), payouts.map((p) => [p.paid_on, yuan(p.amount_fen), p.reference, p.note || '']));
+  const after = await checkStatement();
+  assert.equal(after.paid_out_fen, 4000);
+  assert.equal(after.closing_balance_fen, st.closing_balance_fen - 4000);
+
+  // The payouts report of the range, and its CSV.
+  const rep = (await api('GET', `/reports/payouts?from=${from}&to=${F.today}`, { token: tokens.coord })).json;
+  const cols = ['opening_balance_fen', 'earned_fen', 'paid_out_fen', 'closing_balance_fen'];
+  assert.deepEqual(await cellTexts(page.locator('#payouts-report tbody tr')),
+    [...rep.producers.map((p) => [p.producer_name, p.region_code === 'zhenfeng' ? '贞丰县' : '新疆', ...cols.map((c) => yuan(p[c]))]),
+      ['合计', '', ...cols.map((c) => yuan(rep.totals[c]))]]);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#payouts-csv').click()]);
+  assert.ok((await bytesOf(download)).equals(await apiBytes(`/reports/payouts?from=${from}&to=${F.today}&format=csv`, tokens.coord)), 'the payouts CSV is the API\'s');
+  await screen(page, errors, 'the statement after the payouts', 'coord-payouts');
+  await ctx.close();
+});
+
+test('lots: a product\'s lots, a lot received (stock rises), a duplicate code refused, the trace as the API\'s JSON and CSV', async () => {
+  const { ctx, page, errors } = await open('coord', '#/catalog');
+  const tea = F.products.tea;
+  await page.locator(`#products-table tr[data-product="${tea}"]`).getByRole('button', { name: '贞丰古树茶的批次' }).click();
+  const lots = page.locator('#lots');
+  await lots.locator(`tr[data-lot="${F.tea_lot}"]`).waitFor();
+  const apiLots = async () => (await api('GET', `/products/${tea}/lots?limit=200`)).json.items;
+  const check = async () => {
+    const ls = await apiLots();
+    assert.deepEqual(await cellTexts(lots.locator('#lots-table tbody tr')),
+      ls.map((l) => [l.code, String(l.quantity), String(l.remaining), l.packed_on, l.harvested_on || '', l.best_before || '', l.origin || '', '溯源']));
+    return ls;
+  };
+  const first = await check();
+  // The stall sale and the placed order drew one each.
+  assert.deepEqual(first.map((l) => [l.code, l.quantity, l.remaining]), [['ZF-2026-01', 20, 18]]);
+  await screen(page, errors, 'a product\'s lots', 'coord-lots');
+
+  const stock = (await api('GET', '/products/' + tea)).json.stock;
+  const lf = page.locator('#lot-form');
+  await lf.getByLabel('批次号').fill('ZF-2026-02');
+  await lf.getByLabel('数量').fill('30');
+  await lf.getByLabel('包装日期').fill(F.today);
+  await lf.getByLabel('保质期至').fill(addDays(F.today, 365));
+  await lf.getByLabel('产地').fill('贞丰县北盘江镇');
+  await lf.getByRole('button', { name: '入库' }).click();
+  await page.getByRole('status').getByText('已入库批次 ZF-2026-02，30 件').waitFor();
+  await page.locator('#lots-table tbody tr').nth(1).waitFor();
+  const two = await check();
+  assert.deepEqual(two.map((l) => [l.code, l.quantity, l.remaining, l.best_before, l.origin]),
+    [['ZF-2026-01', 20, 18, null, '贞丰县者相镇'], ['ZF-2026-02', 30, 30, addDays(F.today, 365), '贞丰县北盘江镇']]);
+  assert.equal((await api('GET', '/products/' + tea)).json.stock, stock + 30);
+
+  // The same code again: the server's conflict is shown, nothing received.
+  const again = page.locator('#lot-form');
+  await again.getByLabel('批次号').fill('ZF-2026-02');
+  await again.getByLabel('数量').fill('5');
+  await again.getByLabel('包装日期').fill(F.today);
+  await again.getByRole('button', { name: '入库' }).click();
+  const problem = await problemZh('POST', `/products/${tea}/lots`, tokens.coord, { code: 'ZF-2026-02', quantity: 5, packed_on: F.today });
+  assert.equal(problem.status, 409);
+  await page.locator('#lots').getByText(problem.detail).waitFor();
+  assert.equal((await apiLots()).length, 2);
+  assert.equal((await api('GET', '/products/' + tea)).json.stock, stock + 30);
+
+  // The trace of the first lot: received, sold at the stall, ordered.
+  await page.getByRole('link', { name: '批次 ZF-2026-01 的溯源' }).click();
+  const json = page.locator('#trace-json');
+  await json.waitFor();
+  const trace = (await api('GET', `/lots/${F.tea_lot}/trace`, { token: tokens.coord })).json;
+  assert.deepEqual(JSON.parse(await json.textContent()), trace);
+  assert.deepEqual(trace.events.map((e) => [e.kind, e.quantity]).sort(), [['ordered', 1], ['received', 20], ['sold', 1]]);
+  assert.equal(trace.events[0].kind, 'received');
+  await screen(page, errors, 'a lot\'s trace', 'coord-trace');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#trace-csv').click()]);
+  assert.ok((await bytesOf(download)).equals(await apiBytes(`/lots/${F.tea_lot}/trace?format=csv`, tokens.coord)), 'the trace CSV is the API\'s');
+  assert.equal(download.suggestedFilename(), `lot-${F.tea_lot}-trace.csv`);
+  await ctx.close();
+});
+
+test('admin: a buyer\'s institution is set; other roles have none to set', async () => {
+  const { ctx, page, errors } = await open('admin', '#/admin');
+  const users = (await api('GET', '/users?limit=200', { token: tokens.admin })).json.items;
+  const buyer = users.find((u) => u.username === 'buyer1');
+  const op = users.find((u) => u.username === 'op1');
+  const row = page.locator(`#users-table tr[data-user="${buyer.id}"]`);
+  await row.waitFor();
+  assert.equal(buyer.institution_id, null);
+  assert.equal(await page.getByLabel('op1所属单位').isDisabled(), true);
+  assert.equal(await page.getByLabel('canteen1所属单位').inputValue(), String(F.institutions.school));
+  await row.getByLabel('buyer1所属单位').selectOption({ label: '海曙区第一医院' });
+  const drawn = await page.locator('main').getAttribute('data-ready');
+  await row.getByRole('button', { name: '保存 buyer1' }).click();
+  await until(async () => (await page.locator('main').getAttribute('data-ready')) !== drawn, 'the users drawn again');
+  await page.getByRole('status').getByText('已保存用户 buyer1').waitFor();
+  const now = (await api('GET', '/users?limit=200', { token: tokens.admin })).json.items;
+  assert.equal(now.find((u) => u.id === buyer.id).institution_id, F.institutions.hospital);
+  assert.equal(now.find((u) => u.id === op.id).institution_id, null);
+  assert.equal(await page.locator(`#users-table tr[data-user="${buyer.id}"]`).getByLabel('buyer1所属单位').inputValue(), String(F.institutions.hospital));
+  await screen(page, errors, 'a buyer with an institution', 'coord-admin-institution');
+  await ctx.close();
 });

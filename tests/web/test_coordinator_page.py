@@ -2,8 +2,10 @@
 figures and charts equal to the API's, the CSV download, a region-scoped
 coordinator, the market-day calendar (a day, a caravan route, open, close,
 cancel, a stall), the catalog (price and stock, a CSV import with a bad
-row), orders (filter, cancel with its refund) and the admin's users and
-audit log (the scenarios are in coordinator.test.mjs)."""
+row), orders (filter, cancel with its refund), the admin's users (a
+buyer's institution) and audit log, institutions with their plans and
+procurement progress, producer payouts and statements, and a product's
+lots with a lot's trace (the scenarios are in coordinator.test.mjs)."""
 import datetime
 import uuid
 
@@ -42,6 +44,11 @@ class CoordinatorPage(wf.BrowserTest):
         tea = product("贞丰古树茶", 16801, pa, 100, category="tea")
         jujube = product("新疆灰枣", 3999, pb, 200, category="dried_fruit")
 
+        # A lot of the tea before the sales: the stall sale draws from it.
+        tea_lot = check(srv.post("/api/v1/products/%d/lots" % tea, {
+            "code": "ZF-2026-01", "quantity": 20, "packed_on": today(-3), "origin": "贞丰县者相镇"},
+            token=admin))["id"]
+
         venue = check(srv.post("/api/v1/venues", {
             "name": "鼓楼步行街", "kind": "street_market", "subdistrict": "鼓楼街道"},
             token=admin))["id"]
@@ -78,6 +85,26 @@ class CoordinatorPage(wf.BrowserTest):
         ready_order = order([{"product_id": plum, "quantity": 1}])
         srv.add_user("staff1", "operator", password="staff1-password")
 
+        # Institutions: a hospital with a large plan and nothing bought, a
+        # school whose canteen buyer has one paid order (that plan is small).
+        hospital = check(srv.post("/api/v1/institutions", {
+            "name": "海曙区第一医院", "kind": "hospital", "subdistrict": "鼓楼街道"}, token=admin))["id"]
+        school = check(srv.post("/api/v1/institutions", {
+            "name": "白云小学", "kind": "school", "subdistrict": "白云街道"}, token=admin))["id"]
+        year = int(today(0)[:4])
+        check(srv.request("PUT", "/api/v1/institutions/%d/plans/%d" % (hospital, year),
+                          body={"food_budget_fen": 123456789, "reserved_share_bp": 1500}, token=admin), 200)
+        check(srv.request("PUT", "/api/v1/institutions/%d/plans/%d" % (school, year),
+                          body={"food_budget_fen": 20001}, token=admin), 200)
+        srv.add_user("canteen1", "buyer", password="canteen1-password")
+        canteen_id = check(srv.get("/api/v1/me", token=srv.login("canteen1", "canteen1-password")), 200)["id"]
+        check(srv.patch("/api/v1/users/%d" % canteen_id, {"institution_id": school}, token=admin), 200)
+        canteen = srv.login("canteen1", "canteen1-password")
+        canteen_order = check(srv.post("/api/v1/orders", {
+            "lines": [{"product_id": jujube, "quantity": 1}],
+            "fulfillment": {"type": "pickup", "market_day_id": day_next}}, token=canteen))
+        pay(srv, canteen_order["id"], canteen_order["total_fen"])
+
         self.run_script({
             "admin": {"username": "admin", "password": "password123"},
             "coord": {"username": "coord1", "password": "coord1-password"},
@@ -87,8 +114,11 @@ class CoordinatorPage(wf.BrowserTest):
             "products": {"plum": plum, "tea": tea, "jujube": jujube},
             "venue": venue, "stops": stops,
             "days": {"today": day_today, "next": day_next},
-            "orders": {"paid": paid_order, "placed": placed_order, "ready": ready_order},
+            "orders": {"paid": paid_order, "placed": placed_order, "ready": ready_order,
+                       "canteen": canteen_order["id"]},
             "today": today(0),
+            "institutions": {"hospital": hospital, "school": school},
+            "tea_lot": tea_lot,
         })
 
 

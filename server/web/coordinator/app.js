@@ -1,6 +1,6 @@
 // The coordinators' pages: start-up, the header (who, language, the admin
 // link for admins) and a hash router: #/impact, #/calendar, #/catalog,
-// #/orders, #/admin, #/login. Each screen is a module of its own.
+// #/orders, #/institutions, #/payouts, #/admin, #/login. Each screen is a module of its own.
 import { setUnauthorizedHandler } from '../common/api.js';
 import { $, fill, h } from '../common/dom.js';
 import { initI18n, lang, onLang, setLang, t } from '../common/i18n.js';
@@ -11,6 +11,8 @@ import { renderCalendar } from './calendar.js';
 import { renderCatalog } from './catalog.js';
 import { renderOrders } from './orders.js';
 import { renderAdmin } from './admin.js';
+import { renderInstitutions } from './institutions.js';
+import { renderPayouts } from './payouts.js';
 
 initI18n({ zh, en });
 
@@ -55,7 +57,7 @@ function route() {
   const [path, qs] = raw.split('?');
   const query = Object.fromEntries(new URLSearchParams(qs || ''));
   const view = path.replace(/^\//, '').split('/')[0] || 'impact';
-  return { view: ['impact', 'calendar', 'catalog', 'orders', 'admin', 'login'].includes(view) ? view : 'impact', query };
+  return { view: ['impact', 'calendar', 'catalog', 'orders', 'institutions', 'payouts', 'admin', 'login'].includes(view) ? view : 'impact', query };
 }
 
 function renderHeader(view) {
@@ -94,7 +96,7 @@ function renderLogin(main) {
     h('h2', { id: 'login-title' }, t('login_title')), h('p', { class: 'muted' }, t('login_intro')), form));
 }
 
-const screens = { impact: renderImpact, calendar: renderCalendar, catalog: renderCatalog, orders: renderOrders, admin: renderAdmin };
+const screens = { impact: renderImpact, calendar: renderCalendar, catalog: renderCatalog, orders: renderOrders, institutions: renderInstitutions, payouts: renderPayouts, admin: renderAdmin };
 let renderSeq = 0;
 async function render() {
   const seq = ++renderSeq;

@@ -7,7 +7,7 @@ import { fill, h } from '../common/dom.js';
 import { t } from '../common/i18n.js';
 import { parseYuan, plainYuan, yuan } from '../common/money.js';
 import { parseCsv } from './csv.js';
-import { CATEGORIES, KINDS, errText, field, loadProducers, loadRegions, regionName, select, table } from './ui.js';
+import { CATEGORIES, KINDS, download, errText, field, fieldErrors, loadProducers, loadRegions, regionName, select, table } from './ui.js';
 
 export async function renderCatalog(main, ctx, query) {
   const scoped = ctx.user.region_code || '';
@@ -25,7 +25,10 @@ export async function renderCatalog(main, ctx, query) {
     h('button', { type: 'submit', class: 'primary' }, t('show')));
   filter.addEventListener('submit', (ev) => { ev.preventDefault(); ctx.go('/catalog', { region: filter.region.value }); });
   fill(main, h('h2', {}, t('catalog_title')), filter, err,
-    producersPanel(ctx, producers, regions, scoped), productsPanel(ctx, products, producers), importPanel(ctx, producers));
+    producersPanel(ctx, producers, regions, scoped), productsPanel(ctx, products, producers, region));
+  const lotsOf = products.find((p) => String(p.id) === query.lots);
+  if (lotsOf) main.append(await lotsPanel(ctx, lotsOf, region, query.trace));
+  main.append(importPanel(ctx, producers));
 }
 
 function rowSaver(ctx, path, read, status) {
@@ -81,7 +84,7 @@ function producersPanel(ctx, producers, regions, scoped) {
       { label: t('phone') }, { label: '' }], rows, { id: 'producers-table' }), h('h4', {}, t('new_producer')), form);
 }
 
-function productsPanel(ctx, products, producers) {
+function productsPanel(ctx, products, producers, region) {
   const rows = products.map((p) => {
     const price = h('input', { inputmode: 'decimal', value: plainYuan(p.price_fen), 'aria-label': t('price_of', { name: p.name }), size: 8 });
     const stock = h('input', { type: 'number', value: p.stock, 'aria-label': t('stock_of', { name: p.name }) });
@@ -103,7 +106,8 @@ function productsPanel(ctx, products, producers) {
     }, status);
     return h('tr', { dataset: { product: p.id } }, h('th', { scope: 'row' }, p.name), h('td', {}, p.producer_name), h('td', {}, t('cat_' + p.category)),
       h('td', {}, p.unit), h('td', { class: 'num' }, price), h('td', {}, stock), h('td', {}, cert), h('td', {}, certNo), h('td', {}, active),
-      h('td', {}, h('button', { type: 'button', 'aria-label': t('save_named', { name: p.name }), onclick: save }, t('save')), ' ', status));
+      h('td', {}, h('button', { type: 'button', 'aria-label': t('save_named', { name: p.name }), onclick: save }, t('save')), ' ',
+        h('button', { type: 'button', 'aria-label': t('lots_of', { name: p.name }), onclick: () => ctx.go('/catalog', { region, lots: p.id }) }, t('lots')), ' ', status));
   });
   return h('section', { class: 'panel', 'aria-labelledby': 'products-h' }, h('h3', { id: 'products-h' }, t('products')),
     h('p', { class: 'muted' }, t('products_note')),
@@ -180,4 +184,56 @@ function importPanel(ctx, producers) {
   });
   return h('section', { class: 'panel', 'aria-labelledby': 'import-h' }, h('h3', { id: 'import-h' }, t('import_title')),
     h('p', { class: 'muted' }, t('import_note')), form, err, result);
+}
+
+// A product's lots (origin, dates, what is left), receiving a lot (the
+// product's stock rises by its quantity) and a lot's trace: where its
+// units went, shown as the API's JSON, with the CSV of the same events.
+async function lotsPanel(ctx, product, region, traceId) {
+  const err = h('p', { class: 'error', role: 'alert' });
+  let lots = [], trace = null;
+  try { lots = await apiAll(`/products/${product.id}/lots`, {}, 20); } catch (e) { err.textContent = errText(e); }
+  const lot = lots.find((l) => String(l.id) === traceId);
+  if (lot) {
+    try { trace = await api(`/lots/${lot.id}/trace`); } catch (e) { err.textContent = errText(e); }
+  }
+  const form = h('form', { class: 'row', id: 'lot-form' },
+    field('code', t('lot_code'), { required: true, maxlength: 32, autocomplete: 'off' }),
+    field('quantity', t('quantity'), { type: 'number', min: 1, required: true }),
+    field('packed_on', t('packed_on'), { type: 'date', required: true }),
+    field('harvested_on', t('harvested_on'), { type: 'date' }),
+    field('best_before', t('best_before'), { type: 'date' }),
+    field('origin', t('origin'), { maxlength: 200 }),
+    h('button', { type: 'submit', class: 'primary' }, t('receive_lot')));
+  const ferr = h('p', { class: 'error', role: 'alert' });
+  const fe = fieldErrors(form);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    ferr.textContent = '';
+    fe.clear();
+    if (!/^\d+$/.test(form.quantity.value.trim())) { fe.show('quantity', t('bad_stock')); return; }
+    const b = { code: form.code.value.trim(), quantity: Number(form.quantity.value), packed_on: form.packed_on.value };
+    for (const k of ['harvested_on', 'best_before', 'origin']) if (form[k].value.trim()) b[k] = form[k].value.trim();
+    try {
+      const l = await api(`/products/${product.id}/lots`, { method: 'POST', body: b });
+      ctx.toast(t('lot_received', { code: l.code, n: l.quantity }));
+      ctx.rerender();
+    } catch (e) { if (!(e.field && fe.show(e.field, errText(e)))) ferr.textContent = errText(e); }
+  });
+  const traceLink = (l) => '#/catalog?' + new URLSearchParams({ ...(region ? { region } : {}), lots: product.id, trace: l.id });
+  return h('section', { class: 'panel', id: 'lots', 'aria-labelledby': 'lots-h', dataset: { product: product.id } },
+    h('h3', { id: 'lots-h' }, t('lots_title', { name: product.name })), err,
+    lots.length ? table(null, [{ label: t('lot_code') }, { label: t('quantity'), num: true }, { label: t('remaining'), num: true }, { label: t('packed_on') },
+      { label: t('harvested_on') }, { label: t('best_before') }, { label: t('origin') }, { label: '' }],
+    lots.map((l) => h('tr', { dataset: { lot: l.id } }, h('th', { scope: 'row' }, l.code), h('td', { class: 'num' }, l.quantity), h('td', { class: 'num' }, l.remaining),
+      h('td', {}, l.packed_on), h('td', {}, l.harvested_on || ''), h('td', {}, l.best_before || ''), h('td', {}, l.origin || ''),
+      h('td', {}, h('a', { href: traceLink(l), 'aria-label': t('trace_of', { code: l.code }) }, t('trace'))))), { id: 'lots-table' })
+      : h('p', { class: 'muted' }, t('no_lots')),
+    trace ? h('div', { id: 'trace', dataset: { lot: lot.id } }, h('h4', {}, t('trace_title', { code: lot.code })),
+      h('button', { type: 'button', id: 'trace-csv', onclick: async () => {
+        err.textContent = '';
+        try { await download(`/lots/${lot.id}/trace`, {}, `lot-${lot.id}-trace.csv`); } catch (e) { err.textContent = errText(e); }
+      } }, t('download_csv')),
+      h('pre', { id: 'trace-json', class: 'json', tabindex: 0, 'aria-label': t('trace_json', { code: lot.code }) }, JSON.stringify(trace, null, 2))) : null,
+    h('h4', {}, t('new_lot')), h('p', { class: 'muted' }, t('lot_note')), form, ferr);
 }
