@@ -385,7 +385,8 @@ report_procurement(
 		s = DB_ERROR;
 	}
 	if (s == DB_OK) {
-		qsort(p, n, sizeof(*p), progress_cmp);
+		if (n > 1) /* qsort() of NULL (no institution) is undefined */
+			qsort(p, n, sizeof(*p), progress_cmp);
 		json_t *items = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(items,

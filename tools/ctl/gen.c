@@ -1087,7 +1087,8 @@ create_indexes(struct gen *g, json_t *saved)
 static bool
 write_events(struct gen *g)
 {
-	qsort(g->events, g->nevents, sizeof(*g->events), event_cmp);
+	if (g->nevents > 1) /* qsort() of NULL is undefined */
+		qsort(g->events, g->nevents, sizeof(*g->events), event_cmp);
 	json_t *indexes;
 	if (!drop_indexes(g, &indexes)) {
 		json_decref(indexes);
