@@ -5,18 +5,24 @@
 //   - a warm reload of the same page (the service worker answers);
 //   - the shop's (/) first load in a fresh context: bytes on the wire
 //     until the product list is shown, and the request count;
+//   - the coordinators' impact page (/coordinator/) first load in a fresh
+//     desktop context, logged in as the coordinator given by --coord
+//     USER: bytes on the wire until the report's charts are drawn (the
+//     page, its modules, uPlot, the login and the report's answers);
 //   - the time from tapping "record" to the sale in the day's list;
 //   - Lighthouse's mobile scores (performance, accessibility,
 //     best-practices) when lighthouse is installed here (not in --smoke).
 // Nothing is asserted: figures are printed, tools/bench compares them.
 //
-//   node pages.mjs BASE_URL USERNAME PASSWORD [--taps N] [--no-lighthouse]
+//   node pages.mjs BASE_URL USERNAME PASSWORD [--taps N] [--coord USER]
+//                  [--no-lighthouse]
 // HOME must hold an NSS database trusting the server's CA (tools/bench
 // makes one), so chromium gets a real secure context.
 import { chromium } from 'playwright-core';
 
 const [base, username, password, ...rest] = process.argv.slice(2);
 const taps = Number(rest.includes('--taps') ? rest[rest.indexOf('--taps') + 1] : 30);
+const coord = rest.includes('--coord') ? rest[rest.indexOf('--coord') + 1] : null;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
@@ -107,6 +113,22 @@ try {
   await sp.waitForLoadState('networkidle');
   out.shop_first_load = { bytes: m.bytes, requests: m.requests };
   await shop.close();
+
+  // The coordinators' impact page, in a fresh desktop context: its own
+  // files, the login and the report's answers, until its charts show.
+  if (coord) {
+    const desk = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+    m = meter(desk);
+    const cp = await desk.newPage();
+    await cp.goto(base + '/coordinator/', { waitUntil: 'load' });
+    await cp.locator('#login-form').getByLabel('用户名').fill(coord);
+    await cp.locator('#login-form').getByLabel('密码').fill(password);
+    await cp.locator('#login-form').getByRole('button', { name: '登录' }).click();
+    await cp.locator('[data-chart]').first().waitFor({ timeout: 120000 });
+    await cp.waitForLoadState('networkidle');
+    out.impact_first_load = { bytes: m.bytes, requests: m.requests };
+    await desk.close();
+  }
 } finally {
   await browser.close();
 }
