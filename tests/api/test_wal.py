@@ -27,9 +27,13 @@ import harness
 LIMIT = 1 << 20
 # The WAL under a write load and no long reader: a checkpoint starts at
 # half the limit and the writer restarts the WAL once it is copied, so it
-# stays within a few times the limit; one that is never restarted (a
-# snapshot held by marketd itself) goes past this failure bound.
-BOUND = 16 * LIMIT
+# stays within some times the limit (how many depends on how fast the
+# checkpointer runs beside the writer: 17 MiB was seen under ASan on a
+# busy machine). What the test holds to is that the WAL keeps being
+# restarted (10 times); one that is never restarted (a snapshot held by
+# marketd itself) grows past this failure bound, which only ends the wait
+# early.
+BOUND = 64 * LIMIT
 DEADLINE = 120  # seconds; a failure bound, never a pace
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
