@@ -18,24 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "date.h"
 #include "store/catalog.h"
 #include "store/lots.h"
 
 #define LOT_QUANTITY_MAX 1000000000 /* units in one lot */
 #define ORIGIN_MAX 200              /* characters */
-
-/* An optional date field: absent or null leaves *out NULL. */
-static bool
-f_date(struct fields f, const char *key, int flags, const char **out)
-{
-	*out = NULL;
-	if (!f_string(f, key, flags, 0, 10, out, NULL))
-		return false;
-	if (*out != NULL && !date_valid(*out))
-		return f_fail(f, key, "must be a date YYYY-MM-DD");
-	return true;
-}
 
 static bool
 read_lot(struct request *r, struct lot_in *l)
@@ -46,9 +33,9 @@ read_lot(struct request *r, struct lot_in *l)
 	        !f_fail(f, "code", "must be 1 to 32 of A-Z, a-z, 0-9, -, . and /")) ||
 	    !f_int(
 	        f, "quantity", F_REQUIRED, 1, LOT_QUANTITY_MAX, &l->quantity, NULL) ||
-	    !f_date(f, "packed_on", F_REQUIRED, &l->packed_on) ||
-	    !f_date(f, "harvested_on", F_NULLABLE, &l->harvested_on) ||
-	    !f_date(f, "best_before", F_NULLABLE, &l->best_before) ||
+	    !f_date(f, "packed_on", F_REQUIRED, 1, &l->packed_on) ||
+	    !f_date(f, "harvested_on", F_NULLABLE, 1, &l->harvested_on) ||
+	    !f_date(f, "best_before", F_NULLABLE, 1, &l->best_before) ||
 	    !f_string(f, "origin", F_NULLABLE, 0, ORIGIN_MAX, &l->origin, NULL))
 		return false;
 	/* Dates YYYY-MM-DD compare as strings. */

@@ -59,9 +59,7 @@ md_read(struct fields f, struct md_in *in)
 {
 	memset(in, 0, sizeof(*in));
 	return f_int(f, "venue_id", F_REQUIRED, 1, INT64_MAX, &in->venue_id, NULL) &&
-	       f_string(f, "date", F_REQUIRED, 1, 16, &in->date, NULL) &&
-	       (date_valid_since(in->date, 1970) ||
-	           f_fail(f, "date", "must be a date YYYY-MM-DD")) &&
+	       f_date(f, "date", F_REQUIRED, 1970, &in->date) &&
 	       f_clock(f, "opens_at", F_REQUIRED, &in->opens_at, NULL) &&
 	       f_clock(f, "closes_at", F_REQUIRED, &in->closes_at, NULL) &&
 	       (strcmp(in->opens_at, in->closes_at) < 0 ||

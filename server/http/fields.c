@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "date.h"
 #include "http/request.h"
 #include "text.h"
 
@@ -203,4 +204,15 @@ valid_clock(const char *s)
 	int h, m;
 	return strlen(s) == 5 && s[2] == ':' && two_digits(s, &h) &&
 	       two_digits(s + 3, &m) && h < 24 && m < 60;
+}
+
+bool
+f_date(struct fields f, const char *key, int flags, int min_year, const char **out)
+{
+	*out = NULL;
+	if (!f_string(f, key, flags, 0, 64, out, NULL))
+		return false;
+	if (*out != NULL && !date_valid_since(*out, min_year))
+		return f_fail(f, key, "must be a date YYYY-MM-DD");
+	return true;
 }

@@ -46,6 +46,11 @@ bool f_object(struct fields f, const char *key, int flags, json_t **out);
 bool f_array(
     struct fields f, const char *key, int flags, size_t min, size_t max, json_t **out);
 
+/* A date YYYY-MM-DD that exists, in min_year or later; absent or null
+ * (when flags allow) leaves *out NULL. */
+bool f_date(
+    struct fields f, const char *key, int flags, int min_year, const char **out);
+
 /* Sets validation_failed naming "<prefix><key>" with detail; returns false. */
 bool f_fail(struct fields f, const char *key, const char *detail);
 
