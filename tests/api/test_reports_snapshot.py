@@ -9,6 +9,7 @@ statements, in one read transaction).
 """
 import datetime
 import threading
+import time
 
 import harness
 
@@ -45,12 +46,20 @@ class ReportSnapshot(harness.ServerTest):
 
         done = threading.Event()
         errors = []
+        made = [0]  # reports made so far (the main thread counts)
 
         def sell():
             try:
                 at = (datetime.datetime.now(datetime.timezone.utc) -
                       datetime.timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
                 for i in range(400):
+                    if i % 40 == 0:
+                        # Let a report in between (a busy machine may
+                        # otherwise run the seller to the end first);
+                        # the wait is a failure bound, not a pace.
+                        want, end = made[0] + 1, time.monotonic() + 60
+                        while made[0] < want and time.monotonic() < end:
+                            time.sleep(0.01)
                     sid = "snap-%05d" % i
                     check(srv.post("/api/v1/sales", {
                         "id": sid, "stall_id": stall, "recorded_at": at,
@@ -79,6 +88,7 @@ class ReportSnapshot(harness.ServerTest):
             self.assertEqual(g["producers_with_sales"], 1 if g["units"] else 0)
             seen.add(g["units"])
             reports += 1
+            made[0] = reports
         seller.join()
         self.assertEqual(errors, [])
         self.assertGreater(len(seen), 5)  # reports were made between sales
