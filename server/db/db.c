@@ -1,6 +1,7 @@
 #include "db/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,24 @@ struct db {
  * busy timeout.
  */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * The mutex is not fair: the writer thread, with a queue of batches,
+ * unlocks and locks again before a waiting checkpointer is even
+ * scheduled, so on a quiet machine a held TRUNCATE could wait for the
+ * whole load (the WAL grew to 64 MiB in CI). A checkpoint that waits
+ * for the lock says so here, and writers let it go first.
+ */
+static atomic_int checkpoint_waiting;
+static pthread_cond_t checkpoint_done = PTHREAD_COND_INITIALIZER;
+
+/* Takes the write lock for a writer, after any checkpoint waiting. */
+static void
+write_lock_take(void)
+{
+	pthread_mutex_lock(&write_lock);
+	while (atomic_load(&checkpoint_waiting) > 0)
+		pthread_cond_wait(&checkpoint_done, &write_lock);
+}
 
 sqlite3 *
 db_handle(struct db *db)
@@ -356,7 +375,7 @@ db_begin_write(struct db *db)
 			db->depth++;
 		return s;
 	}
-	pthread_mutex_lock(&write_lock);
+	write_lock_take();
 	db->writing = true;
 	enum db_status s = db_exec_stmt(db, db_stmt(db, "BEGIN IMMEDIATE"));
 	if (s != DB_OK)
@@ -411,8 +430,11 @@ db_rollback(struct db *db)
 int
 db_checkpoint_held(struct db *db, int mode, int *log, int *done)
 {
+	atomic_fetch_add(&checkpoint_waiting, 1);
 	pthread_mutex_lock(&write_lock);
+	atomic_fetch_sub(&checkpoint_waiting, 1);
 	int rc = sqlite3_wal_checkpoint_v2(db->h, "main", mode, log, done);
+	pthread_cond_broadcast(&checkpoint_done);
 	pthread_mutex_unlock(&write_lock);
 	return rc;
 }
@@ -420,7 +442,7 @@ db_checkpoint_held(struct db *db, int mode, int *log, int *done)
 enum db_status
 db_batch_begin(struct db *db)
 {
-	pthread_mutex_lock(&write_lock);
+	write_lock_take();
 	db->writing = true;
 	/* A batch whose rollback failed (out of memory) left its
 	 * transaction open: undo it now, before anything else is written. */
