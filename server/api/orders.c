@@ -300,9 +300,11 @@ list_orders(struct request *r)
 	struct order_scope scope = scope_of(r);
 	enum order_status status;
 	json_t *items = NULL;
-	int64_t after = 0;
+	int64_t after = 0, market_day_id = 0;
 	if (!page_parse(r, &p, 1))
 		return;
+	if (!req_query_int(r, "market_day_id", 1, INT64_MAX, &market_day_id, NULL))
+		goto out;
 	const char *filter = req_query(r, "status");
 	if (filter != NULL && !order_status_from_name(filter, &status)) {
 		reply_error(r, E_VALIDATION, "status",
@@ -319,8 +321,8 @@ list_orders(struct request *r)
 		}
 		after = json_integer_value(k);
 	}
-	if (!db_ok(r, store_order_list(r->db, &scope, filter, sees_phone(r), after,
-	                  p.limit, &items)))
+	if (!db_ok(r, store_order_list(r->db, &scope, filter, market_day_id,
+	                  sees_phone(r), after, p.limit, &items)))
 		goto out;
 	page_reply(r, &p, items, page_key_id);
 	items = NULL;

@@ -464,11 +464,18 @@ store_order_placed(
 
 enum db_status
 store_order_list(struct db *db, const struct order_scope *scope, const char *status,
-    bool with_phone, int64_t after_id, int limit, json_t **out)
+    int64_t market_day_id, bool with_phone, int64_t after_id, int limit, json_t **out)
 {
 	sqlite3_stmt *st;
-	/* A buyer's orders come by its index; everyone else's in id order. */
-	if (scope->buyer_id != 0)
+	/* A market day's pickups come by its index, a buyer's orders by
+	 * its own; everyone else's in id order. */
+	if (market_day_id != 0)
+		st = db_stmt(db,
+		    "SELECT " ORDER_COLS " FROM orders o "
+		    "WHERE o.market_day_id = ?7 AND o.id > ?1 AND (?2 IS NULL "
+		    "OR o.status = ?2) "
+		    "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
+	else if (scope->buyer_id != 0)
 		st = db_stmt(db, "SELECT " ORDER_COLS " FROM orders o "
 		                 "WHERE o.buyer_id = ?3 AND o.id > ?1 AND (?2 IS NULL "
 		                 "OR o.status = ?2) "
@@ -481,6 +488,8 @@ store_order_list(struct db *db, const struct order_scope *scope, const char *sta
 	db_bind_text(st, 2, status);
 	bind_scope(st, scope);
 	sqlite3_bind_int(st, 6, limit + 1);
+	if (market_day_id != 0)
+		sqlite3_bind_int64(st, 7, market_day_id);
 	*out = json_array();
 	enum db_status s = DB_OK;
 	int rc = SQLITE_DONE;

@@ -151,10 +151,12 @@ enum db_status store_order_placed(
 
 /*
  * Up to limit + 1 orders that scope may see, with id > after_id, by id;
- * status NULL for any status.
+ * status NULL for any status, market_day_id 0 for pickups at any market
+ * day and deliveries alike.
  */
 enum db_status store_order_list(struct db *db, const struct order_scope *scope,
-    const char *status, bool with_phone, int64_t after_id, int limit, json_t **out);
+    const char *status, int64_t market_day_id, bool with_phone, int64_t after_id,
+    int limit, json_t **out);
 
 /*
  * THE one place where an order's status changes after it was placed:

@@ -293,6 +293,36 @@ class PlacingOrders(harness.ServerTest):
             r = self.srv.get("/api/v1/orders" + bad, token=buyer)
             self.assertProblem(r, 400, "validation_failed")
 
+    def test_list_market_day_filter(self):
+        # The pickups of one market day, as the coordinators' orders page
+        # and an operator preparing the day ask for them: other days'
+        # pickups and deliveries are left out, status and pages combine.
+        s = self.s
+        buyer = self.srv.user("dayfilter", "buyer")
+        p = s.product(100, 100)
+        one, other = s.market_day(day(5)), s.market_day(day(6))
+        at_one = [s.placed([(p, 1)], fulfillment=pickup(one), token=buyer)["id"]
+                  for _ in range(3)]
+        s.placed([(p, 1)], fulfillment=pickup(other), token=buyer)
+        s.placed([(p, 1)], fulfillment=delivery(), token=buyer)
+        for token in (buyer, s.coord, s.admin):
+            got = [o["id"] for o in s.orders(token, "&market_day_id=%d" % one)]
+            self.assertEqual(got, at_one)
+        s.paid(check(s.get(at_one[1]), 200))
+        self.assertEqual([o["id"] for o in s.orders(
+            s.coord, "&market_day_id=%d&status=paid" % one)], [at_one[1]])
+        page = check(self.srv.get("/api/v1/orders?limit=2&market_day_id=%d" % one,
+                                  token=s.admin), 200)
+        self.assertEqual([o["id"] for o in page["items"]], at_one[:2])
+        page = check(self.srv.get("/api/v1/orders?limit=2&market_day_id=%d&cursor=%s" % (
+            one, page["next_cursor"]), token=s.admin), 200)
+        self.assertEqual([o["id"] for o in page["items"]], at_one[2:])
+        self.assertIsNone(page["next_cursor"])
+        self.assertEqual(s.orders(s.admin, "&market_day_id=999999"), [])
+        for bad in ("0", "-1", "x", "1.5"):
+            r = self.srv.get("/api/v1/orders?market_day_id=" + bad, token=s.admin)
+            self.assertProblem(r, 400, "validation_failed", "market_day_id")
+
     def test_created_at_is_now(self):
         s = self.s
         p = s.product(100, 10)

@@ -401,6 +401,27 @@ test('institutions: progress laggards first equals the API\'s to the fen, its CS
   await page.locator(`#progress-table tr[data-institution="${made.id}"]`).waitFor();
   await checkProgress(page, year);
   await screen(page, errors, 'the institutions screen with a new plan', 'coord-institutions-plan');
+
+  // Edited: its row's button fills the form, which sends only what changed.
+  await page.locator(`#institutions-table tr[data-institution="${made.id}"]`).getByRole('button', { name: '编辑单位 宁波第二中学' }).click();
+  const ef = page.locator('#institution-form');
+  assert.equal(await ef.getByLabel('名称').inputValue(), '宁波第二中学');
+  assert.equal(await ef.getByLabel('类型').inputValue(), 'school');
+  await ef.getByLabel('名称').fill('宁波第二中学东校区');
+  await ef.getByLabel('街道').fill('鼓楼街道');
+  await ef.getByRole('button', { name: '保存修改' }).click();
+  await page.getByRole('status').getByText('已保存单位 宁波第二中学东校区').waitFor();
+  const edited = (await api('GET', `/institutions/${made.id}`, { token: tokens.coord })).json;
+  assert.deepEqual([edited.name, edited.kind, edited.subdistrict, edited.venue_id], ['宁波第二中学东校区', 'school', '鼓楼街道', null]);
+  await page.locator(`#institutions-table tr[data-institution="${made.id}"]`).getByText('宁波第二中学东校区').waitFor();
+  // An emptied name is held back by the form; cancelling goes back to a new one.
+  await page.locator(`#institutions-table tr[data-institution="${made.id}"]`).getByRole('button', { name: '编辑单位 宁波第二中学东校区' }).click();
+  await ef.getByLabel('名称').fill('');
+  await ef.getByRole('button', { name: '保存修改' }).click();
+  assert.equal((await api('GET', `/institutions/${made.id}`, { token: tokens.coord })).json.name, '宁波第二中学东校区', 'an empty name is not sent');
+  await ef.getByRole('button', { name: '取消编辑' }).click();
+  assert.equal(await ef.getByRole('button', { name: '新增' }).count(), 1);
+  assert.equal(await ef.getByLabel('名称').inputValue(), '');
   await ctx.close();
 });
 

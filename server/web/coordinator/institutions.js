@@ -1,7 +1,8 @@
 // Institutions (五进) and their reserved procurement shares: the progress
 // of a year, furthest behind first as the server orders it, with the CSV
 // of the same report; a new institution; a year's plan set (budget in
-// yuan, the share in percent, both kept as integers: fen and basis points).
+// yuan, the share in percent, both kept as integers: fen and basis points);
+// an institution edited in the same form (PATCH with what changed).
 import { api, apiAll } from '../common/api.js';
 import { fill, h } from '../common/dom.js';
 import { t } from '../common/i18n.js';
@@ -71,33 +72,65 @@ export async function renderInstitutions(main, ctx, query) {
     }
   });
 
-  // A new institution.
-  const newForm = h('form', { class: 'row', id: 'institution-form' },
+  // A new institution, or one being edited: its row's edit button fills
+  // the form, which then saves the changed fields only.
+  let editing = null;
+  const formTitle = h('h4', { id: 'institution-form-h' }, t('new_institution'));
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('add_institution'));
+  const stopEdit = h('button', { type: 'button', hidden: true, onclick: () => setEditing(null) }, t('cancel_edit'));
+  const newForm = h('form', { class: 'row', id: 'institution-form', 'aria-labelledby': 'institution-form-h' },
     field('name', t('name'), { required: true, maxlength: 100 }),
     select('kind', t('kind'), INST_KINDS.map((k) => [k, t('ik_' + k)]), 'agency'),
     field('subdistrict', t('subdistrict'), { required: true, maxlength: 64 }),
     select('venue_id', t('inst_venue'), [['', t('no_venue')], ...venues.map((v) => [v.id, v.name])], ''),
-    h('button', { type: 'submit', class: 'primary' }, t('add_institution')));
+    submit, stopEdit);
   const newErr = h('p', { class: 'error', role: 'alert' });
   const newFields = fieldErrors(newForm);
+  function setEditing(i) {
+    editing = i;
+    newErr.textContent = '';
+    newFields.clear();
+    newForm.name.value = i ? i.name : '';
+    newForm.kind.value = i ? i.kind : 'agency';
+    newForm.subdistrict.value = i ? i.subdistrict : '';
+    newForm.venue_id.value = i && i.venue_id ? String(i.venue_id) : '';
+    formTitle.textContent = i ? t('edit_institution_title', { name: i.name }) : t('new_institution');
+    submit.textContent = i ? t('save_changes') : t('add_institution');
+    stopEdit.hidden = !i;
+    if (i) newForm.name.focus();
+  }
   newForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     newErr.textContent = '';
     newFields.clear();
     const b = { name: newForm.name.value.trim(), kind: newForm.kind.value, subdistrict: newForm.subdistrict.value.trim() };
-    if (newForm.venue_id.value) b.venue_id = Number(newForm.venue_id.value);
+    const venue = newForm.venue_id.value ? Number(newForm.venue_id.value) : null;
     try {
-      const i = await api('/institutions', { method: 'POST', body: b });
-      ctx.toast(t('institution_saved', { name: i.name }));
-      ctx.go('/institutions', { year, institution: String(i.id) });
+      if (editing) {
+        const changed = {};
+        for (const k of ['name', 'kind', 'subdistrict']) if (b[k] !== editing[k]) changed[k] = b[k];
+        if (venue !== (editing.venue_id || null)) changed.venue_id = venue;
+        if (Object.keys(changed).length === 0) { setEditing(null); return; }
+        const i = await api('/institutions/' + editing.id, { method: 'PATCH', body: changed });
+        ctx.toast(t('institution_changed', { name: i.name }));
+        ctx.go('/institutions', { year, institution: String(i.id) });
+      } else {
+        if (venue !== null) b.venue_id = venue;
+        const i = await api('/institutions', { method: 'POST', body: b });
+        ctx.toast(t('institution_saved', { name: i.name }));
+        ctx.go('/institutions', { year, institution: String(i.id) });
+      }
     } catch (e) { if (!(e.field && newFields.show(e.field, errText(e)))) newErr.textContent = errText(e); }
   });
+  const venueName = new Map(venues.map((v) => [v.id, v.name]));
 
   fill(main, h('h2', {}, t('institutions_title')), filter, err, progress,
     h('section', { class: 'panel', 'aria-labelledby': 'plan-h' }, h('h3', { id: 'plan-h' }, t('set_plan_title')), h('p', { class: 'muted' }, t('plan_note')), planForm, planErr),
     h('section', { class: 'panel', 'aria-labelledby': 'inst-h' }, h('h3', { id: 'inst-h' }, t('institutions')),
-      table(null, [{ label: t('id'), num: true }, { label: t('name') }, { label: t('kind') }, { label: t('subdistrict') }],
-        institutions.map((i) => h('tr', { dataset: { institution: i.id } }, h('td', { class: 'num' }, i.id), h('th', { scope: 'row' }, i.name), h('td', {}, t('ik_' + i.kind)), h('td', {}, i.subdistrict))),
+      table(null, [{ label: t('id'), num: true }, { label: t('name') }, { label: t('kind') }, { label: t('subdistrict') }, { label: t('inst_venue') }, { label: '' }],
+        institutions.map((i) => h('tr', { dataset: { institution: i.id } }, h('td', { class: 'num' }, i.id), h('th', { scope: 'row' }, i.name), h('td', {}, t('ik_' + i.kind)), h('td', {}, i.subdistrict),
+          h('td', {}, i.venue_id ? venueName.get(i.venue_id) || '#' + i.venue_id : ''),
+          h('td', {}, h('button', { type: 'button', 'aria-label': t('edit_institution', { name: i.name }), onclick: () => setEditing(i) }, t('edit'))))),
         { id: 'institutions-table' }),
-      h('h4', {}, t('new_institution')), newForm, newErr));
+      formTitle, newForm, newErr));
 }

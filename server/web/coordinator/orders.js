@@ -1,6 +1,6 @@
-// Orders: filter by status (the API's ?status=) and by market day (the
-// pickups at that day, picked from the orders here: the list route has no
-// such filter); cancel (the refund shown), ready, fulfilled.
+// Orders: filter by status and by market day (the pickups at that day:
+// the API's ?status= and ?market_day_id=); cancel (the refund shown),
+// ready, fulfilled.
 import { api, apiAll } from '../common/api.js';
 import { fill, h } from '../common/dom.js';
 import { t } from '../common/i18n.js';
@@ -18,10 +18,8 @@ export async function renderOrders(main, ctx, query) {
   let orders = [], days = [];
   try {
     days = await apiAll('/market-days', { from: addDays(today, -60), to: addDays(today, 90) }, 10);
-    orders = await apiAll('/orders', { status: query.status }, 50);
+    orders = await apiAll('/orders', { status: query.status, market_day_id: Number(query.market_day) || undefined }, 50);
   } catch (e) { err.textContent = errText(e); }
-  const dayId = Number(query.market_day) || null;
-  if (dayId) orders = orders.filter((o) => o.fulfillment && o.fulfillment.type === 'pickup' && o.fulfillment.market_day_id === dayId);
   orders.sort((a, b) => b.id - a.id);
   const dayName = new Map(days.map((d) => [d.id, `${d.date} ${d.venue_name}`]));
   const filter = h('form', { class: 'row', id: 'orders-filter' },
