@@ -78,6 +78,14 @@ parse_count(struct config *c, size_t off, const char *v, char **err)
 	return parse_int_range(v, 1, 1000000, (int *)((char *)c + off), err);
 }
 
+/* Password-hashing threads: each scrypt (N = 2^15, r = 8) holds 32 MiB
+ * while it runs, so 64 of them are already 2 GiB. */
+static int
+parse_hash_threads(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1, 64, (int *)((char *)c + off), err);
+}
+
 /* Bytes of the WAL file kept after a checkpoint: 1 MiB to 1 GiB. */
 static int
 parse_wal_limit(struct config *c, size_t off, const char *v, char **err)
@@ -215,8 +223,8 @@ static const struct option_def options[] = {
         "seconds of the failed-login window"},
     {"login-max-failures", parse_count, OFF(login_max_failures), "5",
         "failed logins before 429"},
-    {"hash-threads", parse_count, OFF(hash_threads), "2",
-        "threads that hash and check passwords (scrypt)"},
+    {"hash-threads", parse_hash_threads, OFF(hash_threads), "2",
+        "threads that hash and check passwords (scrypt; 1..64)"},
     {"hash-queue", parse_count, OFF(hash_queue), "64",
         "passwords waiting for a hashing thread at most; more get 503"},
     {"auth-address-max", parse_count, OFF(auth_address_max), "300",

@@ -56,6 +56,8 @@ test_bad_values(void)
 	} cases[] = {
 	    {{"marketd", "--threads", "0"}, "threads"},
 	    {{"marketd", "--threads", "65"}, "threads"},
+	    {{"marketd", "--hash-threads", "65"}, "hash-threads"},
+	    {{"marketd", "--hash-threads", "0"}, "hash-threads"},
 	    {{"marketd", "--timeout", "-1"}, "timeout"},
 	    {{"marketd", "--listen", "8443"}, "listen"},
 	    {{"marketd", "--listen", "h:99999"}, "port"},
