@@ -14,7 +14,8 @@
  *   marketctl --db FILE report payouts --from D --to D [--region CODE] [--csv]
  *                              [--group-by month]
  *   marketctl --db FILE gen --products N --buyers N --sale-lines N --orders N
- *                           [--days 365] [--seed S] [--tokens FILE]
+ *                           [--days 365] [--institutions N]
+ *                           [--institution-orders N] [--seed S] [--tokens FILE]
  *   marketctl --db FILE migrate
  *   marketctl routes
  *
@@ -57,7 +58,9 @@ usage(void)
 	    "YYYY-MM-DD [--region CODE] [--csv]\n"
 	    "       marketctl --db FILE gen --products N --buyers N --sale-lines N "
 	    "--orders N\n"
-	    "                               [--days 365] [--seed S] [--tokens FILE]\n"
+	    "                               [--days 365] [--institutions N] "
+	    "[--institution-orders N]\n"
+	    "                               [--seed S] [--tokens FILE]\n"
 	    "       marketctl --db FILE migrate\n"
 	    "       marketctl routes\n");
 	return 2;

@@ -3,7 +3,8 @@
  * reports at scale, into an empty database:
  *
  *   marketctl --db FILE gen --products N --buyers N --sale-lines N
- *       --orders N [--days 365] [--seed S] [--tokens FILE]
+ *       --orders N [--days 365] [--institutions N] [--institution-orders N]
+ *       [--seed S] [--tokens FILE]
  *
  * It makes the demo's partner regions, producers of every kind in each,
  * N products spread over them, venues for the four channels, market days
@@ -14,6 +15,17 @@
  * fulfilled, cancelled before and after payment) with their status
  * events, payments and refunds. Every change of stock has its movement,
  * written in the order the events happened, so `marketctl check` holds.
+ *
+ * --institutions N makes N institutions of every kind (a few at the
+ * five-into venues), each with one member buyer (inst00001..) and a plan
+ * for every year the dataset touches; --institution-orders N adds N
+ * orders placed by those members over the same days, which count as
+ * their institutions' procurement. A plan's budget is set from what its
+ * institution buys that year, so some are ahead of their reserved share
+ * and some behind. Every producer is paid, on the 10th, what it earned
+ * the month before (the statement's rule, from the planned lines); now
+ * and then a payout is too high and put right the next day by a negative
+ * correction with a note.
  *
  * Users: admin, an unscoped coordinator "coord", one coordinator per
  * region, operators op001.. and buyers buyer0001..; all share one
@@ -41,7 +53,9 @@
 #include "date.h"
 #include "db/db.h"
 #include "store/catalog.h"
+#include "store/institutions.h"
 #include "store/market_days.h"
+#include "store/payouts.h"
 #include "store/producers.h"
 #include "store/products.h"
 #include "store/rollup.h"
@@ -147,6 +161,8 @@ struct g_order {
 	int day; /* pickup market day index, -1 for a delivery */
 	unsigned first, nlines;
 	int64_t id, total;
+	int64_t institution; /* 0: a buyer of no institution */
+	int inst_k;          /* its index in g->institutions */
 	int status;
 };
 
@@ -165,13 +181,16 @@ struct gen {
 	struct db *db;
 	uint64_t rng;
 	int64_t now, today, first_day, seed;
-	long nproducts, nbuyers, nlines, norders, ndays;
+	long nproducts, nbuyers, nlines, norders, ndays, ninst, ninst_orders;
 	const char *tokens_path;
 
 	int64_t admin_id, coord_id;
 	int64_t region_coord[sizeof(regions) / sizeof(regions[0])];
 	int64_t operators[OPERATORS];
 	int64_t *buyers;
+	int64_t *institutions, *members; /* ninst of each */
+	long plans, payouts, corrections;
+	char *hash; /* of PASSWORD, hashed once */
 	struct g_producer *producers;
 	int nproducers;
 	struct g_product *products;
@@ -256,7 +275,7 @@ push_event(struct gen *g, int64_t at, enum ev_kind kind, size_t index)
 static bool
 make_users(struct gen *g)
 {
-	char *hash = password_hash(PASSWORD);
+	char *hash = g->hash = password_hash(PASSWORD);
 	char name[40], display[64];
 	bool good = hash != NULL;
 	good = good && ok(store_user_create(g->db, "admin", "系统管理员", "admin", NULL,
@@ -308,7 +327,6 @@ make_users(struct gen *g)
 		fprintf(stderr, "marketctl: gen: cannot write %s\n", g->tokens_path);
 		good = false;
 	}
-	free(hash);
 	return good;
 }
 
@@ -516,6 +534,50 @@ add_day(struct gen *g, int64_t venue, int64_t day, int channel, const char *titl
 	return true;
 }
 
+/* Institutions, each with one member buyer. Their plans come later,
+ * from the orders planned for them (make_plans). */
+static bool
+make_institutions(struct gen *g)
+{
+	static const char *const kinds_[] = {
+	    "agency", "enterprise", "school", "hospital", "community"};
+	static const char *const titles[] = {
+	    "机关食堂", "有限公司食堂", "学校食堂", "医院食堂", "社区食堂"};
+	g->institutions = xmalloc((size_t)(g->ninst ? g->ninst : 1) * sizeof(int64_t));
+	g->members = xmalloc((size_t)(g->ninst ? g->ninst : 1) * sizeof(int64_t));
+	for (long i = 0; i < g->ninst; i++) {
+		int k = (int)(i % (long)nitems(kinds_));
+		const char *sd =
+		    subdistricts[between(g, 0, (int64_t)nitems(subdistricts) - 1)];
+		char name[160], user[40], display[200];
+		snprintf(name, sizeof(name), "%.*s第%ld%s", (int)(strlen(sd) - 6), sd,
+		    i + 1, titles[k]);
+		/* The first three hold the five-into market days. */
+		struct institution_in in = {
+		    .name = name,
+		    .kind = kinds_[k],
+		    .subdistrict = sd,
+		    .venue_id = i < (long)nitems(g->venue_inst) ? g->venue_inst[i] : 0,
+		};
+		if (!ok(store_institution_create(g->db, &in, &g->institutions[i]),
+		        "an institution"))
+			return false;
+		snprintf(user, sizeof(user), "inst%05ld", i + 1);
+		snprintf(display, sizeof(display), "%s 采购员", name);
+		if (!ok(store_user_create(g->db, user, display, "buyer", NULL, g->hash,
+		            g->now, &g->members[i]),
+		        "a user"))
+			return false;
+		sqlite3_stmt *st = db_stmt(
+		    g->db, "UPDATE users SET institution_id = ?2 WHERE id = ?1");
+		sqlite3_bind_int64(st, 1, g->members[i]);
+		sqlite3_bind_int64(st, 2, g->institutions[i]);
+		if (!ok(db_exec_stmt(g->db, st), "a member"))
+			return false;
+	}
+	return true;
+}
+
 /* The market days of every channel, by date. */
 static bool
 make_days(struct gen *g)
@@ -711,15 +773,24 @@ plan_order(struct gen *g, struct g_order *o)
 static void
 plan_orders(struct gen *g)
 {
-	g->orders =
-	    xmalloc((size_t)(g->norders > 0 ? g->norders : 1) * sizeof(*g->orders));
-	g->order_lines = xmalloc(
-	    (size_t)(g->norders > 0 ? g->norders : 1) * 4 * sizeof(*g->order_lines));
+	/* The buyers' orders, then the institutions' (canteens: more lines,
+	 * larger quantities, delivered). */
+	long total = g->norders + (g->ninst > 0 ? g->ninst_orders : 0);
+	g->orders = xmalloc((size_t)(total > 0 ? total : 1) * sizeof(*g->orders));
+	g->order_lines =
+	    xmalloc((size_t)(total > 0 ? total : 1) * 6 * sizeof(*g->order_lines));
 	int64_t start = local_instant(g->first_day, 0);
-	for (long i = 0; i < g->norders; i++) {
+	for (long i = 0; i < total; i++) {
 		struct g_order *o = &g->orders[g->norders_made++];
+		bool inst = i >= g->norders;
 		*o = (struct g_order){
 		    .buyer = g->buyers[between(g, 0, g->nbuyers - 1)], .day = -1};
+		if (inst) {
+			long k = (long)between(g, 0, g->ninst - 1);
+			o->buyer = g->members[k];
+			o->institution = g->institutions[k];
+			o->inst_k = (int)k;
+		}
 		/* Mostly by day, from 07:00 to 23:00 local time. */
 		do {
 			int64_t day = between(g, g->first_day, g->today);
@@ -728,7 +799,7 @@ plan_orders(struct gen *g)
 			    between(g, 0, 59);
 		} while (o->created >= g->now || o->created < start);
 		/* Pickups at a market day in the coming fortnight. */
-		if (chance(g, 600)) {
+		if (!inst && chance(g, 600)) {
 			int64_t today = (o->created + LOCAL_OFFSET) / DAY;
 			int from = first_day_from(g, today),
 			    to = first_day_from(g, today + 15);
@@ -743,7 +814,8 @@ plan_orders(struct gen *g)
 			}
 		}
 		o->first = (unsigned)g->norder_lines;
-		o->nlines = (unsigned)between(g, 1, 4);
+		o->nlines =
+		    inst ? (unsigned)between(g, 3, 6) : (unsigned)between(g, 1, 4);
 		if (o->nlines > (unsigned)g->nactive)
 			o->nlines = (unsigned)g->nactive;
 		for (unsigned l = 0; l < o->nlines; l++) {
@@ -756,8 +828,9 @@ plan_orders(struct gen *g)
 					dup |= g->order_lines[o->first + k].product ==
 					       gl->product;
 			} while (dup);
-			gl->quantity =
-			    chance(g, 900) ? between(g, 1, 3) : between(g, 4, 30);
+			gl->quantity = inst             ? between(g, 1, 10)
+			               : chance(g, 900) ? between(g, 1, 3)
+			                                : between(g, 4, 30);
 			gl->price = g->products[gl->product].price;
 			o->total += gl->price * gl->quantity;
 		}
@@ -773,6 +846,141 @@ plan_orders(struct gen *g)
 		if (o->cancelled)
 			push_event(g, o->cancelled, EV_CANCEL, (size_t)i);
 	}
+}
+
+static bool
+counts(int status)
+{
+	return status == ST_PAID || status == ST_READY || status == ST_FULFILLED;
+}
+
+/* Each institution's plan for every year the dataset touches: a budget
+ * whose reserved share is 0.7 to 1.5 times what it buys that year (so
+ * some are ahead and some behind), a tenth of them reserving 15 %. */
+static bool
+make_plans(struct gen *g)
+{
+	int y0, y1, m, d;
+	date_civil_from_days(g->first_day, &y0, &m, &d);
+	date_civil_from_days(g->today, &y1, &m, &d);
+	int years = y1 - y0 + 1;
+	int64_t *bought =
+	    xcalloc((size_t)(g->ninst ? g->ninst : 1) * (size_t)years, sizeof(*bought));
+	for (size_t i = 0; i < g->norders_made; i++) {
+		const struct g_order *o = &g->orders[i];
+		if (o->institution == 0 || !counts(o->status))
+			continue;
+		int y;
+		date_civil_from_days(date_local_days(o->created), &y, &m, &d);
+		bought[(size_t)o->inst_k * (size_t)years + (size_t)(y - y0)] +=
+		    o->total;
+	}
+	bool good = true;
+	for (long i = 0; good && i < g->ninst; i++)
+		for (int y = 0; good && y < years; y++) {
+			int64_t bp = chance(g, 100) ? 1500 : 1000;
+			int64_t b = bought[(size_t)i * (size_t)years + (size_t)y];
+			/* Whole hundreds of yuan; an institution that buys
+			 * nothing still has a budget. */
+			int64_t budget =
+			    b > 0 ? b * 10000 / bp * between(g, 70, 150) / 100
+			          : between(g, 100, 2000) * 10000;
+			budget = (budget / 10000 + 1) * 10000;
+			good = ok(store_plan_put(g->db, g->institutions[i], y0 + y,
+			              budget, bp, g->now),
+			    "a plan");
+			g->plans++;
+		}
+	free(bought);
+	return good;
+}
+
+/* Payouts: on the 10th of each month, every producer is paid what it
+ * earned the month before (stall lines not voided, order lines of paid,
+ * ready or fulfilled orders, each on its own local day); one payout in
+ * 40 is too high by up to 50 yuan and corrected the next day. */
+static bool
+make_payouts(struct gen *g)
+{
+	int y0, m0, d;
+	date_civil_from_days(g->first_day, &y0, &m0, &d);
+	int y, m;
+	date_civil_from_days(g->today, &y, &m, &d);
+	int months = (y - y0) * 12 + (m - m0) + 1;
+	int64_t *earned =
+	    xcalloc((size_t)g->nproducers * (size_t)months, sizeof(*earned));
+#define EARN(prod, t, amount)                                                          \
+	do {                                                                           \
+		int yy, mm, dd;                                                        \
+		date_civil_from_days(date_local_days(t), &yy, &mm, &dd);               \
+		earned[(size_t)g->products[prod].producer * (size_t)months +           \
+		       (size_t)((yy - y0) * 12 + (mm - m0))] += (amount);              \
+	} while (0)
+	for (size_t i = 0; i < g->nsales; i++) {
+		const struct g_sale *s = &g->sales[i];
+		if (s->voided_at != 0)
+			continue;
+		for (unsigned l = 0; l < s->nlines; l++) {
+			const struct g_line *gl = &g->sale_lines[s->first + l];
+			EARN(gl->product, s->recorded, gl->price * gl->quantity);
+		}
+	}
+	for (size_t i = 0; i < g->norders_made; i++) {
+		const struct g_order *o = &g->orders[i];
+		if (!counts(o->status))
+			continue;
+		for (unsigned l = 0; l < o->nlines; l++) {
+			const struct g_line *gl = &g->order_lines[o->first + l];
+			EARN(gl->product, o->created, gl->price * gl->quantity);
+		}
+	}
+#undef EARN
+	bool good = true;
+	for (int k = 0; good && k + 1 < months; k++) {
+		int64_t pay_day = date_days_from_civil(
+		    y0 + (m0 - 1 + k + 1) / 12, (m0 - 1 + k + 1) % 12 + 1, 10);
+		if (pay_day + 1 >= g->today)
+			break;
+		char paid_on[11], next[11], ref[64], note[96];
+		date_format(pay_day, paid_on);
+		date_format(pay_day + 1, next);
+		for (int p = 0; good && p < g->nproducers; p++) {
+			int64_t amount = earned[(size_t)p * (size_t)months + (size_t)k];
+			if (amount <= 0)
+				continue;
+			int64_t over = chance(g, 25) ? between(g, 1, 5000) : 0;
+			snprintf(ref, sizeof(ref), "GEN%" PRId64 "-%s-%d", g->seed,
+			    paid_on, p + 1);
+			struct payout_in in = {
+			    .producer_id = g->producers[p].id,
+			    .amount_fen = amount + over,
+			    .paid_on = paid_on,
+			    .reference = ref,
+			    .created_by = g->coord_id,
+			    .created_at = local_instant(pay_day, 10 * 60),
+			};
+			int64_t id;
+			good = ok(store_payout_create(g->db, &in, &id), "a payout");
+			g->payouts++;
+			if (good && over) {
+				snprintf(ref, sizeof(ref), "GEN%" PRId64 "-%s-%d-C",
+				    g->seed, next, p + 1);
+				snprintf(note, sizeof(note),
+				    "更正：%s 多付 %" PRId64 " 分", paid_on, over);
+				in.amount_fen = -over;
+				in.paid_on = next;
+				in.reference = ref;
+				in.note = note;
+				in.created_at = local_instant(pay_day + 1, 10 * 60);
+				good = ok(
+				    store_payout_create(g->db, &in, &id), "a payout");
+				g->payouts++;
+				g->corrections++;
+			}
+		}
+	}
+	free(earned);
+	return good;
 }
 
 static int
@@ -947,8 +1155,9 @@ write_order(struct gen *g, struct g_order *o)
 	snprintf(note, sizeof(note), "请在%s前送达", o->day >= 0 ? "中午" : "晚上");
 	sqlite3_stmt *st = db_stmt(g->db,
 	    "INSERT INTO orders (buyer_id, status, total_fen, refund_fen, fulfillment, "
-	    "market_day_id, address, note, created_at, created_date, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+	    "market_day_id, address, note, created_at, created_date, updated_at, "
+	    "institution_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
 	sqlite3_bind_int64(st, 1, o->buyer);
 	db_bind_text(st, 2, status_names[o->status]);
 	sqlite3_bind_int64(st, 3, o->total);
@@ -961,6 +1170,8 @@ write_order(struct gen *g, struct g_order *o)
 	sqlite3_bind_int64(st, 9, o->created);
 	db_bind_text(st, 10, date);
 	sqlite3_bind_int64(st, 11, updated);
+	if (o->institution > 0)
+		sqlite3_bind_int64(st, 12, o->institution);
 	if (!ok(db_exec_stmt(g->db, st), "an order"))
 		return false;
 	o->id = db_last_insert_id(g->db);
@@ -1150,9 +1361,9 @@ count_opt(const char *name, const char *v, long lo, long hi, long *out)
 static int
 gen_usage(void)
 {
-	fprintf(stderr,
-	    "usage: marketctl --db FILE gen --products N --buyers N "
-	    "--sale-lines N --orders N [--days 365] [--seed S] [--tokens FILE]\n");
+	fprintf(stderr, "usage: marketctl --db FILE gen --products N --buyers N "
+	                "--sale-lines N --orders N [--days 365] [--institutions N] "
+	                "[--institution-orders N] [--seed S] [--tokens FILE]\n");
 	return 2;
 }
 
@@ -1177,6 +1388,10 @@ parse(struct gen *g, int argc, char **argv)
 			good = have[3] = count_opt(k, v, 0, 100000000, &g->norders);
 		else if (strcmp(k, "--days") == 0)
 			good = count_opt(k, v, 2, 3650, &g->ndays);
+		else if (strcmp(k, "--institutions") == 0)
+			good = count_opt(k, v, 0, 1000000, &g->ninst);
+		else if (strcmp(k, "--institution-orders") == 0)
+			good = count_opt(k, v, 0, 100000000, &g->ninst_orders);
 		else if (strcmp(k, "--seed") == 0)
 			good = count_opt(k, v, 0, 2147483647, &seed);
 		else if (strcmp(k, "--tokens") == 0)
@@ -1201,17 +1416,20 @@ static bool
 fill(struct gen *g)
 {
 	if (!make_regions(g) || !make_users(g) || !make_catalog(g) || !make_venues(g) ||
-	    !make_days(g))
+	    !make_institutions(g) || !make_days(g))
 		return false;
 	plan_sales(g);
 	plan_orders(g);
-	return write_events(g);
+	return make_plans(g) && make_payouts(g) && write_events(g);
 }
 
 static void
 gen_free(struct gen *g)
 {
 	free(g->buyers);
+	free(g->institutions);
+	free(g->members);
+	free(g->hash);
 	free(g->producers);
 	free(g->products);
 	free(g->active);
@@ -1274,11 +1492,13 @@ ctl_gen(struct db *db, int argc, char **argv)
 		    "gen: %zu regions, %d producers, %ld products, %ld buyers, %d "
 		    "market days, "
 		    "%d stalls, %zu sales (%ld voided) with %ld lines, %zu orders, "
-		    "%ld stock movements; sales from %s to %s; %.1f s\n"
+		    "%ld stock movements, %ld institutions with %ld plans, %ld "
+		    "payouts (%ld corrections); sales from %s to %s; %.1f s\n"
 		    "gen: every user's password is %s\n",
 		    nitems(regions), g.nproducers, g.nproducts, g.nbuyers, g.ndays_made,
 		    g.nstalls, g.nsales, g.voided, g.nlines, g.norders_made,
-		    g.written_movements, from, to,
+		    g.written_movements, g.ninst, g.plans, g.payouts, g.corrections,
+		    from, to,
 		    (double)(t1.tv_sec - t0.tv_sec) +
 		        (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		    PASSWORD);
