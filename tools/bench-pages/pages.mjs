@@ -10,8 +10,10 @@
 //     USER: bytes on the wire until the report's charts are drawn (the
 //     page, its modules, uPlot, the login and the report's answers);
 //   - the time from tapping "record" to the sale in the day's list;
-//   - Lighthouse's mobile scores (performance, accessibility,
-//     best-practices) when lighthouse is installed here (not in --smoke).
+//   - Lighthouse's scores (performance, accessibility, best-practices) of
+//     the stall page and the shop (mobile) and of /coordinator/ (desktop),
+//     a fresh chromium each, when lighthouse is installed here (not in
+//     --smoke).
 // Nothing is asserted: figures are printed, tools/bench compares them.
 //
 //   node pages.mjs BASE_URL USERNAME PASSWORD [--taps N] [--coord USER]
@@ -133,17 +135,34 @@ try {
   await browser.close();
 }
 
+// Lighthouse drives its own chromium through the DevTools protocol: a
+// fresh one for each page, so no cache, service worker or storage
+// carries from one page's run into the next. The coordinators' page is scored
+// as desktop (desktop first) and before login: Lighthouse loads it cold.
 if (!rest.includes('--no-lighthouse')) {
+  out.lighthouse = {};
+  let lighthouse, launch, desktopConfig;
   try {
-    const { default: lighthouse } = await import('lighthouse');
-    // Lighthouse drives its own chromium through the DevTools protocol.
-    const { launch } = await import('chrome-launcher');
-    const c = await launch({ chromePath: CHROMIUM, chromeFlags: FLAGS });
+    ({ default: lighthouse } = await import('lighthouse'));
+    ({ launch } = await import('chrome-launcher'));
+    ({ default: desktopConfig } = await import('lighthouse/core/config/desktop-config.js'));
+  } catch (e) {
+    out.lighthouse.error = String(e.message || e).split('\n')[0];
+  }
+  const targets = [['stall', '/stall/', 'mobile'], ['shop', '/', 'mobile'],
+    ['coordinator', '/coordinator/', 'desktop']];
+  for (const [key, path, form] of lighthouse ? targets : []) {
+    let c = null;
     try {
-      const r = await lighthouse(base + '/stall/', { port: c.port, output: 'json', logLevel: 'error',
-        onlyCategories: ['performance', 'accessibility', 'best-practices'], formFactor: 'mobile' });
+      c = await launch({ chromePath: CHROMIUM, chromeFlags: FLAGS });
+      const flags = { port: c.port, output: 'json', logLevel: 'error',
+        onlyCategories: ['performance', 'accessibility', 'best-practices'] };
+      const r = form === 'desktop'
+        ? await lighthouse(base + path, flags, desktopConfig)
+        : await lighthouse(base + path, { ...flags, formFactor: 'mobile' });
       const cat = r.lhr.categories;
-      out.lighthouse = {
+      out.lighthouse[key] = {
+        path, form_factor: form,
         version: r.lhr.lighthouseVersion,
         performance: Math.round(cat.performance.score * 100),
         accessibility: Math.round(cat.accessibility.score * 100),
@@ -155,11 +174,11 @@ if (!rest.includes('--no-lighthouse')) {
         failed: Object.values(r.lhr.audits).filter((a) => a.score !== null && a.score < 0.9 &&
           a.scoreDisplayMode !== 'informative' && a.scoreDisplayMode !== 'manual').map((a) => a.id),
       };
+    } catch (e) {
+      out.lighthouse[key] = { path, error: String(e.message || e).split('\n')[0] };
     } finally {
-      await c.kill();
+      if (c) await c.kill();
     }
-  } catch (e) {
-    out.lighthouse = { error: String(e.message || e).split('\n')[0] };
   }
 }
 console.log(JSON.stringify(out));
