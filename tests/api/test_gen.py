@@ -151,5 +151,91 @@ class T(unittest.TestCase):
         self.assertEqual(self.sql("SELECT count(*) FROM products")[0][0], SIZE["products"])
 
 
+class Institutions(unittest.TestCase):
+    """--institutions N --institution-orders N: N institutions of every
+    kind, one member buyer each, a plan for every year the data touches,
+    orders placed by the members that the procurement report counts (as
+    the raw rows add up), and payouts that the statements and marketctl
+    check agree with, one of them a correction with a note."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="market-gen-inst-")
+        cls.db = os.path.join(cls.dir, "market.db")
+        cls.gen = gen(cls.db, "--products", "60", "--buyers", "4", "--sale-lines", "3000",
+                      "--orders", "100", "--days", "400", "--institutions", "25",
+                      "--institution-orders", "400", "--seed", "3")
+        cls.srv = harness.Server(db=cls.db).start() if cls.gen.returncode == 0 else None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.srv is not None:
+            rc = cls.srv.stop()
+            cls.srv.cleanup()
+            if rc != 0:
+                raise AssertionError("marketd exited with %s:\n%s" % (rc, "".join(cls.srv.log)))
+        subprocess.run(["rm", "-rf", cls.dir])
+
+    sql = T.sql
+
+    def test_institutions_plans_and_orders(self):
+        self.assertEqual(self.gen.returncode, 0, self.gen.stderr)
+        self.assertEqual(self.sql("SELECT count(*) FROM institutions")[0][0], 25)
+        self.assertEqual({r[0] for r in self.sql("SELECT DISTINCT kind FROM institutions")},
+                         {"agency", "enterprise", "school", "hospital", "community"})
+        self.assertEqual(self.sql("SELECT count(*) FROM users WHERE institution_id IS NOT NULL "
+                                  "AND role = 'buyer'")[0][0], 25)
+        self.assertEqual(self.sql("SELECT count(*) FROM orders")[0][0], 500)
+        self.assertEqual(self.sql("SELECT count(*) FROM orders o JOIN users u ON "
+                                  "u.id = o.buyer_id WHERE o.institution_id IS NOT NULL "
+                                  "AND u.institution_id = o.institution_id")[0][0], 400)
+        # 400 days touch two or three calendar years: a plan for each.
+        years = [r[0] for r in self.sql("SELECT DISTINCT year FROM institution_plans "
+                                        "ORDER BY year")]
+        self.assertIn(len(years), (2, 3))
+        self.assertEqual(years, list(range(years[0], years[0] + len(years))))
+        self.assertEqual(self.sql("SELECT count(*) FROM institution_plans")[0][0],
+                         25 * len(years))
+        admin = self.srv.login("admin", "market-gen-password")
+        track = set()
+        for year in years:
+            r = self.srv.get("/api/v1/reports/procurement?year=%d" % year, token=admin)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["totals"]["institutions"], 25)
+            want = self.sql("SELECT coalesce(sum(total_fen), 0) FROM orders WHERE "
+                            "institution_id IS NOT NULL AND status IN ('paid', 'ready', "
+                            "'fulfilled') AND substr(created_date, 1, 4) = ?", str(year))[0][0]
+            self.assertEqual(r.json["totals"]["purchased_fen"], want)
+            track |= {i["on_track"] for i in r.json["institutions"]}
+        # Some ahead of their share, some behind.
+        self.assertEqual(track, {True, False})
+
+    def test_payouts_and_statements_add_up(self):
+        self.assertEqual(self.gen.returncode, 0, self.gen.stderr)
+        self.assertGreater(self.sql("SELECT count(DISTINCT producer_id) FROM payouts")[0][0], 1)
+        self.assertGreater(self.sql("SELECT count(*) FROM payouts WHERE amount_fen < 0 "
+                                    "AND length(note) > 0")[0][0], 0)
+        p = subprocess.run([harness.MARKETCTL, "--db", self.db, "check"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        admin = self.srv.login("admin", "market-gen-password")
+        producer = self.sql("SELECT producer_id FROM payouts GROUP BY producer_id "
+                            "ORDER BY count(*) DESC LIMIT 1")[0][0]
+        first, last = self.sql("SELECT min(recorded_date), max(recorded_date) FROM sales")[0]
+        r = self.srv.get("/api/v1/producers/%d/statement?from=%s&to=%s" % (producer, first, last),
+                         token=admin)
+        self.assertEqual(r.status, 200, r)
+        s = r.json
+        self.assertEqual(s["paid_out_fen"], sum(x["amount_fen"] for x in s["payouts"]))
+        self.assertEqual(s["paid_out_fen"], self.sql(
+            "SELECT sum(amount_fen) FROM payouts WHERE producer_id = ? AND paid_on "
+            "BETWEEN ? AND ?", producer, first, last)[0][0])
+        self.assertEqual(s["closing_balance_fen"],
+                         s["opening_balance_fen"] + s["earned_fen"] - s["paid_out_fen"])
+        # Paid on the 10th what the month before earned: what is owed at
+        # the end is at most the last two months' earnings.
+        self.assertGreaterEqual(s["closing_balance_fen"], 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
