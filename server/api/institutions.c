@@ -238,6 +238,14 @@ out:
 }
 
 static void
+free_text(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+static void
 procurement(struct request *r)
 {
 	json_t *report = NULL;
@@ -270,13 +278,20 @@ procurement(struct request *r)
 	}
 	if (!req_wants_csv(r, &as_csv))
 		goto out;
-	if (!db_ok(r, report_procurement(r->db, year, kind, as_of, &report)))
-		goto out;
 	if (!as_csv) {
-		reply_json(r, 200, report);
-		report = NULL;
+		/* Written as text: see report_procurement_text(). */
+		char *text;
+		size_t n;
+		if (!db_ok(r,
+		        report_procurement_text(r->db, year, kind, as_of, &text, &n)))
+			goto out;
+		b = evbuffer_new();
+		evbuffer_add_reference(b, text, n, free_text, NULL);
+		reply_raw(r, 200, "application/json; charset=utf-8", b);
 		goto out;
 	}
+	if (!db_ok(r, report_procurement(r->db, year, kind, as_of, &report)))
+		goto out;
 	size_t len;
 	csv = report_procurement_csv(report, &len);
 	b = evbuffer_new();

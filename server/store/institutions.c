@@ -284,20 +284,15 @@ load_plans(
 	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
 }
 
-/* The institutions' counted orders of the year: sum() fails loudly
- * (an error, not a REAL) beyond 64 bits. */
+/* The institutions' counted orders of the year, from their rollup
+ * (schema/0012_institution_rollup.sql): a row an institution. */
 static enum db_status
-add_orders(
-    struct db *db, const char *first, const char *last, struct progress *p, size_t n)
+add_orders(struct db *db, int64_t year, struct progress *p, size_t n)
 {
 	sqlite3_stmt *st = db_stmt(db,
-	    "SELECT institution_id, count(*), sum(total_fen) FROM orders "
-	    "INDEXED BY orders_institution WHERE institution_id IS NOT NULL AND "
-	    "created_date BETWEEN ?1 AND ?2 "
-	    "AND (status = 'paid' OR status = 'ready' OR status = 'fulfilled') "
-	    "GROUP BY institution_id");
-	db_bind_text(st, 1, first);
-	db_bind_text(st, 2, last);
+	    "SELECT institution_id, orders, purchased_fen FROM report_institution_year "
+	    "WHERE year = ?1 ORDER BY institution_id");
+	sqlite3_bind_int64(st, 1, year);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t i = progress_index(p, n, sqlite3_column_int64(st, 0));
@@ -345,38 +340,52 @@ completion_bp(int64_t purchased, int64_t reserved)
 	return c > INT64_MAX ? INT64_MAX : (int64_t)c;
 }
 
-enum db_status
-report_procurement(
-    struct db *db, int64_t year, const char *kind, int64_t as_of, json_t **out)
+/* The report's rows, sorted, and its totals (see report_procurement). */
+struct procurement {
+	struct progress *p;
+	size_t n;
+	int64_t on_track;
+	fen_t reserved, purchased;
+	char today[11];
+};
+
+static void
+procurement_free(struct procurement *q)
 {
-	struct progress *p = NULL;
-	size_t n = 0;
-	char first[11], last[11], today[11];
-	*out = NULL;
+	for (size_t i = 0; i < q->n; i++)
+		free(q->p[i].name);
+	free(q->p);
+}
+
+static enum db_status
+procurement_load(
+    struct db *db, int64_t year, const char *kind, int64_t as_of, struct procurement *q)
+{
+	char first[11], last[11];
+	memset(q, 0, sizeof(*q));
 	date_format(date_days_from_civil(year, 1, 1), first);
 	date_format(date_days_from_civil(year, 12, 31), last);
-	date_format(as_of, today);
+	date_format(as_of, q->today);
 	bool began;
 	enum db_status s = snapshot_begin(db, &began);
 	if (s != DB_OK)
 		return s;
-	s = load_plans(db, year, kind, &p, &n);
+	s = load_plans(db, year, kind, &q->p, &q->n);
 	if (s == DB_OK)
-		s = add_orders(db, first, last, p, n);
+		s = add_orders(db, year, q->p, q->n);
 	if (s == DB_OK)
-		s = add_five_into(db, first, last, p, n);
+		s = add_five_into(db, first, last, q->p, q->n);
 	snapshot_end(db, began);
 
-	int64_t on_track = 0;
-	fen_t reserved = 0, purchased = 0;
 	bool overflow = false;
-	for (size_t i = 0; i < n && s == DB_OK; i++) {
-		p[i].reserved = plan_reserved_fen(p[i].budget, p[i].bp);
-		p[i].completion = completion_bp(p[i].purchased, p[i].reserved);
-		p[i].expected = date_prorate_year(p[i].reserved, year, as_of);
-		on_track += p[i].purchased >= p[i].expected;
-		if (!fen_add(reserved, p[i].reserved, &reserved) ||
-		    !fen_add(purchased, p[i].purchased, &purchased))
+	for (size_t i = 0; i < q->n && s == DB_OK; i++) {
+		struct progress *p = &q->p[i];
+		p->reserved = plan_reserved_fen(p->budget, p->bp);
+		p->completion = completion_bp(p->purchased, p->reserved);
+		p->expected = date_prorate_year(p->reserved, year, as_of);
+		q->on_track += p->purchased >= p->expected;
+		if (!fen_add(q->reserved, p->reserved, &q->reserved) ||
+		    !fen_add(q->purchased, p->purchased, &q->purchased))
 			overflow = true;
 	}
 	if (s == DB_OK && overflow) {
@@ -384,35 +393,103 @@ report_procurement(
 		    (long long)year);
 		s = DB_ERROR;
 	}
-	if (s == DB_OK) {
-		if (n > 1) /* qsort() of NULL (no institution) is undefined */
-			qsort(p, n, sizeof(*p), progress_cmp);
-		json_t *items = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(items,
-			    json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
-			              "s:b, s:I, s:I}",
-			        "institution_id", (json_int_t)p[i].id, "name",
-			        p[i].name, "kind", p[i].kind, "food_budget_fen",
-			        (json_int_t)p[i].budget, "reserved_share_bp",
-			        (json_int_t)p[i].bp, "reserved_fen",
-			        (json_int_t)p[i].reserved, "purchased_fen",
-			        (json_int_t)p[i].purchased, "completion_bp",
-			        (json_int_t)p[i].completion, "expected_fen",
-			        (json_int_t)p[i].expected, "on_track",
-			        p[i].purchased >= p[i].expected, "orders",
-			        (json_int_t)p[i].orders, "five_into_sales_fen",
-			        (json_int_t)p[i].five_into));
-		*out = json_pack("{s:I, s:s, s:o, s:{s:I, s:I, s:I, s:I}}", "year",
-		    (json_int_t)year, "as_of", today, "institutions", items, "totals",
-		    "institutions", (json_int_t)n, "on_track", (json_int_t)on_track,
-		    "reserved_fen", (json_int_t)reserved, "purchased_fen",
-		    (json_int_t)purchased);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(p[i].name);
-	free(p);
+	if (s == DB_OK && q->n > 1) /* qsort() of NULL (no institution) is undefined */
+		qsort(q->p, q->n, sizeof(*q->p), progress_cmp);
+	if (s != DB_OK)
+		procurement_free(q);
 	return s;
+}
+
+enum db_status
+report_procurement(
+    struct db *db, int64_t year, const char *kind, int64_t as_of, json_t **out)
+{
+	struct procurement q;
+	*out = NULL;
+	enum db_status s = procurement_load(db, year, kind, as_of, &q);
+	if (s != DB_OK)
+		return s;
+	json_t *items = json_array();
+	for (size_t i = 0; i < q.n; i++) {
+		const struct progress *p = &q.p[i];
+		json_array_append_new(items,
+		    json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+		              "s:b, s:I, s:I}",
+		        "institution_id", (json_int_t)p->id, "name", p->name, "kind",
+		        p->kind, "food_budget_fen", (json_int_t)p->budget,
+		        "reserved_share_bp", (json_int_t)p->bp, "reserved_fen",
+		        (json_int_t)p->reserved, "purchased_fen",
+		        (json_int_t)p->purchased, "completion_bp",
+		        (json_int_t)p->completion, "expected_fen",
+		        (json_int_t)p->expected, "on_track",
+		        p->purchased >= p->expected, "orders", (json_int_t)p->orders,
+		        "five_into_sales_fen", (json_int_t)p->five_into));
+	}
+	*out = json_pack("{s:I, s:s, s:o, s:{s:I, s:I, s:I, s:I}}", "year",
+	    (json_int_t)year, "as_of", q.today, "institutions", items, "totals",
+	    "institutions", (json_int_t)q.n, "on_track", (json_int_t)q.on_track,
+	    "reserved_fen", (json_int_t)q.reserved, "purchased_fen",
+	    (json_int_t)q.purchased);
+	procurement_free(&q);
+	return DB_OK;
+}
+
+/* s as a JSON string: quotes, backslashes and control characters
+ * escaped, the rest (UTF-8, checked when it was stored) as it is. */
+static void
+json_quote(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if (*c < 0x20)
+			fprintf(f, "\\u%04x", *c);
+		else
+			putc(*c, f);
+	}
+	putc('"', f);
+}
+
+enum db_status
+report_procurement_text(struct db *db, int64_t year, const char *kind, int64_t as_of,
+    char **out, size_t *len)
+{
+	struct procurement q;
+	*out = NULL;
+	enum db_status s = procurement_load(db, year, kind, as_of, &q);
+	if (s != DB_OK)
+		return s;
+	FILE *f = open_memstream(out, len);
+	if (f == NULL)
+		fatal("out of memory");
+	fprintf(f, "{\"year\":%lld,\"as_of\":\"%s\",\"institutions\":[",
+	    (long long)year, q.today);
+	for (size_t i = 0; i < q.n; i++) {
+		const struct progress *p = &q.p[i];
+		fprintf(f, "%s{\"institution_id\":%lld,\"name\":", i ? "," : "",
+		    (long long)p->id);
+		json_quote(f, p->name);
+		fprintf(f,
+		    ",\"kind\":\"%s\",\"food_budget_fen\":%lld,"
+		    "\"reserved_share_bp\":%lld,\"reserved_fen\":%lld,"
+		    "\"purchased_fen\":%lld,\"completion_bp\":%lld,"
+		    "\"expected_fen\":%lld,\"on_track\":%s,\"orders\":%lld,"
+		    "\"five_into_sales_fen\":%lld}",
+		    p->kind, (long long)p->budget, (long long)p->bp,
+		    (long long)p->reserved, (long long)p->purchased,
+		    (long long)p->completion, (long long)p->expected,
+		    p->purchased >= p->expected ? "true" : "false",
+		    (long long)p->orders, (long long)p->five_into);
+	}
+	fprintf(f,
+	    "],\"totals\":{\"institutions\":%zu,\"on_track\":%lld,"
+	    "\"reserved_fen\":%lld,\"purchased_fen\":%lld}}",
+	    q.n, (long long)q.on_track, (long long)q.reserved, (long long)q.purchased);
+	if (fclose(f) != 0)
+		fatal("out of memory");
+	procurement_free(&q);
+	return DB_OK;
 }
 
 static const char *const procurement_cols[] = {"institution_id", "name", "kind",

@@ -155,7 +155,7 @@ rollup_channel(const char *channel)
 enum db_status
 rollup_order(struct db *db, int64_t id, int sign)
 {
-	sqlite3_stmt *st[4];
+	sqlite3_stmt *st[5];
 	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
 	                    "units, " FEN_COLS ") " ORDER_FIGURES(
 	                        "o.created_date") "ON CONFLICT (product_id, date) DO "
@@ -177,6 +177,15 @@ rollup_order(struct db *db, int64_t id, int sign)
 	                    "SELECT created_date, 0, ?2 FROM orders WHERE id = ?1 "
 	                    "ON CONFLICT (date) DO UPDATE "
 	                    "SET orders = orders + excluded.orders");
+	/* An institution's order: its procurement of the year. */
+	st[4] = db_stmt(db,
+	    "INSERT INTO report_institution_year (institution_id, year, orders, "
+	    "purchased_fen) SELECT institution_id, "
+	    "CAST(substr(created_date, 1, 4) AS INTEGER), ?2, ?2 * total_fen "
+	    "FROM orders WHERE id = ?1 AND institution_id IS NOT NULL "
+	    "ON CONFLICT (year, institution_id) DO UPDATE "
+	    "SET orders = orders + excluded.orders, "
+	    "purchased_fen = purchased_fen + excluded.purchased_fen");
 	for (size_t i = 0; i < nitems(st); i++) {
 		sqlite3_bind_int64(st[i], 1, id);
 		sqlite3_bind_int(st[i], 2, sign);
@@ -235,6 +244,14 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
 	"UNION ALL SELECT o.created_date, 1 FROM orders o WHERE " ORDER_COUNTED        \
 	") GROUP BY date"
 
+#define RAW_INSTITUTION_YEAR                                                           \
+	"SELECT o.institution_id AS r0, CAST(substr(o.created_date, 1, 4) AS "         \
+	"INTEGER) "                                                                    \
+	"AS r1, count(*) AS r2, sum(o.total_fen) AS r3 FROM orders o "                 \
+	"WHERE o.institution_id IS NOT NULL AND " ORDER_COUNTED                        \
+	" GROUP BY o.institution_id, substr(o.created_date, 1, 4)"
+#define INSTITUTION_V(a, b) "printf('orders %d, purchased_fen %d', " a ", " b ") AS v"
+
 /* Row text for the comparisons: a key k and the figures v. */
 #define PRODUCT_K(id, period) "printf('%d %s', " id ", " period ") AS k, "
 #define PRODUCT_V(u, a, b, c, d, e)                                                    \
@@ -283,6 +300,13 @@ static const struct {
         COMPARE("SELECT date AS k, " COUNTS_V("stall_sales",
                     "orders") " FROM report_day WHERE stall_sales <> 0 OR orders <> 0",
             "SELECT r0 AS k, " COUNTS_V("r1", "r2") " FROM (" RAW_DAY ")")},
+    {"report_institution_year",
+        COMPARE(
+            "SELECT printf('%d %d', institution_id, year) AS k, " INSTITUTION_V(
+                "orders", "purchased_fen") " FROM report_institution_year "
+                                           "WHERE orders <> 0 OR purchased_fen <> 0",
+            "SELECT printf('%d %d', r0, r1) AS k, " INSTITUTION_V(
+                "r2", "r3") " FROM (" RAW_INSTITUTION_YEAR ")")},
 };
 
 /* One differing key: its rollup and raw figures ("-" for no row). */
@@ -351,6 +375,7 @@ rollup_rebuild(struct db *db)
 	    "DELETE FROM report_product_month",
 	    "DELETE FROM report_region_day",
 	    "DELETE FROM report_day",
+	    "DELETE FROM report_institution_year",
 	    "INSERT INTO report_product_day (product_id, date, units, " FEN_COLS
 	    ") " RAW_PRODUCT("date"),
 	    "INSERT INTO report_product_month (product_id, month, units, " FEN_COLS
@@ -358,6 +383,8 @@ rollup_rebuild(struct db *db)
 	    "INSERT INTO report_region_day (region_code, date, stall_sales, "
 	    "orders) " RAW_REGION_DAY,
 	    "INSERT INTO report_day (date, stall_sales, orders) " RAW_DAY,
+	    "INSERT INTO report_institution_year (institution_id, year, orders, "
+	    "purchased_fen) " RAW_INSTITUTION_YEAR,
 	};
 	enum db_status s = db_begin_write(db);
 	for (size_t i = 0; i < nitems(sql) && s == DB_OK; i++)

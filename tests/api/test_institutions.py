@@ -10,6 +10,8 @@ the institution's venue, the order of rows, totals, CSV, every error,
 and the audit log."""
 import datetime
 import itertools
+import json
+import sqlite3
 import uuid
 
 import harness
@@ -379,6 +381,20 @@ class Institutions(harness.ServerTest):
         r = self.srv.get("/api/v1/reports/procurement?year=2030",
                          token=self.coord, headers={"Accept": "text/csv"})
         self.assertTrue(r.body.startswith(b"\xef\xbb\xbf"))
+        # The JSON is written as text, not through jansson: quotes and
+        # backslashes in a name are escaped, Chinese stays as it is, and
+        # it says what marketctl's report (built with jansson) says.
+        j = self.institution("school", name='鄞州"实验"\\小学 ①')["id"]
+        self.plan(j, 2030, 2000)
+        r = self.srv.get("/api/v1/reports/procurement?year=2030&as_of=2030-07-01",
+                         token=self.coord)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("content-type"), "application/json; charset=utf-8")
+        self.assertIn('"name":"鄞州\\"实验\\"\\\\小学 ①"'.encode(), r.body)
+        names = {x["institution_id"]: x["name"] for x in r.json["institutions"]}
+        self.assertEqual(names[j], '鄞州"实验"\\小学 ①')
+        p = self.srv.ctl("report", "procurement", "--year", "2030", "--as-of", "2030-07-01")
+        self.assertEqual(json.loads(p.stdout), r.json)
 
     def test_writes_are_audited(self):
         i = self.institution("hospital")["id"]
@@ -394,6 +410,38 @@ class Institutions(harness.ServerTest):
 
     def test_zz_check_passes(self):
         self.shop.check_ledger()
+
+    def test_zz_rollup_corrupted_fails_check_and_is_repaired(self):
+        # The report reads the procurement rollup: a row changed or
+        # deleted behind the server's back fails marketctl check, naming
+        # the table, and --repair-rollups brings the right figures back.
+        year = today().year
+        i = self.institution("school")["id"]
+        self.plan(i, year, 100_000)
+        token, _ = self.member(i)
+        product = self.shop.product(250, 100)
+        self.shop.paid(self.shop.placed([(product, 4)], token=token))
+        right = self.report("?as_of=%d-12-31" % year)
+        mine = {r["institution_id"]: r for r in right["institutions"]}[i]
+        self.assertEqual((mine["orders"], mine["purchased_fen"]), (1, 1000))
+        for sql in ("UPDATE report_institution_year SET purchased_fen = purchased_fen + 1 "
+                    "WHERE institution_id = %d" % i,
+                    "DELETE FROM report_institution_year WHERE institution_id = %d" % i):
+            with self.subTest(sql=sql):
+                c = sqlite3.connect(self.srv.db, timeout=30)
+                try:
+                    with c:
+                        self.assertEqual(c.execute(sql).rowcount, 1)
+                finally:
+                    c.close()
+                p = self.srv.ctl("check", check=False)
+                out = p.stdout.decode() + p.stderr.decode()
+                self.assertEqual(p.returncode, 1, out)
+                self.assertIn("report_institution_year %d %d" % (i, year), out)
+                p = self.srv.ctl("check", "--repair-rollups", check=False)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                self.assertEqual(self.srv.ctl("check", check=False).returncode, 0)
+                self.assertEqual(self.report("?as_of=%d-12-31" % year), right)
 
 
 if __name__ == "__main__":
