@@ -32,6 +32,7 @@
 #include "crypto.h"
 #include "ctl/ctl.h"
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "http/fields.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -123,7 +124,8 @@ user_add(struct db *db, int argc, char **argv)
 }
 
 /* The schema version recorded in the database at path, read without
- * changing anything; -1 when it cannot be read. */
+ * changing anything; -1 when it cannot be read. SQLite-only: it opens
+ * the file read-only itself, before any struct db exists. */
 static int
 schema_version_of(const char *path)
 {

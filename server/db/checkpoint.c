@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "log.h"
 #include "util.h"
 

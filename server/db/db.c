@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "db/sqlite.h"
 #include "embedded.h"
 #include "log.h"
 #include "util.h"
@@ -691,6 +692,23 @@ const char *
 db_col_text(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
+}
+
+enum db_status
+db_snapshot_begin(struct db *db, bool *began)
+{
+	*began = sqlite3_get_autocommit(db->h) != 0;
+	return *began ? db_exec_stmt(db, db_stmt(db, "BEGIN")) : DB_OK;
+}
+
+void
+db_snapshot_end(struct db *db, bool began)
+{
+	if (!began)
+		return;
+	db_reset_all(db);
+	if (db_exec_stmt(db, db_stmt(db, "COMMIT")) != DB_OK)
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
 enum db_status

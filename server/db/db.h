@@ -87,13 +87,6 @@ enum db_status db_job_begin(struct db *db);
 bool db_job_end(struct db *db, bool keep);
 bool db_batch_alive(struct db *db);
 enum db_status db_batch_end(struct db *db, bool commit);
-/*
- * A checkpoint (sqlite3_wal_checkpoint_v2's mode, log and done) while
- * this process's writers wait on the write lock, as db_begin_write()
- * takes it: a RESTART or TRUNCATE then gets SQLite's writer lock at
- * once instead of polling for it between the writer's batches.
- */
-int db_checkpoint_held(struct db *db, int mode, int *log, int *done);
 /* The page cache of this connection (KiB) and how much of the database
  * file it may read through mmap(2) instead of read(2) (0: none). */
 void db_tune(struct db *db, int cache_kib, int64_t mmap_bytes);
@@ -150,8 +143,14 @@ enum db_status db_exec(struct db *db, const char *sql);
 /* DB_OK when the database answers a query. */
 enum db_status db_ping(struct db *db);
 
-/* The underlying handle, for the store layer's bulk work (backup, check). */
-sqlite3 *db_handle(struct db *db);
+/*
+ * A read snapshot: several statements that see one committed state.
+ * db_snapshot_begin() begins a read transaction unless one is open
+ * already, and *began says whether it did; db_snapshot_end(began)
+ * ends the one it began (a no-op otherwise).
+ */
+enum db_status db_snapshot_begin(struct db *db, bool *began);
+void db_snapshot_end(struct db *db, bool began);
 
 /* Binding helpers: bind text or NULL when s is NULL. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);

@@ -55,18 +55,13 @@ month_number(const char *s)
 enum db_status
 snapshot_begin(struct db *db, bool *began)
 {
-	*began = sqlite3_get_autocommit(db_handle(db)) != 0;
-	return *began ? db_exec_stmt(db, db_stmt(db, "BEGIN")) : DB_OK;
+	return db_snapshot_begin(db, began);
 }
 
 void
 snapshot_end(struct db *db, bool began)
 {
-	if (!began)
-		return;
-	db_reset_all(db);
-	if (db_exec_stmt(db, db_stmt(db, "COMMIT")) != DB_OK)
-		sqlite3_exec(db_handle(db), "ROLLBACK", NULL, NULL, NULL);
+	db_snapshot_end(db, began);
 }
 
 /* ---- Figures -------------------------------------------------------- */

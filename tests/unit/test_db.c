@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "log.h"
 #include "unit.h"
 #include "util.h"

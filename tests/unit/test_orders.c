@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "log.h"
 #include "store/orders.h"
 #include "unit.h"

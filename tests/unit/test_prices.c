@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "log.h"
 #include "store/prices.h"
 #include "store/sales.h"

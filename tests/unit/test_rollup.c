@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "log.h"
 #include "store/reports.h"
 #include "store/rollup.h"

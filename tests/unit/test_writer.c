@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "http/router.h"
 #include "http/writer.h"
 #include "unit.h"

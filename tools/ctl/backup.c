@@ -5,6 +5,9 @@
  * renamed over DEST, so DEST is always either the old or the new copy.
  * The copy holds what the database holds (password hashes, phone
  * numbers), so it is made 0600 like the database, whatever the umask.
+ *
+ * SQLite-only (the raw handle, through db/sqlite.h): a PostgreSQL
+ * deployment is backed up with pg_dump or pg_basebackup instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 
 #include "ctl/ctl.h"
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "util.h"
 
 /* Makes a rename in path's directory durable. */

@@ -12,6 +12,7 @@
 
 #include "ctl/ctl.h"
 #include "db/db.h"
+#include "db/sqlite.h"
 #include "store/lots.h"
 #include "store/payouts.h"
 #include "store/prices.h"
@@ -62,6 +63,12 @@ money_report(const char *what, const char *key, fen_t got, fen_t want, void *arg
 	    what, key, got, want);
 }
 
+/*
+ * SQLite-only: runs one of SQLite's own checks (PRAGMA integrity_check,
+ * foreign_key_check) on the raw handle; "ok" rows pass. A PostgreSQL
+ * database has no such file to check: there these two are skipped (the
+ * server keeps its pages and constraints itself).
+ */
 static int
 run_check(struct db *db, const char *sql, const char *what)
 {
