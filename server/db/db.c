@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <sqlite3.h>
+
 #include "db/sqlite.h"
 #include "embedded.h"
 #include "log.h"
@@ -91,9 +93,9 @@ db_schema_version_known(void)
 int
 db_schema_version(struct db *db)
 {
-	sqlite3_stmt *st = db_stmt(db, "PRAGMA user_version");
-	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_reset(st);
+	struct db_stmt *st = db_stmt(db, "PRAGMA user_version");
+	int v = db_step(st) == DB_ROW ? db_col_int(st, 0) : -1;
+	db_reset(st);
 	return v;
 }
 
@@ -330,14 +332,14 @@ broken_stmt(struct db *db)
 	return db->broken;
 }
 
-sqlite3_stmt *
+struct db_stmt *
 db_stmt(struct db *db, const char *sql)
 {
 	struct stmt_slot *s = slot_find(db->slots, db->nslots, sql);
 	if (s->sql == sql) {
 		sqlite3_reset(s->st);
 		sqlite3_clear_bindings(s->st);
-		return s->st;
+		return (struct db_stmt *)s->st;
 	}
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
@@ -345,7 +347,7 @@ db_stmt(struct db *db, const char *sql)
 	    st == NULL) {
 		log_warn("db: cannot prepare %s: %s", sql, sqlite3_errmsg(db->h));
 		sqlite3_finalize(st);
-		return broken_stmt(db);
+		return (struct db_stmt *)broken_stmt(db);
 	}
 	if ((db->used + 1) * 4 > db->nslots * 3) {
 		slots_grow(db);
@@ -354,7 +356,7 @@ db_stmt(struct db *db, const char *sql)
 	s->sql = sql;
 	s->st = st;
 	db->used++;
-	return st;
+	return (struct db_stmt *)st;
 }
 
 void
@@ -577,10 +579,9 @@ db_data_version(struct db *db)
 			now[i] = __atomic_load_n(&w[words[i]], __ATOMIC_ACQUIRE);
 		return hash_bytes(HASH_INIT, now, sizeof(now)) & ~(1ull << 63);
 	}
-	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");
-	uint64_t v =
-	    sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	struct db_stmt *st = db_stmt(db, "PRAGMA data_version");
+	uint64_t v = db_step(st) == DB_ROW ? (uint64_t)db_col_int64(st, 0) : 0;
+	db_reset(st);
 	return v | 1ull << 63; /* never equal to a header's counter */
 }
 
@@ -607,26 +608,28 @@ classify(struct db *db, int rc)
 }
 
 enum db_status
-db_step_one(struct db *db, sqlite3_stmt *st)
+db_step_one(struct db *db, struct db_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	sqlite3_stmt *raw = db_sqlite_stmt(st);
+	int rc = sqlite3_step(raw);
 	/* A query, or an INSERT/UPDATE ... RETURNING, that gave no row. */
-	if (rc == SQLITE_DONE && sqlite3_column_count(st) > 0)
+	if (rc == SQLITE_DONE && sqlite3_column_count(raw) > 0)
 		return DB_NOT_FOUND;
 	return classify(db, rc);
 }
 
 enum db_status
-db_exec_stmt(struct db *db, sqlite3_stmt *st)
+db_exec_stmt(struct db *db, struct db_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	sqlite3_stmt *raw = db_sqlite_stmt(st);
+	int rc = sqlite3_step(raw);
 	enum db_status s = classify(db, rc);
-	sqlite3_reset(st);
+	sqlite3_reset(raw);
 	return s;
 }
 
 enum db_status
-db_exec_change(struct db *db, sqlite3_stmt *st)
+db_exec_change(struct db *db, struct db_stmt *st)
 {
 	enum db_status s = db_exec_stmt(db, st);
 	if (s == DB_OK && db_changes(db) == 0)
@@ -635,22 +638,24 @@ db_exec_change(struct db *db, sqlite3_stmt *st)
 }
 
 enum db_status
-db_exists(struct db *db, sqlite3_stmt *st)
+db_exists(struct db *db, struct db_stmt *st)
 {
 	enum db_status s = db_step_one(db, st);
-	sqlite3_reset(st);
+	sqlite3_reset(db_sqlite_stmt(st));
 	return s;
 }
 
 enum db_status
-db_rows(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out)
+db_rows(
+    struct db *db, struct db_stmt *st, json_t *(*row)(struct db_stmt *), json_t **out)
 {
+	sqlite3_stmt *raw = db_sqlite_stmt(st);
 	*out = json_array();
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = sqlite3_step(raw)) == SQLITE_ROW)
 		json_array_append_new(*out, row(st));
 	enum db_status s = classify(db, rc);
-	sqlite3_reset(st);
+	sqlite3_reset(raw);
 	if (s != DB_OK) {
 		json_decref(*out);
 		*out = NULL;
@@ -659,11 +664,12 @@ db_rows(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t 
 }
 
 enum db_status
-db_row(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out)
+db_row(
+    struct db *db, struct db_stmt *st, json_t *(*row)(struct db_stmt *), json_t **out)
 {
 	enum db_status s = db_step_one(db, st);
 	*out = s == DB_OK ? row(st) : NULL;
-	sqlite3_reset(st);
+	sqlite3_reset(db_sqlite_stmt(st));
 	return s;
 }
 
@@ -679,20 +685,95 @@ db_changes(struct db *db)
 	return sqlite3_changes(db->h);
 }
 
+/* ---- Statements: each one call of SQLite ---------------------------- */
+
 void
-db_bind_text(sqlite3_stmt *st, int i, const char *s)
+db_bind_int64(struct db_stmt *st, int i, int64_t v)
 {
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(db_sqlite_stmt(st), i, v);
+}
+
+void
+db_bind_null(struct db_stmt *st, int i)
+{
+	sqlite3_bind_null(db_sqlite_stmt(st), i);
+}
+
+void
+db_bind_text(struct db_stmt *st, int i, const char *s)
+{
+	/* SQLite binds NULL for a NULL pointer. */
+	sqlite3_bind_text(db_sqlite_stmt(st), i, s, -1, SQLITE_TRANSIENT);
+}
+
+void
+db_bind_text_static(struct db_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(db_sqlite_stmt(st), i, s, -1, SQLITE_STATIC);
+}
+
+void
+db_bind_text_owned(struct db_stmt *st, int i, char *s)
+{
+	sqlite3_bind_text(db_sqlite_stmt(st), i, s, -1, free);
+}
+
+void
+db_bind_blob(struct db_stmt *st, int i, const void *p, int n)
+{
+	sqlite3_bind_blob(db_sqlite_stmt(st), i, p, n, SQLITE_TRANSIENT);
+}
+
+void
+db_bind_blob_static(struct db_stmt *st, int i, const void *p, int n)
+{
+	sqlite3_bind_blob(db_sqlite_stmt(st), i, p, n, SQLITE_STATIC);
+}
+
+enum db_step_rc
+db_step(struct db_stmt *st)
+{
+	switch (sqlite3_step(db_sqlite_stmt(st))) {
+	case SQLITE_ROW:
+		return DB_ROW;
+	case SQLITE_DONE:
+		return DB_DONE;
+	default:
+		return DB_STEP_ERROR;
+	}
+}
+
+void
+db_reset(struct db_stmt *st)
+{
+	sqlite3_reset(db_sqlite_stmt(st));
+}
+
+int64_t
+db_col_int64(struct db_stmt *st, int i)
+{
+	return sqlite3_column_int64(db_sqlite_stmt(st), i);
 }
 
 const char *
-db_col_text(sqlite3_stmt *st, int i)
+db_col_text(struct db_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return (const char *)sqlite3_column_text(db_sqlite_stmt(st), i);
 }
+
+bool
+db_col_is_null(struct db_stmt *st, int i)
+{
+	return sqlite3_column_type(db_sqlite_stmt(st), i) == SQLITE_NULL;
+}
+
+bool
+db_col_is_int(struct db_stmt *st, int i)
+{
+	return sqlite3_column_type(db_sqlite_stmt(st), i) == SQLITE_INTEGER;
+}
+
+/* ---- Read snapshots ------------------------------------------------- */
 
 enum db_status
 db_snapshot_begin(struct db *db, bool *began)

@@ -3,6 +3,12 @@
  * that make an acknowledged write durable (WAL, synchronous=FULL by
  * default, foreign keys on), migrated at open, with a cache of prepared
  * statements. Only server/store/ uses this header: handlers never see SQL.
+ *
+ * This is the storage seam: nothing outside server/db/ knows the engine.
+ * Statements are struct db_stmt, bound, stepped and read through the
+ * db_bind_*, db_step and db_col_* functions below (thin: on SQLite each
+ * is one call of the library). The few SQLite-only tools that need the
+ * raw handle include db/sqlite.h.
  */
 #ifndef MARKET_DB_H
 #define MARKET_DB_H
@@ -11,9 +17,10 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 struct db;
+/* A prepared statement (opaque; on SQLite, the library's own). */
+struct db_stmt;
 
 enum db_status {
 	DB_OK = 0,
@@ -55,7 +62,7 @@ int db_schema_version(struct db *db);
  * step fails, so the caller's db_* call returns DB_ERROR (a 500), and
  * the server goes on.
  */
-sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+struct db_stmt *db_stmt(struct db *db, const char *sql);
 /* Resets every cached statement (releases read locks). */
 void db_reset_all(struct db *db);
 
@@ -107,15 +114,15 @@ uint64_t db_data_version(struct db *db);
 
 /* Step a statement that changes rows or returns at most one row:
  * DB_OK (a row is ready, or done), DB_NOT_FOUND (no row), DB_CONSTRAINT. */
-enum db_status db_step_one(struct db *db, sqlite3_stmt *st);
+enum db_status db_step_one(struct db *db, struct db_stmt *st);
 /* Step a statement that returns no rows. */
-enum db_status db_exec_stmt(struct db *db, sqlite3_stmt *st);
+enum db_status db_exec_stmt(struct db *db, struct db_stmt *st);
 /* Step a query for whether it gives a row: DB_OK (it does), DB_NOT_FOUND
  * (it does not), or the failure's status. The statement is reset. */
-enum db_status db_exists(struct db *db, sqlite3_stmt *st);
+enum db_status db_exists(struct db *db, struct db_stmt *st);
 /* Step an UPDATE or DELETE as db_exec_stmt, but DB_NOT_FOUND when it
  * changed no row. */
-enum db_status db_exec_change(struct db *db, sqlite3_stmt *st);
+enum db_status db_exec_change(struct db *db, struct db_stmt *st);
 
 /*
  * Step a query to the end and return its rows as a JSON array, one
@@ -124,7 +131,7 @@ enum db_status db_exec_change(struct db *db, sqlite3_stmt *st);
  * NULL on failure. The statement is reset.
  */
 enum db_status db_rows(
-    struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out);
+    struct db *db, struct db_stmt *st, json_t *(*row)(struct db_stmt *), json_t **out);
 /*
  * Step a query for at most one row and return row(st) of it: the
  * status of db_step_one (DB_NOT_FOUND when there is no row). *out is a
@@ -132,7 +139,7 @@ enum db_status db_rows(
  * reset.
  */
 enum db_status db_row(
-    struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out);
+    struct db *db, struct db_stmt *st, json_t *(*row)(struct db_stmt *), json_t **out);
 
 int64_t db_last_insert_id(struct db *db);
 int db_changes(struct db *db);
@@ -144,6 +151,51 @@ enum db_status db_exec(struct db *db, const char *sql);
 enum db_status db_ping(struct db *db);
 
 /*
+ * Binding. Parameters count from 1, and every one left unbound is NULL.
+ * Text is copied unless said otherwise; NULL text binds SQL NULL.
+ */
+void db_bind_int64(struct db_stmt *st, int i, int64_t v);
+void db_bind_null(struct db_stmt *st, int i);
+void db_bind_text(struct db_stmt *st, int i, const char *s);
+/* As db_bind_text, without a copy: s must stay valid until the
+ * statement is stepped for the last time (reset, or db_stmt() again). */
+void db_bind_text_static(struct db_stmt *st, int i, const char *s);
+/* As db_bind_text, taking s (from malloc): the database frees it when
+ * it is no longer needed, and at once if the bind fails. */
+void db_bind_text_owned(struct db_stmt *st, int i, char *s);
+/* n bytes from p, copied; or, _static, not copied (as text above). */
+void db_bind_blob(struct db_stmt *st, int i, const void *p, int n);
+void db_bind_blob_static(struct db_stmt *st, int i, const void *p, int n);
+
+/* What db_step() gives. */
+enum db_step_rc {
+	DB_ROW = 1,    /* a row is ready for db_col_*() */
+	DB_DONE,       /* no more rows (or the change is made) */
+	DB_STEP_ERROR, /* it failed */
+};
+/* The next row. Failures are not logged here: db_step_one() and the
+ * other helpers above classify and log them. */
+enum db_step_rc db_step(struct db_stmt *st);
+/* Ends the statement's run (releases what it holds); the bindings stay. */
+void db_reset(struct db_stmt *st);
+
+/*
+ * Columns of the current row, counted from 0. Text lives until the next
+ * step or reset, and is NULL for SQL NULL; integers of NULL are 0.
+ */
+int64_t db_col_int64(struct db_stmt *st, int i);
+static inline int
+db_col_int(struct db_stmt *st, int i)
+{
+	return (int)db_col_int64(st, i);
+}
+const char *db_col_text(struct db_stmt *st, int i);
+bool db_col_is_null(struct db_stmt *st, int i);
+/* True when the value is an integer (a column whose rows hold either
+ * integers or text, as audit_log.object_id). */
+bool db_col_is_int(struct db_stmt *st, int i);
+
+/*
  * A read snapshot: several statements that see one committed state.
  * db_snapshot_begin() begins a read transaction unless one is open
  * already, and *began says whether it did; db_snapshot_end(began)
@@ -151,10 +203,5 @@ enum db_status db_ping(struct db *db);
  */
 enum db_status db_snapshot_begin(struct db *db, bool *began);
 void db_snapshot_end(struct db *db, bool began);
-
-/* Binding helpers: bind text or NULL when s is NULL. */
-void db_bind_text(sqlite3_stmt *st, int i, const char *s);
-/* Column text or NULL. The pointer lives until the next step/reset. */
-const char *db_col_text(sqlite3_stmt *st, int i);
 
 #endif

@@ -15,6 +15,13 @@
 /* The underlying handle. */
 sqlite3 *db_handle(struct db *db);
 
+/* The SQLite statement a struct db_stmt is. */
+static inline sqlite3_stmt *
+db_sqlite_stmt(struct db_stmt *st)
+{
+	return (sqlite3_stmt *)st;
+}
+
 /*
  * A checkpoint (sqlite3_wal_checkpoint_v2's mode, log and done) while
  * this process's writers wait on the write lock, as db_begin_write()

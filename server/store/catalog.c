@@ -5,12 +5,12 @@
 static enum db_status
 region_of(struct db *db, const char *sql, int64_t id, char *buf, size_t len)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, sql);
+	db_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
 		snprintf(buf, len, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -33,7 +33,7 @@ store_product_region(struct db *db, int64_t id, char *buf, size_t len)
 #define REGION_COLS "code, name, name_en, province, partnership"
 
 static json_t *
-region_row(sqlite3_stmt *st)
+region_row(struct db_stmt *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", db_col_text(st, 0),
 	    "name", db_col_text(st, 1), "name_en", db_col_text(st, 2), "province",
@@ -43,18 +43,18 @@ region_row(sqlite3_stmt *st)
 enum db_status
 store_region_list(struct db *db, const char *after_code, int limit, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " REGION_COLS " FROM regions "
 	                "WHERE ?1 IS NULL OR code > ?1 ORDER BY code LIMIT ?2");
 	db_bind_text(st, 1, after_code);
-	sqlite3_bind_int(st, 2, limit + 1);
+	db_bind_int64(st, 2, limit + 1);
 	return db_rows(db, st, region_row, out);
 }
 
 enum db_status
 store_region_get(struct db *db, const char *code, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " REGION_COLS " FROM regions WHERE code = ?1");
 	db_bind_text(st, 1, code);
 	return db_row(db, st, region_row, out);
@@ -63,7 +63,7 @@ store_region_get(struct db *db, const char *code, json_t **out)
 enum db_status
 store_region_exists(struct db *db, const char *code)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM regions WHERE code = ?1");
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM regions WHERE code = ?1");
 	db_bind_text(st, 1, code);
 	return db_exists(db, st);
 }
@@ -72,8 +72,8 @@ enum db_status
 store_region_create(struct db *db, const char *code, const char *name,
     const char *name_en, const char *province, const char *partnership)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO regions (" REGION_COLS ") "
-	                               "VALUES (?1, ?2, ?3, ?4, ?5)");
+	struct db_stmt *st = db_stmt(db, "INSERT INTO regions (" REGION_COLS ") "
+	                                 "VALUES (?1, ?2, ?3, ?4, ?5)");
 	db_bind_text(st, 1, code);
 	db_bind_text(st, 2, name);
 	db_bind_text(st, 3, name_en);

@@ -14,19 +14,19 @@
 static const char *const payments[] = {"cash", "wechat", "alipay", "card", "other"};
 
 static json_t *
-stall_row(sqlite3_stmt *st)
+stall_row(struct db_stmt *st)
 {
-	return json_pack("{s:I, s:s}", "stall_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "label", db_col_text(st, 1));
+	return json_pack("{s:I, s:s}", "stall_id", (json_int_t)db_col_int64(st, 0),
+	    "label", db_col_text(st, 1));
 }
 
 static json_t *
-stall_product_row(sqlite3_stmt *st)
+stall_product_row(struct db_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:I, s:I}", "product_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
-	    "units", (json_int_t)sqlite3_column_int64(st, 2), "sales_fen",
-	    (json_int_t)sqlite3_column_int64(st, 3));
+	    (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1), "units",
+	    (json_int_t)db_col_int64(st, 2), "sales_fen",
+	    (json_int_t)db_col_int64(st, 3));
 }
 
 /* Fills stall's sales, total_fen, by_payment and products. */
@@ -39,21 +39,22 @@ stall_figures(struct db *db, json_t *stall)
 	json_t *by = json_object();
 	for (size_t i = 0; i < nitems(payments); i++)
 		json_object_set_new(by, payments[i], json_integer(0));
-	sqlite3_stmt *st = db_stmt(db, "SELECT payment, count(*), sum(total_fen) "
-	                               "FROM sales WHERE stall_id = ?1 AND voided = 0 "
-	                               "GROUP BY payment");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT payment, count(*), sum(total_fen) "
+	                "FROM sales WHERE stall_id = ?1 AND voided = 0 "
+	                "GROUP BY payment");
+	db_bind_int64(st, 1, id);
 	int rc;
 	bool overflow = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fen_t fen = sqlite3_column_int64(st, 2);
-		count += sqlite3_column_int64(st, 1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		fen_t fen = db_col_int64(st, 2);
+		count += db_col_int64(st, 1);
 		if (!fen_add(total, fen, &total))
 			overflow = true;
 		json_object_set_new(by, db_col_text(st, 0), json_integer(fen));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || overflow) {
+	db_reset(st);
+	if (rc != DB_DONE || overflow) {
 		json_decref(by);
 		return DB_ERROR;
 	}
@@ -66,7 +67,7 @@ stall_figures(struct db *db, json_t *stall)
 	                 "JOIN products x ON x.id = l.product_id "
 	                 "WHERE s.stall_id = ?1 AND s.voided = 0 "
 	                 "GROUP BY l.product_id ORDER BY l.product_id");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	json_t *products;
 	enum db_status s = db_rows(db, st, stall_product_row, &products);
 	if (s == DB_OK)
@@ -77,24 +78,24 @@ stall_figures(struct db *db, json_t *stall)
 static enum db_status
 pickups(struct db *db, int64_t id, const char *region, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT count(*), coalesce(sum(o.status = 'fulfilled'), 0) FROM orders o "
 	    "WHERE o.market_day_id = ?1 AND o.status <> 'cancelled' AND (?2 IS NULL "
 	    "OR EXISTS (SELECT 1 FROM order_lines l "
 	    "JOIN products x ON x.id = l.product_id "
 	    "JOIN producers p ON p.id = x.producer_id "
 	    "WHERE l.order_id = o.id AND p.region_code = ?2))");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, region);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
-		int64_t total = sqlite3_column_int64(st, 0);
-		int64_t fulfilled = sqlite3_column_int64(st, 1);
+		int64_t total = db_col_int64(st, 0);
+		int64_t fulfilled = db_col_int64(st, 1);
 		*out = json_pack("{s:I, s:I, s:I}", "total", (json_int_t)total,
 		    "fulfilled", (json_int_t)fulfilled, "outstanding",
 		    (json_int_t)(total - fulfilled));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -113,13 +114,13 @@ report_closeout(
 		snapshot_end(db, began);
 		return s;
 	}
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT st.id, st.label FROM stalls st "
 	    "JOIN producers p ON p.id = st.producer_id WHERE st.market_day_id = ?1 "
 	    "AND (?2 = 0 OR st.operator_id = ?2) "
 	    "AND (?3 IS NULL OR p.region_code = ?3) ORDER BY st.id");
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, scope->operator_id);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, scope->operator_id);
 	db_bind_text(st, 3, scope->region);
 	s = db_rows(db, st, stall_row, &stalls);
 	size_t i;

@@ -51,22 +51,21 @@ institution_check(
 #define INSTITUTION_COLS "id, name, kind, subdistrict, venue_id"
 
 static json_t *
-institution_row(sqlite3_stmt *st)
+institution_row(struct db_stmt *st)
 {
-	json_t *venue = sqlite3_column_type(st, 4) == SQLITE_NULL
-	                    ? json_null()
-	                    : json_integer(sqlite3_column_int64(st, 4));
+	json_t *venue =
+	    db_col_is_null(st, 4) ? json_null() : json_integer(db_col_int64(st, 4));
 	return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1), "kind",
+	    (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1), "kind",
 	    db_col_text(st, 2), "subdistrict", db_col_text(st, 3), "venue_id", venue);
 }
 
 enum db_status
 store_institution_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " INSTITUTION_COLS " FROM institutions WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_row(db, st, institution_row, out);
 }
 
@@ -83,50 +82,51 @@ enum db_status
 store_institution_list(
     struct db *db, const char *kind, int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " INSTITUTION_COLS " FROM institutions "
-	                               "WHERE id > ?1 AND (?2 IS NULL OR kind = ?2) "
-	                               "ORDER BY id LIMIT ?3");
-	sqlite3_bind_int64(st, 1, after_id);
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT " INSTITUTION_COLS " FROM institutions "
+	                "WHERE id > ?1 AND (?2 IS NULL OR kind = ?2) "
+	                "ORDER BY id LIMIT ?3");
+	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, kind);
-	sqlite3_bind_int(st, 3, limit + 1);
+	db_bind_int64(st, 3, limit + 1);
 	return db_rows(db, st, institution_row, out);
 }
 
 enum db_status
 store_institution_venue_ok(struct db *db, int64_t venue_id)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT 1 FROM venues WHERE id = ?1 AND kind = 'institution'");
-	sqlite3_bind_int64(st, 1, venue_id);
+	db_bind_int64(st, 1, venue_id);
 	return db_exists(db, st);
 }
 
 enum db_status
 store_institution_exists(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM institutions WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM institutions WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	return db_exists(db, st);
 }
 
 static void
-bind_institution(sqlite3_stmt *st, const struct institution_in *in)
+bind_institution(struct db_stmt *st, const struct institution_in *in)
 {
 	db_bind_text(st, 2, in->name);
 	db_bind_text(st, 3, in->kind);
 	db_bind_text(st, 4, in->subdistrict);
 	if (in->venue_id > 0)
-		sqlite3_bind_int64(st, 5, in->venue_id);
+		db_bind_int64(st, 5, in->venue_id);
 	else
-		sqlite3_bind_null(st, 5);
+		db_bind_null(st, 5);
 }
 
 enum db_status
 store_institution_create(struct db *db, const struct institution_in *in, int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO institutions "
-	                               "(name, kind, subdistrict, venue_id) "
-	                               "VALUES (?2, ?3, ?4, ?5)");
+	struct db_stmt *st = db_stmt(db, "INSERT INTO institutions "
+	                                 "(name, kind, subdistrict, venue_id) "
+	                                 "VALUES (?2, ?3, ?4, ?5)");
 	bind_institution(st, in);
 	enum db_status s = db_exec_stmt(db, st);
 	if (s == DB_OK)
@@ -137,9 +137,10 @@ store_institution_create(struct db *db, const struct institution_in *in, int64_t
 enum db_status
 store_institution_update(struct db *db, int64_t id, const struct institution_in *in)
 {
-	sqlite3_stmt *st = db_stmt(db, "UPDATE institutions SET name = ?2, kind = ?3, "
-	                               "subdistrict = ?4, venue_id = ?5 WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st =
+	    db_stmt(db, "UPDATE institutions SET name = ?2, kind = ?3, "
+	                "subdistrict = ?4, venue_id = ?5 WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	bind_institution(st, in);
 	return db_exec_change(db, st);
 }
@@ -154,43 +155,42 @@ plan_reserved_fen(int64_t food_budget_fen, int64_t share_bp)
 }
 
 static json_t *
-plan_row(sqlite3_stmt *st)
+plan_row(struct db_stmt *st)
 {
-	int64_t budget = sqlite3_column_int64(st, 2), bp = sqlite3_column_int64(st, 3);
+	int64_t budget = db_col_int64(st, 2), bp = db_col_int64(st, 3);
 	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "institution_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "year",
-	    (json_int_t)sqlite3_column_int64(st, 1), "food_budget_fen",
-	    (json_int_t)budget, "reserved_share_bp", (json_int_t)bp, "reserved_fen",
-	    (json_int_t)plan_reserved_fen(budget, bp));
+	    (json_int_t)db_col_int64(st, 0), "year", (json_int_t)db_col_int64(st, 1),
+	    "food_budget_fen", (json_int_t)budget, "reserved_share_bp", (json_int_t)bp,
+	    "reserved_fen", (json_int_t)plan_reserved_fen(budget, bp));
 }
 
 enum db_status
 store_plan_put(struct db *db, int64_t institution_id, int64_t year,
     int64_t food_budget_fen, int64_t share_bp, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO institution_plans (institution_id, year, food_budget_fen, "
 	    "reserved_share_bp, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
 	    "ON CONFLICT (institution_id, year) DO UPDATE SET "
 	    "food_budget_fen = excluded.food_budget_fen, "
 	    "reserved_share_bp = excluded.reserved_share_bp, "
 	    "updated_at = excluded.updated_at");
-	sqlite3_bind_int64(st, 1, institution_id);
-	sqlite3_bind_int64(st, 2, year);
-	sqlite3_bind_int64(st, 3, food_budget_fen);
-	sqlite3_bind_int64(st, 4, share_bp);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_int64(st, 1, institution_id);
+	db_bind_int64(st, 2, year);
+	db_bind_int64(st, 3, food_budget_fen);
+	db_bind_int64(st, 4, share_bp);
+	db_bind_int64(st, 5, now);
 	return db_exec_stmt(db, st);
 }
 
 enum db_status
 store_plan_get(struct db *db, int64_t institution_id, int64_t year, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT institution_id, year, food_budget_fen, reserved_share_bp "
 	    "FROM institution_plans WHERE institution_id = ?1 AND year = ?2");
-	sqlite3_bind_int64(st, 1, institution_id);
-	sqlite3_bind_int64(st, 2, year);
+	db_bind_int64(st, 1, institution_id);
+	db_bind_int64(st, 2, year);
 	return db_row(db, st, plan_row, out);
 }
 
@@ -198,13 +198,13 @@ enum db_status
 store_plan_list(
     struct db *db, int64_t institution_id, int64_t after_year, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT institution_id, year, food_budget_fen, reserved_share_bp "
 	    "FROM institution_plans WHERE institution_id = ?1 AND year > ?2 "
 	    "ORDER BY year LIMIT ?3");
-	sqlite3_bind_int64(st, 1, institution_id);
-	sqlite3_bind_int64(st, 2, after_year);
-	sqlite3_bind_int(st, 3, limit + 1);
+	db_bind_int64(st, 1, institution_id);
+	db_bind_int64(st, 2, after_year);
+	db_bind_int64(st, 3, limit + 1);
 	return db_rows(db, st, plan_row, out);
 }
 
@@ -257,31 +257,31 @@ static enum db_status
 load_plans(
     struct db *db, int64_t year, const char *kind, struct progress **out, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT i.id, i.name, i.kind, coalesce(i.venue_id, 0), p.food_budget_fen, "
 	    "p.reserved_share_bp FROM institution_plans p "
 	    "JOIN institutions i ON i.id = p.institution_id "
 	    "WHERE p.year = ?1 AND (?2 IS NULL OR i.kind = ?2) ORDER BY i.id");
-	sqlite3_bind_int64(st, 1, year);
+	db_bind_int64(st, 1, year);
 	db_bind_text(st, 2, kind);
 	size_t cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 64;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		struct progress *p = &(*out)[(*n)++];
 		memset(p, 0, sizeof(*p));
-		p->id = sqlite3_column_int64(st, 0);
+		p->id = db_col_int64(st, 0);
 		p->name = xstrdup(db_col_text(st, 1));
 		p->kind = kind_literal(db_col_text(st, 2));
-		p->venue_id = sqlite3_column_int64(st, 3);
-		p->budget = sqlite3_column_int64(st, 4);
-		p->bp = sqlite3_column_int64(st, 5);
+		p->venue_id = db_col_int64(st, 3);
+		p->budget = db_col_int64(st, 4);
+		p->bp = db_col_int64(st, 5);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* The institutions' counted orders of the year, from their rollup
@@ -289,20 +289,20 @@ load_plans(
 static enum db_status
 add_orders(struct db *db, int64_t year, struct progress *p, size_t n)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT institution_id, orders, purchased_fen FROM report_institution_year "
 	    "WHERE year = ?1 ORDER BY institution_id");
-	sqlite3_bind_int64(st, 1, year);
+	db_bind_int64(st, 1, year);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t i = progress_index(p, n, sqlite3_column_int64(st, 0));
+	while ((rc = db_step(st)) == DB_ROW) {
+		size_t i = progress_index(p, n, db_col_int64(st, 0));
 		if (i == n)
 			continue; /* no plan this year, or another kind */
-		p[i].orders = sqlite3_column_int64(st, 1);
-		p[i].purchased = sqlite3_column_int64(st, 2);
+		p[i].orders = db_col_int64(st, 1);
+		p[i].purchased = db_col_int64(st, 2);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* Stall sales (not voided) of the year at five-into market days at the
@@ -311,7 +311,7 @@ static enum db_status
 add_five_into(
     struct db *db, const char *first, const char *last, struct progress *p, size_t n)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT m.venue_id, sum(s.total_fen) FROM market_days m "
 	    "JOIN sales s ON s.market_day_id = m.id "
 	    "WHERE m.channel = 'five_into' AND m.venue_id IN "
@@ -321,14 +321,14 @@ add_five_into(
 	db_bind_text(st, 1, first);
 	db_bind_text(st, 2, last);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t venue = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t venue = db_col_int64(st, 0);
 		for (size_t i = 0; i < n; i++)
 			if (p[i].venue_id == venue)
-				p[i].five_into = sqlite3_column_int64(st, 1);
+				p[i].five_into = db_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 static int64_t

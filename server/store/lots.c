@@ -50,19 +50,19 @@ lots_draw(struct db *db, enum lot_owner kind, int64_t owner, size_t line_no,
 	while (quantity > 0) {
 		/* The next lot in allocation order: one seek into the partial
 		 * index lots_draw_order (its ORDER BY is the index's). */
-		sqlite3_stmt *st = db_stmt(db,
+		struct db_stmt *st = db_stmt(db,
 		    "SELECT id, remaining, code FROM lots WHERE product_id = ?1 "
 		    "AND remaining > 0 "
 		    "ORDER BY best_before IS NULL, best_before, packed_on, id LIMIT 1");
-		sqlite3_bind_int64(st, 1, product_id);
+		db_bind_int64(st, 1, product_id);
 		s = db_step_one(db, st);
 		if (s != DB_OK) {
-			sqlite3_reset(st);
+			db_reset(st);
 			/* No lot has units left: the rest comes from no lot. */
 			return s == DB_NOT_FOUND ? DB_OK : s;
 		}
-		int64_t lot_id = sqlite3_column_int64(st, 0);
-		int64_t left = sqlite3_column_int64(st, 1);
+		int64_t lot_id = db_col_int64(st, 0);
+		int64_t left = db_col_int64(st, 1);
 		int64_t take = left < quantity ? left : quantity;
 		if (takes != NULL) {
 			struct lot_take *t = take_new(takes);
@@ -71,12 +71,12 @@ lots_draw(struct db *db, enum lot_owner kind, int64_t owner, size_t line_no,
 			t->quantity = take;
 			snprintf(t->code, sizeof(t->code), "%s", db_col_text(st, 2));
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 
 		st = db_stmt(db, "UPDATE lots SET remaining = remaining - ?2 "
 		                 "WHERE id = ?1 AND remaining >= ?2");
-		sqlite3_bind_int64(st, 1, lot_id);
-		sqlite3_bind_int64(st, 2, take);
+		db_bind_int64(st, 1, lot_id);
+		db_bind_int64(st, 2, take);
 		s = db_exec_change(db, st);
 		if (s != DB_OK)
 			return s == DB_NOT_FOUND ? DB_ERROR : s;
@@ -86,11 +86,11 @@ lots_draw(struct db *db, enum lot_owner kind, int64_t owner, size_t line_no,
 		              "quantity, drawn_at) VALUES (?1, ?2, ?3, ?4, ?5)"
 		            : "INSERT INTO lot_draws (lot_id, order_id, line_no, "
 		              "quantity, drawn_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-		sqlite3_bind_int64(st, 1, lot_id);
-		sqlite3_bind_int64(st, 2, owner);
-		sqlite3_bind_int64(st, 3, (int64_t)line_no);
-		sqlite3_bind_int64(st, 4, take);
-		sqlite3_bind_int64(st, 5, now);
+		db_bind_int64(st, 1, lot_id);
+		db_bind_int64(st, 2, owner);
+		db_bind_int64(st, 3, (int64_t)line_no);
+		db_bind_int64(st, 4, take);
+		db_bind_int64(st, 5, now);
 		s = db_exec_stmt(db, st);
 		if (s != DB_OK)
 			return s;
@@ -104,33 +104,33 @@ lots_put_back(struct db *db, enum lot_owner kind, int64_t owner, int64_t now)
 {
 	/* What is still out, by lot, read first: the lots are changed after
 	 * the statement that reads the draws is reset. */
-	sqlite3_stmt *st = db_stmt(
+	struct db_stmt *st = db_stmt(
 	    db, kind == LOT_SALE ? "SELECT lot_id, sum(quantity) FROM lot_draws "
 	                           "WHERE sale_seq = ?1 AND returned_at IS NULL "
 	                           "GROUP BY lot_id ORDER BY lot_id"
 	                         : "SELECT lot_id, sum(quantity) FROM lot_draws "
 	                           "WHERE order_id = ?1 AND returned_at IS NULL "
 	                           "GROUP BY lot_id ORDER BY lot_id");
-	sqlite3_bind_int64(st, 1, owner);
+	db_bind_int64(st, 1, owner);
 	int64_t(*back)[2] = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 8;
 			back = xrealloc(back, cap * sizeof(*back));
 		}
-		back[n][0] = sqlite3_column_int64(st, 0);
-		back[n][1] = sqlite3_column_int64(st, 1);
+		back[n][0] = db_col_int64(st, 0);
+		back[n][1] = db_col_int64(st, 1);
 		n++;
 	}
-	sqlite3_reset(st);
-	enum db_status s = rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	enum db_status s = rc == DB_DONE ? DB_OK : DB_ERROR;
 	for (size_t i = 0; i < n && s == DB_OK; i++) {
 		st = db_stmt(
 		    db, "UPDATE lots SET remaining = remaining + ?2 WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, back[i][0]);
-		sqlite3_bind_int64(st, 2, back[i][1]);
+		db_bind_int64(st, 1, back[i][0]);
+		db_bind_int64(st, 2, back[i][1]);
 		s = db_exec_change(db, st);
 		if (s == DB_NOT_FOUND)
 			s = DB_ERROR;
@@ -143,8 +143,8 @@ lots_put_back(struct db *db, enum lot_owner kind, int64_t owner, int64_t now)
 	                       "WHERE sale_seq = ?1 AND returned_at IS NULL"
 	                     : "UPDATE lot_draws SET returned_at = ?2 "
 	                       "WHERE order_id = ?1 AND returned_at IS NULL");
-	sqlite3_bind_int64(st, 1, owner);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, owner);
+	db_bind_int64(st, 2, now);
 	return db_exec_stmt(db, st);
 }
 
@@ -178,25 +178,25 @@ store_line_lots(struct db *db, enum lot_owner kind, int64_t owner, json_t *lines
 	json_t *line;
 	json_array_foreach(lines, i, line)
 	    json_object_set_new_nocheck(line, "lots", json_array());
-	sqlite3_stmt *st = db_stmt(
+	struct db_stmt *st = db_stmt(
 	    db, kind == LOT_SALE ? "SELECT d.line_no, d.lot_id, l.code, d.quantity "
 	                           "FROM lot_draws d JOIN lots l ON l.id = d.lot_id "
 	                           "WHERE d.sale_seq = ?1 ORDER BY d.line_no, d.id"
 	                         : "SELECT d.line_no, d.lot_id, l.code, d.quantity "
 	                           "FROM lot_draws d JOIN lots l ON l.id = d.lot_id "
 	                           "WHERE d.order_id = ?1 ORDER BY d.line_no, d.id");
-	sqlite3_bind_int64(st, 1, owner);
+	db_bind_int64(st, 1, owner);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *lots = json_object_get(
-		    json_array_get(lines, (size_t)sqlite3_column_int64(st, 0)), "lots");
+		    json_array_get(lines, (size_t)db_col_int64(st, 0)), "lots");
 		if (lots != NULL)
 			json_array_append_new(
-			    lots, take_json(sqlite3_column_int64(st, 1),
-			              db_col_text(st, 2), sqlite3_column_int64(st, 3)));
+			    lots, take_json(db_col_int64(st, 1), db_col_text(st, 2),
+			              db_col_int64(st, 3)));
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* A received lot's webhook data: the lot as the API shows it (arg: its
@@ -211,26 +211,26 @@ enum db_status
 store_lot_receive(
     struct db *db, const struct lot_in *l, int64_t user_id, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, l->product_id);
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
+	db_bind_int64(st, 1, l->product_id);
 	enum db_status s = db_exists(db, st);
 	if (s != DB_OK)
 		return s;
 	st = db_stmt(db, "INSERT INTO lots (product_id, code, quantity, remaining, "
 	                 "packed_on, harvested_on, best_before, origin, created_at, "
 	                 "created_by) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	sqlite3_bind_int64(st, 1, l->product_id);
+	db_bind_int64(st, 1, l->product_id);
 	db_bind_text(st, 2, l->code);
-	sqlite3_bind_int64(st, 3, l->quantity);
+	db_bind_int64(st, 3, l->quantity);
 	db_bind_text(st, 4, l->packed_on);
 	db_bind_text(st, 5, l->harvested_on);
 	db_bind_text(st, 6, l->best_before);
 	db_bind_text(st, 7, l->origin);
-	sqlite3_bind_int64(st, 8, now);
+	db_bind_int64(st, 8, now);
 	if (user_id > 0)
-		sqlite3_bind_int64(st, 9, user_id);
+		db_bind_int64(st, 9, user_id);
 	else
-		sqlite3_bind_null(st, 9);
+		db_bind_null(st, 9);
 	s = db_exec_stmt(db, st);
 	if (s != DB_OK)
 		return s;
@@ -249,26 +249,23 @@ store_lot_receive(
 	"l.harvested_on, l.best_before, l.origin, l.created_at"
 
 static json_t *
-text_or_null(sqlite3_stmt *st, int i)
+text_or_null(struct db_stmt *st, int i)
 {
 	const char *s = db_col_text(st, i);
 	return s ? json_string(s) : json_null();
 }
 
 static json_t *
-lot_row(sqlite3_stmt *st)
+lot_row(struct db_stmt *st)
 {
 	char created[21];
-	format_rfc3339(sqlite3_column_int64(st, 9), created);
+	format_rfc3339(db_col_int64(st, 9), created);
 	json_t *o = json_object();
-	json_object_set_new_nocheck(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-	json_object_set_new_nocheck(
-	    o, "product_id", json_integer(sqlite3_column_int64(st, 1)));
+	json_object_set_new_nocheck(o, "id", json_integer(db_col_int64(st, 0)));
+	json_object_set_new_nocheck(o, "product_id", json_integer(db_col_int64(st, 1)));
 	json_object_set_new_nocheck(o, "code", text_or_null(st, 2));
-	json_object_set_new_nocheck(
-	    o, "quantity", json_integer(sqlite3_column_int64(st, 3)));
-	json_object_set_new_nocheck(
-	    o, "remaining", json_integer(sqlite3_column_int64(st, 4)));
+	json_object_set_new_nocheck(o, "quantity", json_integer(db_col_int64(st, 3)));
+	json_object_set_new_nocheck(o, "remaining", json_integer(db_col_int64(st, 4)));
 	json_object_set_new_nocheck(o, "packed_on", text_or_null(st, 5));
 	json_object_set_new_nocheck(o, "harvested_on", text_or_null(st, 6));
 	json_object_set_new_nocheck(o, "best_before", text_or_null(st, 7));
@@ -280,21 +277,21 @@ lot_row(sqlite3_stmt *st)
 enum db_status
 store_lot_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " LOT_COLS " FROM lots l WHERE l.id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_row(db, st, lot_row, out);
 }
 
 enum db_status
 store_lot_product(struct db *db, int64_t id, int64_t *product_id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT product_id FROM lots WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, "SELECT product_id FROM lots WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
-		*product_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*product_id = db_col_int64(st, 0);
+	db_reset(st);
 	return s;
 }
 
@@ -303,16 +300,16 @@ store_lot_list(
     struct db *db, int64_t product_id, int64_t after_id, int limit, json_t **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, product_id);
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
+	db_bind_int64(st, 1, product_id);
 	enum db_status s = db_exists(db, st);
 	if (s != DB_OK)
 		return s;
 	st = db_stmt(db, "SELECT " LOT_COLS " FROM lots l WHERE l.product_id = ?1 "
 	                 "AND l.id > ?2 ORDER BY l.id LIMIT ?3");
-	sqlite3_bind_int64(st, 1, product_id);
-	sqlite3_bind_int64(st, 2, after_id);
-	sqlite3_bind_int(st, 3, limit + 1);
+	db_bind_int64(st, 1, product_id);
+	db_bind_int64(st, 2, after_id);
+	db_bind_int64(st, 3, limit + 1);
 	return db_rows(db, st, lot_row, out);
 }
 
@@ -369,27 +366,25 @@ city_of(const char *address)
 }
 
 static json_t *
-event_row(sqlite3_stmt *st)
+event_row(struct db_stmt *st)
 {
 	char at[21];
-	format_rfc3339(sqlite3_column_int64(st, 0), at);
+	format_rfc3339(db_col_int64(st, 0), at);
 	json_t *e = json_object();
 	json_object_set_new_nocheck(e, "at", json_string(at));
 	json_object_set_new_nocheck(e, "kind", text_or_null(st, 1));
-	json_object_set_new_nocheck(
-	    e, "quantity", json_integer(sqlite3_column_int64(st, 2)));
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+	json_object_set_new_nocheck(e, "quantity", json_integer(db_col_int64(st, 2)));
+	if (!db_col_is_null(st, 3))
 		json_object_set_new_nocheck(e, "sale_id", text_or_null(st, 3));
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+	if (!db_col_is_null(st, 4))
 		json_object_set_new_nocheck(
-		    e, "order_id", json_integer(sqlite3_column_int64(st, 4)));
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+		    e, "order_id", json_integer(db_col_int64(st, 4)));
+	if (!db_col_is_null(st, 5))
 		json_object_set_new_nocheck(
-		    e, "market_day_id", json_integer(sqlite3_column_int64(st, 5)));
+		    e, "market_day_id", json_integer(db_col_int64(st, 5)));
 	json_object_set_new_nocheck(e, "channel", text_or_null(st, 6));
 	json_object_set_new_nocheck(e, "place",
-	    sqlite3_column_type(st, 7) != SQLITE_NULL ? text_or_null(st, 7)
-	                                              : city_of(db_col_text(st, 8)));
+	    !db_col_is_null(st, 7) ? text_or_null(st, 7) : city_of(db_col_text(st, 8)));
 	return e;
 }
 
@@ -401,25 +396,24 @@ store_lot_trace(struct db *db, int64_t id, json_t **out)
 	enum db_status s = store_lot_get(db, id, &lot);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT x.id, x.name, x.unit, x.producer_id, p.region_code FROM lots l "
 	    "JOIN products x ON x.id = l.product_id "
 	    "JOIN producers p ON p.id = x.producer_id WHERE l.id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	s = db_step_one(db, st);
 	json_t *trace = NULL;
 	if (s == DB_OK)
 		trace = json_pack("{s:O, s:I, s:s, s:s, s:I, s:s}", "lot", lot,
-		    "product_id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "product_name", db_col_text(st, 1), "unit", db_col_text(st, 2),
-		    "producer_id", (json_int_t)sqlite3_column_int64(st, 3),
-		    "region_code", db_col_text(st, 4));
-	sqlite3_reset(st);
+		    "product_id", (json_int_t)db_col_int64(st, 0), "product_name",
+		    db_col_text(st, 1), "unit", db_col_text(st, 2), "producer_id",
+		    (json_int_t)db_col_int64(st, 3), "region_code", db_col_text(st, 4));
+	db_reset(st);
 	json_decref(lot);
 	if (s != DB_OK)
 		return s == DB_NOT_FOUND ? DB_ERROR : s;
 	st = db_stmt(db, TRACE_SQL);
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	s = db_rows(db, st, event_row, &events);
 	if (s != DB_OK) {
 		json_decref(trace);
@@ -527,21 +521,21 @@ lots_verify(struct db *db, void (*bad)(const char *problem, void *arg), void *ar
 {
 	int n = 0;
 	for (size_t c = 0; c < nitems(lot_checks); c++) {
-		sqlite3_stmt *st = db_stmt(db, lot_checks[c].sql);
+		struct db_stmt *st = db_stmt(db, lot_checks[c].sql);
 		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = db_step(st)) == DB_ROW) {
 			char msg[256];
 			n++;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 			snprintf(msg, sizeof(msg), lot_checks[c].fmt,
-			    sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-			    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+			    db_col_int64(st, 0), db_col_int64(st, 1),
+			    db_col_int64(st, 2), db_col_int64(st, 3));
 #pragma GCC diagnostic pop
 			bad(msg, arg);
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
+		db_reset(st);
+		if (rc != DB_DONE)
 			return -1;
 	}
 	return n;

@@ -72,14 +72,15 @@ store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open)
 {
 	char today[11];
 	date_local(now, today);
-	sqlite3_stmt *st = db_stmt(db, "SELECT status IN ('scheduled', 'open') "
-	                               "AND date >= ?2 FROM market_days WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT status IN ('scheduled', 'open') "
+	                "AND date >= ?2 FROM market_days WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, today);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
-		*open = sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
+		*open = db_col_int(st, 0) != 0;
+	db_reset(st);
 	return s;
 }
 
@@ -94,25 +95,25 @@ order_data(struct db *db, const void *arg, json_t **out)
 static enum db_status
 active_price(struct db *db, int64_t id, fen_t *price)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT price_fen FROM products WHERE id = ?1 AND active = 1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
-		*price = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*price = db_col_int64(st, 0);
+	db_reset(st);
 	return s;
 }
 
 static enum db_status
 product_stock(struct db *db, int64_t id, int64_t *stock)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT stock FROM products WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, "SELECT stock FROM products WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
-		*stock = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*stock = db_col_int64(st, 0);
+	db_reset(st);
 	return s;
 }
 
@@ -121,16 +122,15 @@ static enum db_status
 add_event(struct db *db, int64_t id, int from, enum order_status to, int64_t user_id,
     int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO order_events (order_id, "
 	    "from_status, to_status, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)");
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(
-	    st, 2, from < 0 ? NULL : status_names[from], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, status_names[to], -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, id);
+	db_bind_text_static(st, 2, from < 0 ? NULL : status_names[from]);
+	db_bind_text_static(st, 3, status_names[to]);
 	if (user_id > 0)
-		sqlite3_bind_int64(st, 4, user_id);
-	sqlite3_bind_int64(st, 5, now);
+		db_bind_int64(st, 4, user_id);
+	db_bind_int64(st, 5, now);
 	return db_exec_stmt(db, st);
 }
 
@@ -160,24 +160,22 @@ insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 {
 	char date[11];
 	date_local(now, date);
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO orders (buyer_id, status, "
 	    "total_fen, fulfillment, market_day_id, address, note, created_at, "
 	    "created_date, updated_at, institution_id) "
 	    "VALUES (?1, 'placed', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7, "
 	    "(SELECT institution_id FROM users WHERE id = ?1))");
-	sqlite3_bind_int64(st, 1, o->buyer_id);
-	sqlite3_bind_int64(st, 2, o->total_fen);
+	db_bind_int64(st, 1, o->buyer_id);
+	db_bind_int64(st, 2, o->total_fen);
 	/* The strings outlive the step: bound without a copy. */
-	sqlite3_bind_text(
-	    st, 3, o->market_day_id > 0 ? "pickup" : "delivery", -1, SQLITE_STATIC);
+	db_bind_text_static(st, 3, o->market_day_id > 0 ? "pickup" : "delivery");
 	if (o->market_day_id > 0)
-		sqlite3_bind_int64(st, 4, o->market_day_id);
-	sqlite3_bind_text(
-	    st, 5, o->market_day_id > 0 ? NULL : o->address, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, o->note, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_text(st, 8, date, -1, SQLITE_STATIC);
+		db_bind_int64(st, 4, o->market_day_id);
+	db_bind_text_static(st, 5, o->market_day_id > 0 ? NULL : o->address);
+	db_bind_text_static(st, 6, o->note);
+	db_bind_int64(st, 7, now);
+	db_bind_text_static(st, 8, date);
 	enum db_status s = db_exec_stmt(db, st);
 	if (s != DB_OK)
 		return s;
@@ -187,12 +185,12 @@ insert_order(struct db *db, const struct order_in *o, int64_t now, int64_t *id)
 		st = db_stmt(db, "INSERT INTO order_lines (order_id, line_no, "
 		                 "product_id, quantity, unit_price_fen, amount_fen) "
 		                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-		sqlite3_bind_int64(st, 1, *id);
-		sqlite3_bind_int64(st, 2, (int64_t)i);
-		sqlite3_bind_int64(st, 3, l->product_id);
-		sqlite3_bind_int64(st, 4, l->quantity);
-		sqlite3_bind_int64(st, 5, l->unit_price_fen);
-		sqlite3_bind_int64(st, 6, l->amount_fen);
+		db_bind_int64(st, 1, *id);
+		db_bind_int64(st, 2, (int64_t)i);
+		db_bind_int64(st, 3, l->product_id);
+		db_bind_int64(st, 4, l->quantity);
+		db_bind_int64(st, 5, l->unit_price_fen);
+		db_bind_int64(st, 6, l->amount_fen);
 		s = db_exec_stmt(db, st);
 	}
 	if (s == DB_OK)
@@ -251,10 +249,10 @@ order_place(struct db *db, struct order_in *o, int64_t now, size_t *bad, int64_t
 	"WHERE l.order_id = o.id AND r.region_code = ?5)) "
 
 static void
-bind_scope(sqlite3_stmt *st, const struct order_scope *scope)
+bind_scope(struct db_stmt *st, const struct order_scope *scope)
 {
-	sqlite3_bind_int64(st, 3, scope->buyer_id);
-	sqlite3_bind_int64(st, 4, scope->operator_id);
+	db_bind_int64(st, 3, scope->buyer_id);
+	db_bind_int64(st, 4, scope->operator_id);
 	db_bind_text(st, 5, scope->region);
 }
 
@@ -262,22 +260,22 @@ enum db_status
 store_order_state(
     struct db *db, int64_t id, const struct order_scope *scope, struct order_state *out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT o.id, o.buyer_id, o.status, "
 	                "o.total_fen, coalesce(o.market_day_id, 0) FROM orders o "
 	                "WHERE o.id = ?1 AND " ORDER_SCOPE);
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	bind_scope(st, scope);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->buyer_id = sqlite3_column_int64(st, 1);
+		out->id = db_col_int64(st, 0);
+		out->buyer_id = db_col_int64(st, 1);
 		if (!order_status_from_name(db_col_text(st, 2), &out->status))
 			s = DB_ERROR;
-		out->total_fen = sqlite3_column_int64(st, 3);
-		out->market_day_id = sqlite3_column_int64(st, 4);
+		out->total_fen = db_col_int64(st, 3);
+		out->market_day_id = db_col_int64(st, 4);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -288,21 +286,21 @@ store_order_state(
 	"WHERE u.id = o.buyer_id), o.institution_id"
 
 static json_t *
-order_line_row(sqlite3_stmt *st)
+order_line_row(struct db_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:I, s:I, s:I}", "product_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
-	    "quantity", (json_int_t)sqlite3_column_int64(st, 2), "unit_price_fen",
-	    (json_int_t)sqlite3_column_int64(st, 3), "amount_fen",
-	    (json_int_t)sqlite3_column_int64(st, 4));
+	    (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1), "quantity",
+	    (json_int_t)db_col_int64(st, 2), "unit_price_fen",
+	    (json_int_t)db_col_int64(st, 3), "amount_fen",
+	    (json_int_t)db_col_int64(st, 4));
 }
 
 static json_t *
-fulfillment_of(sqlite3_stmt *st, bool with_phone)
+fulfillment_of(struct db_stmt *st, bool with_phone)
 {
 	if (strcmp(db_col_text(st, 7), "pickup") == 0)
 		return json_pack("{s:s, s:I}", "type", "pickup", "market_day_id",
-		    (json_int_t)sqlite3_column_int64(st, 8));
+		    (json_int_t)db_col_int64(st, 8));
 	const char *text = db_col_text(st, 9);
 	json_t *address = text ? json_loads(text, 0, NULL) : NULL;
 	if (!json_is_object(address)) {
@@ -316,28 +314,28 @@ fulfillment_of(sqlite3_stmt *st, bool with_phone)
 
 /* The order of the current row of st (ORDER_COLS) with its lines. */
 static enum db_status
-order_row(struct db *db, sqlite3_stmt *st, bool with_phone, json_t **out)
+order_row(struct db *db, struct db_stmt *st, bool with_phone, json_t **out)
 {
 	char created[21], updated[21];
-	format_rfc3339(sqlite3_column_int64(st, 5), created);
-	format_rfc3339(sqlite3_column_int64(st, 6), updated);
+	format_rfc3339(db_col_int64(st, 5), created);
+	format_rfc3339(db_col_int64(st, 6), updated);
 	const char *note = db_col_text(st, 10);
-	int64_t id = sqlite3_column_int64(st, 0);
+	int64_t id = db_col_int64(st, 0);
 	json_t *order = json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o}",
-	    "id", (json_int_t)id, "buyer_id", (json_int_t)sqlite3_column_int64(st, 1),
-	    "status", db_col_text(st, 2), "channel", "online", "total_fen",
-	    (json_int_t)sqlite3_column_int64(st, 3), "refund_fen",
-	    (json_int_t)sqlite3_column_int64(st, 4), "created_at", created,
-	    "updated_at", updated, "fulfillment", fulfillment_of(st, with_phone),
-	    "note", note ? json_string(note) : json_null());
+	    "id", (json_int_t)id, "buyer_id", (json_int_t)db_col_int64(st, 1), "status",
+	    db_col_text(st, 2), "channel", "online", "total_fen",
+	    (json_int_t)db_col_int64(st, 3), "refund_fen",
+	    (json_int_t)db_col_int64(st, 4), "created_at", created, "updated_at",
+	    updated, "fulfillment", fulfillment_of(st, with_phone), "note",
+	    note ? json_string(note) : json_null());
 
 	/* A different statement from st, so st keeps its place. */
-	sqlite3_stmt *ls =
+	struct db_stmt *ls =
 	    db_stmt(db, "SELECT l.product_id, p.name, l.quantity, "
 	                "l.unit_price_fen, l.amount_fen FROM order_lines l "
 	                "JOIN products p ON p.id = l.product_id WHERE l.order_id = ?1 "
 	                "ORDER BY l.line_no");
-	sqlite3_bind_int64(ls, 1, id);
+	db_bind_int64(ls, 1, id);
 	json_t *lines;
 	enum db_status s = db_rows(db, ls, order_line_row, &lines);
 	if (s == DB_OK)
@@ -354,9 +352,7 @@ order_row(struct db *db, sqlite3_stmt *st, bool with_phone, json_t **out)
 	json_object_set_new(
 	    order, "buyer_display_name", buyer ? json_string(buyer) : json_null());
 	json_object_set_new(order, "institution_id",
-	    sqlite3_column_type(st, 12) == SQLITE_NULL
-	        ? json_null()
-	        : json_integer(sqlite3_column_int64(st, 12)));
+	    db_col_is_null(st, 12) ? json_null() : json_integer(db_col_int64(st, 12)));
 	*out = order;
 	return DB_OK;
 }
@@ -365,13 +361,13 @@ enum db_status
 store_order_get(struct db *db, int64_t id, bool with_phone, json_t **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " ORDER_COLS " FROM orders o WHERE o.id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
 		s = order_row(db, st, with_phone, out);
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -393,9 +389,9 @@ store_order_placed(
 	enum db_status s = DB_OK;
 	for (size_t i = 0; i < o->nlines && s == DB_OK; i++) {
 		const struct order_line_in *l = &o->lines[i];
-		sqlite3_stmt *st =
+		struct db_stmt *st =
 		    db_stmt(db, "SELECT name FROM products WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, l->product_id);
+		db_bind_int64(st, 1, l->product_id);
 		s = db_step_one(db, st);
 		if (s == DB_OK) {
 			json_t *line = json_object();
@@ -407,7 +403,7 @@ store_order_placed(
 			put(line, "lots", lot_takes_json(&o->takes, i));
 			json_array_append_new(lines, line);
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	if (s != DB_OK) {
 		json_decref(lines);
@@ -441,19 +437,18 @@ store_order_placed(
 	put(order, "fulfillment", ful);
 	put(order, "note", o->note ? json_string(o->note) : json_null());
 	put(order, "lines", lines);
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT coalesce(nullif(display_name, ''), "
 	                "username), institution_id FROM users WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, o->buyer_id);
+	db_bind_int64(st, 1, o->buyer_id);
 	s = db_step_one(db, st);
 	if (s == DB_OK) {
 		put(order, "buyer_display_name", json_string(db_col_text(st, 0)));
 		put(order, "institution_id",
-		    sqlite3_column_type(st, 1) == SQLITE_NULL
-		        ? json_null()
-		        : json_integer(sqlite3_column_int64(st, 1)));
+		    db_col_is_null(st, 1) ? json_null()
+		                          : json_integer(db_col_int64(st, 1)));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (s != DB_OK) {
 		json_decref(order);
 		return s == DB_NOT_FOUND ? DB_ERROR : s;
@@ -466,7 +461,7 @@ enum db_status
 store_order_list(struct db *db, const struct order_scope *scope, const char *status,
     int64_t market_day_id, bool with_phone, int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	/* A market day's pickups come by its index, a buyer's orders by
 	 * its own; everyone else's in id order. */
 	if (market_day_id != 0)
@@ -484,23 +479,23 @@ store_order_list(struct db *db, const struct order_scope *scope, const char *sta
 		st = db_stmt(db, "SELECT " ORDER_COLS " FROM orders o "
 		                 "WHERE o.id > ?1 AND (?2 IS NULL OR o.status = ?2) "
 		                 "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
-	sqlite3_bind_int64(st, 1, after_id);
+	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, status);
 	bind_scope(st, scope);
-	sqlite3_bind_int(st, 6, limit + 1);
+	db_bind_int64(st, 6, limit + 1);
 	if (market_day_id != 0)
-		sqlite3_bind_int64(st, 7, market_day_id);
+		db_bind_int64(st, 7, market_day_id);
 	*out = json_array();
 	enum db_status s = DB_OK;
-	int rc = SQLITE_DONE;
-	while (s == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int rc = DB_DONE;
+	while (s == DB_OK && (rc = db_step(st)) == DB_ROW) {
 		json_t *order;
 		s = order_row(db, st, with_phone, &order);
 		if (s == DB_OK)
 			json_array_append_new(*out, order);
 	}
-	sqlite3_reset(st);
-	if (s == DB_OK && rc != SQLITE_DONE)
+	db_reset(st);
+	if (s == DB_OK && rc != DB_DONE)
 		s = DB_ERROR;
 	if (s != DB_OK) {
 		json_decref(*out);
@@ -515,21 +510,21 @@ restock(struct db *db, int64_t id, int64_t user_id, int64_t now)
 {
 	char ref[24];
 	snprintf(ref, sizeof(ref), "%" PRId64, id);
-	sqlite3_stmt *st = db_stmt(db, "SELECT product_id, quantity FROM order_lines "
-	                               "WHERE order_id = ?1 ORDER BY line_no");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, "SELECT product_id, quantity FROM order_lines "
+	                                 "WHERE order_id = ?1 ORDER BY line_no");
+	db_bind_int64(st, 1, id);
 	int64_t lines[ORDER_LINES_MAX][2];
 	size_t n = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < ORDER_LINES_MAX) {
-		lines[n][0] = sqlite3_column_int64(st, 0);
-		lines[n][1] = sqlite3_column_int64(st, 1);
+	while ((rc = db_step(st)) == DB_ROW && n < ORDER_LINES_MAX) {
+		lines[n][0] = db_col_int64(st, 0);
+		lines[n][1] = db_col_int64(st, 1);
 		n++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
 		return DB_ERROR;
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		return DB_ERROR; /* more lines than an order may have */
 	enum db_status s = DB_OK;
 	for (size_t i = 0; i < n && s == DB_OK; i++)
@@ -544,14 +539,14 @@ enum db_status
 store_order_set_status(struct db *db, int64_t id, enum order_status from,
     enum order_status to, int64_t user_id, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "UPDATE orders SET status = ?3, updated_at = ?4, "
 	    "refund_fen = CASE WHEN ?3 = 'cancelled' AND ?2 IN ('paid', 'ready') "
 	    "THEN total_fen ELSE refund_fen END WHERE id = ?1 AND status = ?2");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, status_names[from]);
 	db_bind_text(st, 3, status_names[to]);
-	sqlite3_bind_int64(st, 4, now);
+	db_bind_int64(st, 4, now);
 	enum db_status s = db_exec_change(db, st);
 	if (s == DB_OK)
 		s = add_event(db, id, (int)from, to, user_id, now);
@@ -576,13 +571,13 @@ store_order_set_status(struct db *db, int64_t id, enum order_status from,
 enum db_status
 store_payment_order(struct db *db, const char *transaction_id, int64_t *order_id)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT order_id FROM payments WHERE transaction_id = ?1");
 	db_bind_text(st, 1, transaction_id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
-		*order_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*order_id = db_col_int64(st, 0);
+	db_reset(st);
 	return s;
 }
 
@@ -590,14 +585,14 @@ enum db_status
 store_payment_add(struct db *db, const char *transaction_id, int64_t order_id,
     const char *provider, fen_t amount_fen, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO payments (transaction_id, order_id, "
 	    "provider, amount_fen, received_at) VALUES (?1, ?2, ?3, ?4, ?5)");
 	db_bind_text(st, 1, transaction_id);
-	sqlite3_bind_int64(st, 2, order_id);
+	db_bind_int64(st, 2, order_id);
 	db_bind_text(st, 3, provider);
-	sqlite3_bind_int64(st, 4, amount_fen);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_int64(st, 4, amount_fen);
+	db_bind_int64(st, 5, now);
 	return db_exec_stmt(db, st);
 }
 
@@ -606,17 +601,17 @@ store_idempotency_get(struct db *db, int64_t buyer_id, const char *key,
     char fingerprint[65], char **response)
 {
 	*response = NULL;
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT fingerprint, response "
 	                "FROM idempotency_keys WHERE buyer_id = ?1 AND key = ?2");
-	sqlite3_bind_int64(st, 1, buyer_id);
+	db_bind_int64(st, 1, buyer_id);
 	db_bind_text(st, 2, key);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
 		snprintf(fingerprint, 65, "%s", db_col_text(st, 0));
 		*response = xstrdup(db_col_text(st, 1));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -629,9 +624,9 @@ store_idempotency_put(struct db *db, int64_t buyer_id, const char *key,
 	 * the created_at index tells, and the DELETE (its IN builds an
 	 * ephemeral table, and it opens a statement journal) runs only when
 	 * there is something to forget. */
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM idempotency_keys "
-	                               "WHERE created_at < ?1 LIMIT 1");
-	sqlite3_bind_int64(st, 1, now - IDEMPOTENCY_KEEP);
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM idempotency_keys "
+	                                 "WHERE created_at < ?1 LIMIT 1");
+	db_bind_int64(st, 1, now - IDEMPOTENCY_KEEP);
 	enum db_status s = db_exists(db, st);
 	if (s == DB_OK) {
 		st = db_stmt(db,
@@ -639,7 +634,7 @@ store_idempotency_put(struct db *db, int64_t buyer_id, const char *key,
 		    "WHERE (buyer_id, key) IN (SELECT buyer_id, key FROM "
 		    "idempotency_keys WHERE created_at < ?1 ORDER BY created_at "
 		    "LIMIT 100)");
-		sqlite3_bind_int64(st, 1, now - IDEMPOTENCY_KEEP);
+		db_bind_int64(st, 1, now - IDEMPOTENCY_KEEP);
 		s = db_exec_stmt(db, st);
 	} else if (s == DB_NOT_FOUND) {
 		s = DB_OK;
@@ -649,11 +644,11 @@ store_idempotency_put(struct db *db, int64_t buyer_id, const char *key,
 	st = db_stmt(db,
 	    "INSERT INTO idempotency_keys (buyer_id, key, fingerprint, "
 	    "order_id, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	sqlite3_bind_int64(st, 1, buyer_id);
+	db_bind_int64(st, 1, buyer_id);
 	db_bind_text(st, 2, key);
 	db_bind_text(st, 3, fingerprint);
-	sqlite3_bind_int64(st, 4, order_id);
+	db_bind_int64(st, 4, order_id);
 	db_bind_text(st, 5, response);
-	sqlite3_bind_int64(st, 6, now);
+	db_bind_int64(st, 6, now);
 	return db_exec_stmt(db, st);
 }

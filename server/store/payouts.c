@@ -18,34 +18,33 @@
 	"created_by"
 
 static json_t *
-payout_row(sqlite3_stmt *st)
+payout_row(struct db_stmt *st)
 {
 	char at[21];
-	format_rfc3339(sqlite3_column_int64(st, 6), at);
+	format_rfc3339(db_col_int64(st, 6), at);
 	const char *note = db_col_text(st, 5);
 	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:o, s:s, s:I}", "id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "producer_id",
-	    (json_int_t)sqlite3_column_int64(st, 1), "amount_fen",
-	    (json_int_t)sqlite3_column_int64(st, 2), "paid_on", db_col_text(st, 3),
-	    "reference", db_col_text(st, 4), "note",
-	    note ? json_string(note) : json_null(), "created_at", at, "created_by",
-	    (json_int_t)sqlite3_column_int64(st, 7));
+	    (json_int_t)db_col_int64(st, 0), "producer_id",
+	    (json_int_t)db_col_int64(st, 1), "amount_fen",
+	    (json_int_t)db_col_int64(st, 2), "paid_on", db_col_text(st, 3), "reference",
+	    db_col_text(st, 4), "note", note ? json_string(note) : json_null(),
+	    "created_at", at, "created_by", (json_int_t)db_col_int64(st, 7));
 }
 
 enum db_status
 store_payout_create(struct db *db, const struct payout_in *p, int64_t *id)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "INSERT INTO payouts (producer_id, amount_fen, "
 	                "paid_on, reference, note, created_at, created_by) "
 	                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	sqlite3_bind_int64(st, 1, p->producer_id);
-	sqlite3_bind_int64(st, 2, p->amount_fen);
+	db_bind_int64(st, 1, p->producer_id);
+	db_bind_int64(st, 2, p->amount_fen);
 	db_bind_text(st, 3, p->paid_on);
 	db_bind_text(st, 4, p->reference);
 	db_bind_text(st, 5, p->note);
-	sqlite3_bind_int64(st, 6, p->created_at);
-	sqlite3_bind_int64(st, 7, p->created_by);
+	db_bind_int64(st, 6, p->created_at);
+	db_bind_int64(st, 7, p->created_by);
 	enum db_status s = db_exec_stmt(db, st);
 	if (s == DB_OK)
 		*id = db_last_insert_id(db);
@@ -55,9 +54,9 @@ store_payout_create(struct db *db, const struct payout_in *p, int64_t *id)
 enum db_status
 store_payout_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " PAYOUT_COLS " FROM payouts WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_row(db, st, payout_row, out);
 }
 
@@ -65,14 +64,14 @@ enum db_status
 store_payout_list(struct db *db, int64_t producer_id, const char *after_date,
     int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " PAYOUT_COLS " FROM payouts "
-	                               "WHERE producer_id = ?1 AND (?2 IS NULL OR "
-	                               "(paid_on, id) > (?2, ?3)) "
-	                               "ORDER BY paid_on, id LIMIT ?4");
-	sqlite3_bind_int64(st, 1, producer_id);
+	struct db_stmt *st = db_stmt(db, "SELECT " PAYOUT_COLS " FROM payouts "
+	                                 "WHERE producer_id = ?1 AND (?2 IS NULL OR "
+	                                 "(paid_on, id) > (?2, ?3)) "
+	                                 "ORDER BY paid_on, id LIMIT ?4");
+	db_bind_int64(st, 1, producer_id);
 	db_bind_text(st, 2, after_date);
-	sqlite3_bind_int64(st, 3, after_id);
-	sqlite3_bind_int(st, 4, limit + 1);
+	db_bind_int64(st, 3, after_id);
+	db_bind_int64(st, 4, limit + 1);
 	return db_rows(db, st, payout_row, out);
 }
 
@@ -123,27 +122,27 @@ owed_find(struct owed_set *o, int64_t id)
 static enum db_status
 load_producers(struct db *db, struct owed_set *o)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT id, name, region_code FROM producers "
 	                "WHERE (?1 = 0 OR id = ?1) "
 	                "AND (?2 IS NULL OR region_code = ?2) ORDER BY id");
-	sqlite3_bind_int64(st, 1, o->producer);
+	db_bind_int64(st, 1, o->producer);
 	db_bind_text(st, 2, o->region);
 	size_t cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (o->n == cap) {
 			cap = cap ? 2 * cap : 64;
 			o->p = xrealloc(o->p, cap * sizeof(*o->p));
 		}
 		struct owed *p = &o->p[o->n++];
 		memset(p, 0, sizeof(*p));
-		p->id = sqlite3_column_int64(st, 0);
+		p->id = db_col_int64(st, 0);
 		p->name = xstrdup(db_col_text(st, 1));
 		p->region = xstrdup(db_col_text(st, 2));
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* Each channel summed apart: sum() fails loudly beyond 64 bits, where
@@ -154,20 +153,19 @@ load_producers(struct db *db, struct owed_set *o)
 
 /* Adds rows of (producer_id, five channel sums) into slot k's earned. */
 static enum db_status
-add_earned_rows(struct owed_set *o, sqlite3_stmt *st, int k)
+add_earned_rows(struct owed_set *o, struct db_stmt *st, int k)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct owed *p = owed_find(o, sqlite3_column_int64(st, 0));
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct owed *p = owed_find(o, db_col_int64(st, 0));
 		if (p == NULL)
 			continue;
 		for (int c = 1; c <= 5; c++)
-			if (!fen_add(p->earned[k], sqlite3_column_int64(st, c),
-			        &p->earned[k]))
+			if (!fen_add(p->earned[k], db_col_int64(st, c), &p->earned[k]))
 				o->overflow = true;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* Everything earned before day number x, into slot k: whole months from
@@ -182,7 +180,7 @@ add_earned_before(struct db *db, struct owed_set *o, int64_t x, int k)
 	date_format(date_days_from_civil(y, m, 1), first);
 	memcpy(month, date, 7);
 	month[7] = '\0';
-	sqlite3_stmt *ms, *ds;
+	struct db_stmt *ms, *ds;
 	if (o->producer != 0) {
 		ms = db_stmt(db, "SELECT x.producer_id, " EARNED_SUMS
 		                 "FROM products x CROSS JOIN report_product_month t "
@@ -193,8 +191,8 @@ add_earned_before(struct db *db, struct owed_set *o, int64_t x, int k)
 		    "FROM products x CROSS JOIN report_product_day t "
 		    "WHERE x.producer_id = ?2 AND t.product_id = x.id "
 		    "AND t.date >= ?3 AND t.date < ?1 GROUP BY x.producer_id");
-		sqlite3_bind_int64(ms, 2, o->producer);
-		sqlite3_bind_int64(ds, 2, o->producer);
+		db_bind_int64(ms, 2, o->producer);
+		db_bind_int64(ds, 2, o->producer);
 	} else {
 		ms = db_stmt(db, "SELECT x.producer_id, " EARNED_SUMS
 		                 "FROM producers p CROSS JOIN products x "
@@ -225,12 +223,12 @@ add_paid_before(struct db *db, struct owed_set *o, int64_t x, int k)
 {
 	char date[11];
 	date_format(x, date);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	if (o->producer != 0) {
 		st = db_stmt(db,
 		    "SELECT producer_id, sum(amount_fen) FROM payouts "
 		    "WHERE producer_id = ?2 AND paid_on < ?1 GROUP BY producer_id");
-		sqlite3_bind_int64(st, 2, o->producer);
+		db_bind_int64(st, 2, o->producer);
 	} else {
 		st = db_stmt(db,
 		    "SELECT y.producer_id, sum(y.amount_fen) FROM payouts y "
@@ -241,13 +239,13 @@ add_paid_before(struct db *db, struct owed_set *o, int64_t x, int k)
 	}
 	db_bind_text(st, 1, date);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct owed *p = owed_find(o, sqlite3_column_int64(st, 0));
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct owed *p = owed_find(o, db_col_int64(st, 0));
 		if (p != NULL)
-			p->paid[k] = sqlite3_column_int64(st, 1);
+			p->paid[k] = db_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* The balances of o's producers before from and before the day after to. */
@@ -294,22 +292,22 @@ static enum db_status
 statement_days(struct db *db, int64_t id, const char *from, const char *to,
     json_t **out, fen_t *sum)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT t.date, " EARNED_SUMS
 	                "FROM products x CROSS JOIN report_product_day t "
 	                "WHERE x.producer_id = ?1 AND t.product_id = x.id "
 	                "AND t.date BETWEEN ?2 AND ?3 GROUP BY t.date ORDER BY t.date");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, from);
 	db_bind_text(st, 3, to);
 	*out = json_array();
 	*sum = 0;
 	bool overflow = false;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fen_t stall = 0, online = sqlite3_column_int64(st, 5), earned;
+	while ((rc = db_step(st)) == DB_ROW) {
+		fen_t stall = 0, online = db_col_int64(st, 5), earned;
 		for (int c = 1; c <= 4; c++)
-			if (!fen_add(stall, sqlite3_column_int64(st, c), &stall))
+			if (!fen_add(stall, db_col_int64(st, c), &stall))
 				overflow = true;
 		if (!fen_add(stall, online, &earned) || !fen_add(*sum, earned, sum))
 			overflow = true;
@@ -320,8 +318,8 @@ statement_days(struct db *db, int64_t id, const char *from, const char *to,
 		              "stall_sales_fen", (json_int_t)stall, "online_sales_fen",
 		              (json_int_t)online, "earned_fen", (json_int_t)earned));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || overflow) {
+	db_reset(st);
+	if (rc != DB_DONE || overflow) {
 		json_decref(*out);
 		*out = NULL;
 		return DB_ERROR;
@@ -333,11 +331,11 @@ static enum db_status
 statement_payouts(
     struct db *db, int64_t id, const char *from, const char *to, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " PAYOUT_COLS " FROM payouts "
 	                "WHERE producer_id = ?1 AND paid_on BETWEEN ?2 AND ?3 "
 	                "ORDER BY paid_on, id");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, from);
 	db_bind_text(st, 3, to);
 	return db_rows(db, st, payout_row, out);
@@ -532,7 +530,7 @@ report_payouts_csv(json_t *report, size_t *len)
 static enum db_status
 raw_earned(struct db *db, struct owed_set *o, fen_t *raw)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT x.producer_id, sum(l.amount_fen) FROM sales s "
 	    "JOIN sale_lines l ON l.sale_seq = s.seq "
 	    "JOIN products x ON x.id = l.product_id WHERE s.voided = 0 "
@@ -544,14 +542,14 @@ raw_earned(struct db *db, struct owed_set *o, fen_t *raw)
 	    "WHERE r.status = 'paid' OR r.status = 'ready' OR r.status = 'fulfilled' "
 	    "GROUP BY x.producer_id");
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct owed *p = owed_find(o, sqlite3_column_int64(st, 0));
-		if (p != NULL && !fen_add(raw[p - o->p], sqlite3_column_int64(st, 1),
-		                     &raw[p - o->p]))
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct owed *p = owed_find(o, db_col_int64(st, 0));
+		if (p != NULL &&
+		    !fen_add(raw[p - o->p], db_col_int64(st, 1), &raw[p - o->p]))
 			o->overflow = true;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 int
@@ -599,17 +597,17 @@ payouts_verify(struct db *db,
 		}
 	}
 	/* Per region: what the impact report adds up against its producers. */
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT p.region_code, " EARNED_SUMS "FROM producers p "
 	                "CROSS JOIN products x CROSS JOIN report_product_month t "
 	                "WHERE x.producer_id = p.id AND t.product_id = x.id GROUP BY "
 	                "p.region_code");
-	int rc = SQLITE_DONE;
-	while (s == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int rc = DB_DONE;
+	while (s == DB_OK && (rc = db_step(st)) == DB_ROW) {
 		const char *region = db_col_text(st, 0);
 		fen_t impact = 0, earned = 0;
 		for (int c = 1; c <= 5; c++)
-			if (!fen_add(impact, sqlite3_column_int64(st, c), &impact))
+			if (!fen_add(impact, db_col_int64(st, c), &impact))
 				o.overflow = true;
 		for (size_t i = 0; i < o.n; i++)
 			if (strcmp(o.p[i].region, region) == 0 &&
@@ -620,8 +618,8 @@ payouts_verify(struct db *db,
 			bad++;
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
 		s = DB_ERROR;
 	snapshot_end(db, began);
 	free(raw);

@@ -9,35 +9,35 @@
 enum db_status
 store_operator_has_stall(struct db *db, int64_t market_day_id, int64_t operator_id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM stalls "
-	                               "WHERE market_day_id = ?1 AND operator_id = ?2");
-	sqlite3_bind_int64(st, 1, market_day_id);
-	sqlite3_bind_int64(st, 2, operator_id);
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT 1 FROM stalls "
+	                "WHERE market_day_id = ?1 AND operator_id = ?2");
+	db_bind_int64(st, 1, market_day_id);
+	db_bind_int64(st, 2, operator_id);
 	return db_exists(db, st);
 }
 
 static json_t *
-product_row(sqlite3_stmt *st)
+product_row(struct db_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:I}", "product_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1), "unit",
-	    db_col_text(st, 2), "units", (json_int_t)sqlite3_column_int64(st, 3));
+	    (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1), "unit",
+	    db_col_text(st, 2), "units", (json_int_t)db_col_int64(st, 3));
 }
 
 static json_t *
-order_row(sqlite3_stmt *st)
+order_row(struct db_stmt *st)
 {
-	return json_pack("{s:I, s:s, s:s}", "order_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "buyer_display_name",
-	    db_col_text(st, 1), "status", db_col_text(st, 2));
+	return json_pack("{s:I, s:s, s:s}", "order_id", (json_int_t)db_col_int64(st, 0),
+	    "buyer_display_name", db_col_text(st, 1), "status", db_col_text(st, 2));
 }
 
 static json_t *
-line_row(sqlite3_stmt *st)
+line_row(struct db_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:I}", "product_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
-	    "quantity", (json_int_t)sqlite3_column_int64(st, 2));
+	    (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1), "quantity",
+	    (json_int_t)db_col_int64(st, 2));
 }
 
 enum db_status
@@ -51,7 +51,7 @@ report_picklist(struct db *db, int64_t id, json_t **out)
 		return s;
 	s = store_market_day_get(db, id, &day);
 	if (s == DB_OK) {
-		sqlite3_stmt *st =
+		struct db_stmt *st =
 		    db_stmt(db, "SELECT l.product_id, x.name, x.unit, sum(l.quantity) "
 		                "FROM orders o "
 		                "JOIN order_lines l ON l.order_id = o.id "
@@ -59,18 +59,18 @@ report_picklist(struct db *db, int64_t id, json_t **out)
 		                "WHERE o.market_day_id = ?1 AND (o.status = 'paid' OR "
 		                "o.status = 'ready') "
 		                "GROUP BY l.product_id ORDER BY l.product_id");
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 		s = db_rows(db, st, product_row, &products);
 	}
 	if (s == DB_OK) {
-		sqlite3_stmt *st =
+		struct db_stmt *st =
 		    db_stmt(db, "SELECT o.id, coalesce(nullif(u.display_name, ''), "
 		                "u.username), o.status "
 		                "FROM orders o JOIN users u ON u.id = o.buyer_id "
 		                "WHERE o.market_day_id = ?1 AND (o.status = 'paid' OR "
 		                "o.status = 'ready') "
 		                "ORDER BY o.id");
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 		s = db_rows(db, st, order_row, &orders);
 	}
 	size_t i;
@@ -79,12 +79,12 @@ report_picklist(struct db *db, int64_t id, json_t **out)
 	{
 		if (s != DB_OK)
 			break;
-		sqlite3_stmt *st = db_stmt(db,
+		struct db_stmt *st = db_stmt(db,
 		    "SELECT l.product_id, x.name, l.quantity, x.unit FROM order_lines "
 		    "l "
 		    "JOIN products x ON x.id = l.product_id WHERE l.order_id = ?1 "
 		    "ORDER BY l.line_no");
-		sqlite3_bind_int64(
+		db_bind_int64(
 		    st, 1, json_integer_value(json_object_get(order, "order_id")));
 		json_t *lines;
 		s = db_rows(db, st, line_row, &lines);

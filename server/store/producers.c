@@ -54,23 +54,23 @@ producer_check(const struct producer_in *p, const char **field, const char **rea
 	"contact_phone"
 
 static json_t *
-producer_row(sqlite3_stmt *st)
+producer_row(struct db_stmt *st)
 {
 	const char *phone = db_col_text(st, 6);
 	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o}", "id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
-	    "region_code", db_col_text(st, 2), "kind", db_col_text(st, 3), "households",
-	    (json_int_t)sqlite3_column_int64(st, 4), "poor_households",
-	    (json_int_t)sqlite3_column_int64(st, 5), "contact_phone",
+	    (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1), "region_code",
+	    db_col_text(st, 2), "kind", db_col_text(st, 3), "households",
+	    (json_int_t)db_col_int64(st, 4), "poor_households",
+	    (json_int_t)db_col_int64(st, 5), "contact_phone",
 	    phone ? json_string(phone) : json_null());
 }
 
 enum db_status
 store_producer_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " PRODUCER_COLS " FROM producers WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_row(db, st, producer_row, out);
 }
 
@@ -90,23 +90,23 @@ enum db_status
 store_producer_list(
     struct db *db, const char *region, int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT " PRODUCER_COLS " FROM producers "
 	    "WHERE id > ?1 AND (?2 IS NULL OR region_code = ?2) ORDER BY id LIMIT ?3");
-	sqlite3_bind_int64(st, 1, after_id);
+	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, region);
-	sqlite3_bind_int(st, 3, limit + 1);
+	db_bind_int64(st, 3, limit + 1);
 	return db_rows(db, st, producer_row, out);
 }
 
 static void
-bind_producer(sqlite3_stmt *st, const struct producer_in *p)
+bind_producer(struct db_stmt *st, const struct producer_in *p)
 {
 	db_bind_text(st, 1, p->name);
 	db_bind_text(st, 2, p->region_code);
 	db_bind_text(st, 3, p->kind);
-	sqlite3_bind_int64(st, 4, p->households);
-	sqlite3_bind_int64(st, 5, p->poor_households);
+	db_bind_int64(st, 4, p->households);
+	db_bind_int64(st, 5, p->poor_households);
 	db_bind_text(st, 6, p->contact_phone);
 }
 
@@ -116,7 +116,7 @@ store_producer_create(struct db *db, const struct producer_in *p, int64_t *id)
 	enum db_status s = store_region_exists(db, p->region_code);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "INSERT INTO producers (name, region_code, kind, "
 	                "households, poor_households, contact_phone) VALUES (?1, ?2, "
 	                "?3, ?4, ?5, ?6)");
@@ -133,11 +133,11 @@ store_producer_update(struct db *db, int64_t id, const struct producer_in *p)
 	enum db_status s = store_region_exists(db, p->region_code);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "UPDATE producers SET name = ?1, region_code = ?2, "
 	    "kind = ?3, households = ?4, poor_households = ?5, contact_phone = ?6 "
 	    "WHERE id = ?7");
 	bind_producer(st, p);
-	sqlite3_bind_int64(st, 7, id);
+	db_bind_int64(st, 7, id);
 	return db_exec_stmt(db, st);
 }

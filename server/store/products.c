@@ -78,28 +78,27 @@ nullable(const char *s)
 }
 
 static json_t *
-product_row(sqlite3_stmt *st)
+product_row(struct db_stmt *st)
 {
 	char updated[21];
-	format_rfc3339(sqlite3_column_int64(st, 13), updated);
+	format_rfc3339(db_col_int64(st, 13), updated);
 	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:b, s:o, "
 	                 "s:o, s:b, s:s}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1),
+	    "id", (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1),
 	    "category", db_col_text(st, 2), "unit", db_col_text(st, 3), "price_fen",
-	    (json_int_t)sqlite3_column_int64(st, 4), "stock",
-	    (json_int_t)sqlite3_column_int64(st, 5), "producer_id",
-	    (json_int_t)sqlite3_column_int64(st, 6), "producer_name",
+	    (json_int_t)db_col_int64(st, 4), "stock", (json_int_t)db_col_int64(st, 5),
+	    "producer_id", (json_int_t)db_col_int64(st, 6), "producer_name",
 	    db_col_text(st, 7), "region_code", db_col_text(st, 8), "certified",
-	    sqlite3_column_int(st, 9), "certificate_no", nullable(db_col_text(st, 10)),
-	    "description", nullable(db_col_text(st, 11)), "active",
-	    sqlite3_column_int(st, 12), "updated_at", updated);
+	    db_col_int(st, 9), "certificate_no", nullable(db_col_text(st, 10)),
+	    "description", nullable(db_col_text(st, 11)), "active", db_col_int(st, 12),
+	    "updated_at", updated);
 }
 
 enum db_status
 store_product_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, PRODUCT_SELECT "WHERE x.id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, PRODUCT_SELECT "WHERE x.id = ?1");
+	db_bind_int64(st, 1, id);
 	return db_row(db, st, product_row, out);
 }
 
@@ -123,39 +122,39 @@ store_product_list(struct db *db, const struct product_filter *f, int64_t after_
     int limit, json_t **out)
 {
 	/* instr(), not LIKE: % and _ in q are taken literally. */
-	sqlite3_stmt *st = db_stmt(db, PRODUCT_SELECT
+	struct db_stmt *st = db_stmt(db, PRODUCT_SELECT
 	    "WHERE x.id > ?1 AND (?2 IS NULL OR p.region_code = ?2) "
 	    "AND (?3 IS NULL OR x.category = ?3) AND (?4 = 0 OR x.producer_id = ?4) "
 	    "AND (?5 IS NULL OR instr(x.name, ?5) > 0) "
 	    "AND (?6 < 0 OR x.active = ?6) ORDER BY x.id LIMIT ?7");
-	sqlite3_bind_int64(st, 1, after_id);
+	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, f->region);
 	db_bind_text(st, 3, f->category);
-	sqlite3_bind_int64(st, 4, f->producer_id);
+	db_bind_int64(st, 4, f->producer_id);
 	db_bind_text(st, 5, f->q);
-	sqlite3_bind_int(st, 6, f->active);
-	sqlite3_bind_int(st, 7, limit + 1);
+	db_bind_int64(st, 6, f->active);
+	db_bind_int64(st, 7, limit + 1);
 	return db_rows(db, st, product_row, out);
 }
 
 static enum db_status
 producer_exists(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM producers WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM producers WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	return db_exists(db, st);
 }
 
 /* Binds ?1 to ?8, the fields that creating and updating both set. */
 static void
-bind_product(sqlite3_stmt *st, const struct product_in *p)
+bind_product(struct db_stmt *st, const struct product_in *p)
 {
 	db_bind_text(st, 1, p->name);
 	db_bind_text(st, 2, p->category);
 	db_bind_text(st, 3, p->unit);
-	sqlite3_bind_int64(st, 4, p->price_fen);
-	sqlite3_bind_int64(st, 5, p->producer_id);
-	sqlite3_bind_int(st, 6, p->certified);
+	db_bind_int64(st, 4, p->price_fen);
+	db_bind_int64(st, 5, p->producer_id);
+	db_bind_int64(st, 6, p->certified);
 	db_bind_text(st, 7, p->certificate_no);
 	db_bind_text(st, 8, p->description);
 }
@@ -167,12 +166,12 @@ store_product_create(struct db *db, const struct product_in *p, int64_t user_id,
 	enum db_status s = producer_exists(db, p->producer_id);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO products (name, category, unit, "
 	    "price_fen, stock, producer_id, certified, certificate_no, description, "
 	    "active, updated_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, 1, ?9)");
 	bind_product(st, p);
-	sqlite3_bind_int64(st, 9, now);
+	db_bind_int64(st, 9, now);
 	if ((s = db_exec_stmt(db, st)) != DB_OK)
 		return s;
 	*id = db_last_insert_id(db);
@@ -197,21 +196,21 @@ store_product_update(struct db *db, int64_t id, const struct product_in *p,
 	enum db_status s = producer_exists(db, p->producer_id);
 	if (s != DB_OK)
 		return s;
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "UPDATE products SET name = ?1, category = ?2, "
 	    "unit = ?3, price_fen = ?4, producer_id = ?5, certified = ?6, "
 	    "certificate_no = ?7, description = ?8, active = ?9, updated_at = ?10 "
 	    "WHERE id = ?11 RETURNING stock");
 	bind_product(st, p);
-	sqlite3_bind_int(st, 9, p->active);
-	sqlite3_bind_int64(st, 10, now);
-	sqlite3_bind_int64(st, 11, id);
+	db_bind_int64(st, 9, p->active);
+	db_bind_int64(st, 10, now);
+	db_bind_int64(st, 11, id);
 	s = db_step_one(db, st);
-	int64_t stock = s == DB_OK ? sqlite3_column_int64(st, 0) : 0;
+	int64_t stock = s == DB_OK ? db_col_int64(st, 0) : 0;
 	/* Finish the statement so its change is complete before the next. */
-	if (s == DB_OK && sqlite3_step(st) != SQLITE_DONE)
+	if (s == DB_OK && db_step(st) != DB_DONE)
 		s = DB_ERROR;
-	sqlite3_reset(st);
+	db_reset(st);
 	if (s == DB_OK)
 		s = price_set(db, id, p->price_fen, PRICE_CHANGE, user_id, now);
 	if (s != DB_OK)

@@ -263,12 +263,12 @@ region_index(const struct impact *im, const char *code)
 static enum db_status
 load_regions(struct db *db, struct impact *im)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT code, name FROM regions "
-	                               "WHERE ?1 IS NULL OR code = ?1 ORDER BY code");
+	struct db_stmt *st = db_stmt(db, "SELECT code, name FROM regions "
+	                                 "WHERE ?1 IS NULL OR code = ?1 ORDER BY code");
 	db_bind_text(st, 1, im->q->region);
 	size_t cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (im->nregions == cap) {
 			cap = cap ? 2 * cap : 8;
 			im->regions = xrealloc(im->regions, cap * sizeof(*im->regions));
@@ -278,8 +278,8 @@ load_regions(struct db *db, struct impact *im)
 		r->code = xstrdup(db_col_text(st, 0));
 		r->name = xstrdup(db_col_text(st, 1));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return DB_ERROR;
 	return im->nregions == 0 && im->q->region != NULL ? DB_NOT_FOUND : DB_OK;
 }
@@ -302,11 +302,11 @@ edge_slot(const struct impact *im, int64_t k)
  * five money columns), period a date or a month.
  */
 static enum db_status
-add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
+add_product_rows(struct impact *im, struct db_stmt *st, int sign)
 {
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t units = sqlite3_column_int64(st, 6);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t units = db_col_int64(st, 6);
 		if (units == 0)
 			continue; /* a row emptied by voids and cancels */
 		size_t r = region_index(im, db_col_text(st, 0));
@@ -316,7 +316,7 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 		struct figures f = {.units = sign * units};
 		fen_t fen = 0;
 		for (int i = 0; i < NCHANNELS; i++) {
-			f.fen[i] = sign * sqlite3_column_int64(st, 7 + i);
+			f.fen[i] = sign * db_col_int64(st, 7 + i);
 			if (!fen_add(fen, f.fen[i], &fen))
 				im->overflow = true;
 		}
@@ -324,8 +324,7 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 			im->overflow = true;
 
 		bool fresh;
-		size_t q =
-		    idmap_get(&im->producer_ids, sqlite3_column_int64(st, 1), &fresh);
+		size_t q = idmap_get(&im->producer_ids, db_col_int64(st, 1), &fresh);
 		if (fresh) {
 			if (q == im->producers_cap) {
 				im->producers_cap =
@@ -334,11 +333,10 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 				    im->producers_cap * sizeof(*im->producers));
 			}
 			im->producers[q] = (struct producer_acc){.region = r,
-			    .households = sqlite3_column_int64(st, 2),
-			    .poor = sqlite3_column_int64(st, 3)};
+			    .households = db_col_int64(st, 2),
+			    .poor = db_col_int64(st, 3)};
 		}
-		size_t p =
-		    idmap_get(&im->product_ids, sqlite3_column_int64(st, 4), &fresh);
+		size_t p = idmap_get(&im->product_ids, db_col_int64(st, 4), &fresh);
 		if (fresh) {
 			if (p == im->products_cap) {
 				im->products_cap =
@@ -346,10 +344,8 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 				im->products = xrealloc(im->products,
 				    im->products_cap * sizeof(*im->products));
 			}
-			im->products[p] =
-			    (struct product_acc){.id = sqlite3_column_int64(st, 4),
-			        .region = r,
-			        .producer = q};
+			im->products[p] = (struct product_acc){
+			    .id = db_col_int64(st, 4), .region = r, .producer = q};
 		}
 		im->products[p].units += f.units;
 		if (!fen_add(im->products[p].fen, fen, &im->products[p].fen))
@@ -363,8 +359,8 @@ add_product_rows(struct impact *im, sqlite3_stmt *st, int sign)
 		else
 			im->producers[q].months |= (uint64_t)1 << k;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* The producers with a counted line in a month read as a difference. */
@@ -393,7 +389,7 @@ add_days(struct db *db, struct impact *im, int64_t from, int64_t to, int sign)
 		return DB_OK;
 	date_format(from, a);
 	date_format(to, b);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
 		                 "p.poor_households, x.id, t.date, " PRODUCT_FIGURES
@@ -419,7 +415,7 @@ add_days(struct db *db, struct impact *im, int64_t from, int64_t to, int sign)
 static enum db_status
 add_months(struct db *db, struct impact *im, const char *from, const char *to)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT p.region_code, p.id, p.households, "
 		                 "p.poor_households, x.id, t.month, " PRODUCT_FIGURES
@@ -534,7 +530,7 @@ add_range(struct db *db, struct impact *im)
 static enum db_status
 add_counts(struct db *db, struct impact *im)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	if (im->q->region != NULL) {
 		st = db_stmt(db, "SELECT region_code, date, stall_sales, orders "
 		                 "FROM report_region_day WHERE region_code = ?3 "
@@ -547,16 +543,16 @@ add_counts(struct db *db, struct impact *im)
 	db_bind_text(st, 1, im->q->from);
 	db_bind_text(st, 2, im->q->to);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		size_t r = region_index(im, db_col_text(st, 0));
 		int64_t k = month_number(db_col_text(st, 1)) - im->first_month;
 		if (r == im->nregions || k < 0 || (size_t)k >= im->nmonths)
 			continue;
-		im->regions[r].month[k].stall_sales += sqlite3_column_int64(st, 2);
-		im->regions[r].month[k].orders += sqlite3_column_int64(st, 3);
+		im->regions[r].month[k].stall_sales += db_col_int64(st, 2);
+		im->regions[r].month[k].orders += db_col_int64(st, 3);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : DB_ERROR;
 }
 
 /* Households reached: each producer once a month and once a region. */
@@ -615,12 +611,12 @@ top_products_json(
 	*out = json_array();
 	for (size_t i = 0; i < r->ntop; i++) {
 		const struct product_acc *p = &im->products[r->top[i]];
-		sqlite3_stmt *st =
+		struct db_stmt *st =
 		    db_stmt(db, "SELECT name FROM products WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, p->id);
+		db_bind_int64(st, 1, p->id);
 		enum db_status s = db_step_one(db, st);
 		if (s != DB_OK) {
-			sqlite3_reset(st);
+			db_reset(st);
 			json_decref(*out);
 			*out = NULL;
 			return s == DB_NOT_FOUND ? DB_ERROR : s;
@@ -629,7 +625,7 @@ top_products_json(
 		    *out, json_pack("{s:I, s:s, s:I, s:I}", "product_id",
 		              (json_int_t)p->id, "name", db_col_text(st, 0), "units",
 		              (json_int_t)p->units, "sales_fen", (json_int_t)p->fen));
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	return DB_OK;
 }
@@ -638,17 +634,17 @@ top_products_json(
 static enum db_status
 day_totals(struct db *db, const struct impact *im, struct figures *t)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT coalesce(sum(stall_sales), 0), "
-	                               "coalesce(sum(orders), 0) FROM report_day "
-	                               "WHERE date BETWEEN ?1 AND ?2");
+	struct db_stmt *st = db_stmt(db, "SELECT coalesce(sum(stall_sales), 0), "
+	                                 "coalesce(sum(orders), 0) FROM report_day "
+	                                 "WHERE date BETWEEN ?1 AND ?2");
 	db_bind_text(st, 1, im->q->from);
 	db_bind_text(st, 2, im->q->to);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
-		t->stall_sales = sqlite3_column_int64(st, 0);
-		t->orders = sqlite3_column_int64(st, 1);
+		t->stall_sales = db_col_int64(st, 0);
+		t->orders = db_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 

@@ -53,7 +53,7 @@ loud(enum db_status s)
 }
 
 static enum db_status
-step_all(struct db *db, sqlite3_stmt *const *st, size_t n)
+step_all(struct db *db, struct db_stmt *const *st, size_t n)
 {
 	enum db_status s = DB_OK;
 	for (size_t i = 0; i < n && s == DB_OK; i++)
@@ -64,7 +64,7 @@ step_all(struct db *db, sqlite3_stmt *const *st, size_t n)
 enum db_status
 rollup_sale(struct db *db, const char *id, int sign)
 {
-	sqlite3_stmt *st[4];
+	struct db_stmt *st[4];
 	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
 	                    "units, " FEN_COLS ") " SALE_FIGURES(
 	                        "s.recorded_date") "ON CONFLICT (product_id, date) DO "
@@ -88,7 +88,7 @@ rollup_sale(struct db *db, const char *id, int sign)
 	                    "SET stall_sales = stall_sales + excluded.stall_sales");
 	for (size_t i = 0; i < nitems(st); i++) {
 		db_bind_text(st[i], 1, id);
-		sqlite3_bind_int(st[i], 2, sign);
+		db_bind_int64(st[i], 2, sign);
 	}
 	return step_all(db, st, nitems(st));
 }
@@ -99,7 +99,7 @@ rollup_product_add(
 {
 	/* One-row upserts with the figures bound: no read back, no join,
 	 * and no statement journal. */
-	sqlite3_stmt *st[2];
+	struct db_stmt *st[2];
 	st[0] =
 	    db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
 	                "units, " FEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -110,11 +110,11 @@ rollup_product_add(
 	                "?5, ?6, ?7, ?8) "
 	                "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
 	for (size_t i = 0; i < nitems(st); i++) {
-		sqlite3_bind_int64(st[i], 1, product_id);
-		sqlite3_bind_text(st[i], 2, date, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st[i], 3, f->units);
+		db_bind_int64(st[i], 1, product_id);
+		db_bind_text_static(st[i], 2, date);
+		db_bind_int64(st[i], 3, f->units);
 		for (int c = 0; c < ROLLUP_CHANNELS; c++)
-			sqlite3_bind_int64(st[i], 4 + c, f->fen[c]);
+			db_bind_int64(st[i], 4 + c, f->fen[c]);
 	}
 	return step_all(db, st, nitems(st));
 }
@@ -122,22 +122,22 @@ rollup_product_add(
 enum db_status
 rollup_stall_sales_add(struct db *db, const char *date, const char *region, int64_t n)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	if (region != NULL) {
 		st =
 		    db_stmt(db, "INSERT INTO report_region_day (region_code, date, "
 		                "stall_sales, orders) VALUES (?2, ?1, ?3, 0) "
 		                "ON CONFLICT (region_code, date) DO UPDATE "
 		                "SET stall_sales = stall_sales + excluded.stall_sales");
-		sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
+		db_bind_text_static(st, 2, region);
 	} else {
 		st =
 		    db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
 		                "VALUES (?1, ?3, 0) ON CONFLICT (date) DO UPDATE "
 		                "SET stall_sales = stall_sales + excluded.stall_sales");
 	}
-	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, n);
+	db_bind_text_static(st, 1, date);
+	db_bind_int64(st, 3, n);
 	return loud(db_exec_stmt(db, st));
 }
 
@@ -155,7 +155,7 @@ rollup_channel(const char *channel)
 enum db_status
 rollup_order(struct db *db, int64_t id, int sign)
 {
-	sqlite3_stmt *st[5];
+	struct db_stmt *st[5];
 	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
 	                    "units, " FEN_COLS ") " ORDER_FIGURES(
 	                        "o.created_date") "ON CONFLICT (product_id, date) DO "
@@ -187,8 +187,8 @@ rollup_order(struct db *db, int64_t id, int sign)
 	    "SET orders = orders + excluded.orders, "
 	    "purchased_fen = purchased_fen + excluded.purchased_fen");
 	for (size_t i = 0; i < nitems(st); i++) {
-		sqlite3_bind_int64(st[i], 1, id);
-		sqlite3_bind_int(st[i], 2, sign);
+		db_bind_int64(st[i], 1, id);
+		db_bind_int64(st[i], 2, sign);
 	}
 	return step_all(db, st, nitems(st));
 }
@@ -324,15 +324,15 @@ rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg)
 	for (size_t i = 0; i < nitems(comparisons); i++) {
 		/* A cached statement (the SQL is a literal of the table): one
 		 * that does not prepare fails its first step. */
-		sqlite3_stmt *st = db_stmt(db, comparisons[i].sql);
+		struct db_stmt *st = db_stmt(db, comparisons[i].sql);
 		/* Rows come by key, the rollup's before the raw rows': pair a
 		 * key's two sides into one report. */
 		char *key = NULL, *rollup = NULL;
 		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *k = (const char *)sqlite3_column_text(st, 0);
-			const char *v = (const char *)sqlite3_column_text(st, 1);
-			bool raw = sqlite3_column_int(st, 2) == 1;
+		while ((rc = db_step(st)) == DB_ROW) {
+			const char *k = db_col_text(st, 0);
+			const char *v = db_col_text(st, 1);
+			bool raw = db_col_int(st, 2) == 1;
 			if (key != NULL && (raw ? strcmp(key, k) != 0 : true)) {
 				report_key(
 				    bad, arg, comparisons[i].table, key, rollup, NULL);
@@ -352,14 +352,14 @@ rollup_verify(struct db *db, rollup_bad_fn *bad, void *arg)
 			free(rollup);
 			key = rollup = NULL;
 		}
-		if (key != NULL && rc == SQLITE_DONE) {
+		if (key != NULL && rc == DB_DONE) {
 			report_key(bad, arg, comparisons[i].table, key, rollup, NULL);
 			n++;
 		}
 		free(key);
 		free(rollup);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
+		db_reset(st);
+		if (rc != DB_DONE)
 			return -1;
 	}
 	return n;

@@ -81,27 +81,27 @@ sale_fingerprint(const struct sale *s, char out[65])
 enum db_status
 store_sale_fingerprint(struct db *db, const char *id, char fingerprint[65])
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT fingerprint FROM sales WHERE id = ?1");
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	struct db_stmt *st = db_stmt(db, "SELECT fingerprint FROM sales WHERE id = ?1");
+	db_bind_text_static(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
 		snprintf(fingerprint, 65, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
 enum db_status
 store_sale_state(struct db *db, const char *id, int64_t *stall_id, bool *voided)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT stall_id, voided FROM sales WHERE id = ?1");
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	db_bind_text_static(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
-		*stall_id = sqlite3_column_int64(st, 0);
-		*voided = sqlite3_column_int(st, 1) != 0;
+		*stall_id = db_col_int64(st, 0);
+		*voided = db_col_int(st, 1) != 0;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -111,21 +111,21 @@ static enum db_status
 insert_sale(struct db *db, struct sale *s, const char *date, const char *fingerprint,
     int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO sales (id, stall_id, "
 	    "market_day_id, operator_id, recorded_at, recorded_date, received_at, "
 	    "payment, total_fen, fingerprint) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, s->stall_id);
-	sqlite3_bind_int64(st, 3, s->market_day_id);
-	sqlite3_bind_int64(st, 4, s->operator_id);
-	sqlite3_bind_int64(st, 5, s->recorded_at);
-	sqlite3_bind_text(st, 6, date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_text(st, 8, s->payment, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, s->total_fen);
-	sqlite3_bind_text(st, 10, fingerprint, -1, SQLITE_STATIC);
+	db_bind_text_static(st, 1, s->id);
+	db_bind_int64(st, 2, s->stall_id);
+	db_bind_int64(st, 3, s->market_day_id);
+	db_bind_int64(st, 4, s->operator_id);
+	db_bind_int64(st, 5, s->recorded_at);
+	db_bind_text_static(st, 6, date);
+	db_bind_int64(st, 7, now);
+	db_bind_text_static(st, 8, s->payment);
+	db_bind_int64(st, 9, s->total_fen);
+	db_bind_text_static(st, 10, fingerprint);
 	enum db_status rc = db_exec_stmt(db, st);
 	if (rc == DB_OK)
 		s->seq = db_last_insert_id(db);
@@ -138,16 +138,16 @@ insert_lines(struct db *db, const struct sale *s)
 	enum db_status rc = DB_OK;
 	for (size_t i = 0; i < s->nlines && rc == DB_OK; i++) {
 		const struct sale_line *l = &s->lines[i];
-		sqlite3_stmt *st = db_stmt(db,
+		struct db_stmt *st = db_stmt(db,
 		    "INSERT INTO sale_lines (sale_seq, "
 		    "line_no, product_id, quantity, unit_price_fen, amount_fen) "
 		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-		sqlite3_bind_int64(st, 1, s->seq);
-		sqlite3_bind_int64(st, 2, (int64_t)i);
-		sqlite3_bind_int64(st, 3, l->product_id);
-		sqlite3_bind_int64(st, 4, l->quantity);
-		sqlite3_bind_int64(st, 5, l->unit_price_fen);
-		sqlite3_bind_int64(st, 6, l->amount_fen);
+		db_bind_int64(st, 1, s->seq);
+		db_bind_int64(st, 2, (int64_t)i);
+		db_bind_int64(st, 3, l->product_id);
+		db_bind_int64(st, 4, l->quantity);
+		db_bind_int64(st, 5, l->unit_price_fen);
+		db_bind_int64(st, 6, l->amount_fen);
 		rc = db_exec_stmt(db, st);
 	}
 	return rc;
@@ -164,7 +164,7 @@ insert_lines(struct db *db, const struct sale *s)
 static enum db_status
 price_and_region(struct db *db, int64_t id, int64_t at, fen_t *price, char region[])
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT coalesce("
 	    "(SELECT h.price_fen FROM price_history h WHERE h.product_id = x.id "
 	    "AND h.from_at <= ?2 ORDER BY h.from_at DESC, h.id DESC LIMIT 1), "
@@ -172,15 +172,15 @@ price_and_region(struct db *db, int64_t id, int64_t at, fen_t *price, char regio
 	    "ORDER BY h.from_at, h.id LIMIT 1), x.price_fen), p.region_code "
 	    "FROM products x LEFT JOIN producers p ON p.id = x.producer_id "
 	    "WHERE x.id = ?1");
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, at);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, at);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
 		const char *r = db_col_text(st, 1);
-		*price = sqlite3_column_int64(st, 0);
+		*price = db_col_int64(st, 0);
 		snprintf(region, SALE_REGION_MAX + 1, "%s", r ? r : "");
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -214,12 +214,13 @@ price_lines(struct db *db, struct sale *s, size_t *bad, fen_t *price)
 static enum db_status
 market_day_channel(struct db *db, int64_t id, char *out, size_t len)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT channel FROM market_days WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT channel FROM market_days WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
 		snprintf(out, len, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -464,14 +465,14 @@ enum db_status
 store_sale_void(
     struct db *db, const char *id, const char *reason, int64_t user_id, int64_t now)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "UPDATE sales SET voided = 1, "
 	                "void_reason = ?2, voided_at = ?3, voided_by = ?4 "
 	                "WHERE id = ?1 AND voided = 0");
 	db_bind_text(st, 1, id);
 	db_bind_text(st, 2, reason);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, user_id);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, user_id);
 	enum db_status rc = db_exec_change(db, st);
 	if (rc == DB_OK)
 		rc = rollup_sale(db, id, -1);
@@ -480,8 +481,8 @@ store_sale_void(
 	st = db_stmt(db, "SELECT seq FROM sales WHERE id = ?1");
 	db_bind_text(st, 1, id);
 	rc = db_step_one(db, st);
-	int64_t seq = rc == DB_OK ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	int64_t seq = rc == DB_OK ? db_col_int64(st, 0) : 0;
+	db_reset(st);
 	if (rc != DB_OK)
 		return rc == DB_NOT_FOUND ? DB_ERROR : rc;
 	/* Each line's goods go back on the shelf: read the lines first,
@@ -489,17 +490,17 @@ store_sale_void(
 	 * changes the rows it reads). */
 	st = db_stmt(db, "SELECT product_id, quantity FROM sale_lines "
 	                 "WHERE sale_seq = ?1 ORDER BY line_no");
-	sqlite3_bind_int64(st, 1, seq);
+	db_bind_int64(st, 1, seq);
 	int64_t lines[SALE_LINES_MAX][2];
 	size_t n = 0;
 	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW && n < SALE_LINES_MAX) {
-		lines[n][0] = sqlite3_column_int64(st, 0);
-		lines[n][1] = sqlite3_column_int64(st, 1);
+	while ((step = db_step(st)) == DB_ROW && n < SALE_LINES_MAX) {
+		lines[n][0] = db_col_int64(st, 0);
+		lines[n][1] = db_col_int64(st, 1);
 		n++;
 	}
-	sqlite3_reset(st);
-	if (step != SQLITE_DONE)
+	db_reset(st);
+	if (step != DB_DONE)
 		return DB_ERROR; /* a failure, or more lines than a sale may have */
 	for (size_t i = 0; i < n && rc == DB_OK; i++)
 		rc = stock_move(db, lines[i][0], lines[i][1], STOCK_SALE_VOID, id,
@@ -517,52 +518,52 @@ store_sale_void(
 	"s.voided, s.void_reason, s.voided_at"
 
 static json_t *
-time_or_null(sqlite3_stmt *st, int i)
+time_or_null(struct db_stmt *st, int i)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (db_col_is_null(st, i))
 		return json_null();
 	char buf[21];
-	format_rfc3339(sqlite3_column_int64(st, i), buf);
+	format_rfc3339(db_col_int64(st, i), buf);
 	return json_string(buf);
 }
 
 static json_t *
-sale_line_row(sqlite3_stmt *st)
+sale_line_row(struct db_stmt *st)
 {
 	return json_pack("{s:I, s:I, s:I, s:I}", "product_id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "quantity",
-	    (json_int_t)sqlite3_column_int64(st, 1), "unit_price_fen",
-	    (json_int_t)sqlite3_column_int64(st, 2), "amount_fen",
-	    (json_int_t)sqlite3_column_int64(st, 3));
+	    (json_int_t)db_col_int64(st, 0), "quantity",
+	    (json_int_t)db_col_int64(st, 1), "unit_price_fen",
+	    (json_int_t)db_col_int64(st, 2), "amount_fen",
+	    (json_int_t)db_col_int64(st, 3));
 }
 
 /* The sale of the current row of st (SALE_COLS) with its lines. */
 static enum db_status
-sale_row(struct db *db, sqlite3_stmt *st, json_t **out)
+sale_row(struct db *db, struct db_stmt *st, json_t **out)
 {
 	char recorded[21], received[21];
-	format_rfc3339(sqlite3_column_int64(st, 5), recorded);
-	format_rfc3339(sqlite3_column_int64(st, 7), received);
+	format_rfc3339(db_col_int64(st, 5), recorded);
+	format_rfc3339(db_col_int64(st, 7), received);
 	const char *reason = db_col_text(st, 11);
 	json_t *sale = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, "
 	                         "s:I, s:b, s:o, s:o}",
-	    "id", db_col_text(st, 1), "seq", (json_int_t)sqlite3_column_int64(st, 0),
-	    "stall_id", (json_int_t)sqlite3_column_int64(st, 2), "market_day_id",
-	    (json_int_t)sqlite3_column_int64(st, 3), "operator_id",
-	    (json_int_t)sqlite3_column_int64(st, 4), "recorded_at", recorded,
-	    "recorded_date", db_col_text(st, 6), "received_at", received, "payment",
-	    db_col_text(st, 8), "total_fen", (json_int_t)sqlite3_column_int64(st, 9),
-	    "voided", sqlite3_column_int(st, 10) != 0, "void_reason",
+	    "id", db_col_text(st, 1), "seq", (json_int_t)db_col_int64(st, 0),
+	    "stall_id", (json_int_t)db_col_int64(st, 2), "market_day_id",
+	    (json_int_t)db_col_int64(st, 3), "operator_id",
+	    (json_int_t)db_col_int64(st, 4), "recorded_at", recorded, "recorded_date",
+	    db_col_text(st, 6), "received_at", received, "payment", db_col_text(st, 8),
+	    "total_fen", (json_int_t)db_col_int64(st, 9), "voided",
+	    db_col_int(st, 10) != 0, "void_reason",
 	    reason ? json_string(reason) : json_null(), "voided_at",
 	    time_or_null(st, 12));
-	int64_t seq = sqlite3_column_int64(st, 0);
+	int64_t seq = db_col_int64(st, 0);
 
 	/* A different statement from st, so st keeps its place. */
-	sqlite3_stmt *ls = db_stmt(db,
+	struct db_stmt *ls = db_stmt(db,
 	    "SELECT product_id, quantity, "
 	    "unit_price_fen, amount_fen FROM sale_lines WHERE sale_seq = ?1 "
 	    "ORDER BY line_no");
-	sqlite3_bind_int64(ls, 1, seq);
+	db_bind_int64(ls, 1, seq);
 	json_t *lines;
 	enum db_status s = db_rows(db, ls, sale_line_row, &lines);
 	if (s == DB_OK)
@@ -582,13 +583,13 @@ enum db_status
 store_sale_get(struct db *db, const char *id, json_t **out)
 {
 	*out = NULL;
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " SALE_COLS " FROM sales s WHERE s.id = ?1");
 	db_bind_text(st, 1, id);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK)
 		s = sale_row(db, st, out);
-	sqlite3_reset(st);
+	db_reset(st);
 	return s;
 }
 
@@ -596,7 +597,7 @@ enum db_status
 store_sale_list(struct db *db, const struct sale_filter *f, int64_t after_seq,
     int limit, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " SALE_COLS " FROM sales s "
 	                "WHERE s.seq > ?1 AND (?2 = 0 OR s.stall_id = ?2) "
 	                "AND (?3 = 0 OR s.market_day_id = ?3) "
@@ -606,24 +607,24 @@ store_sale_list(struct db *db, const struct sale_filter *f, int64_t after_seq,
 	                "JOIN producers p ON p.id = t.producer_id WHERE "
 	                "p.region_code = ?6)) "
 	                "ORDER BY s.seq LIMIT ?5");
-	sqlite3_bind_int64(st, 1, after_seq);
-	sqlite3_bind_int64(st, 2, f->stall_id);
-	sqlite3_bind_int64(st, 3, f->market_day_id);
-	sqlite3_bind_int64(st, 4, f->operator_id);
-	sqlite3_bind_int(st, 5, limit + 1);
+	db_bind_int64(st, 1, after_seq);
+	db_bind_int64(st, 2, f->stall_id);
+	db_bind_int64(st, 3, f->market_day_id);
+	db_bind_int64(st, 4, f->operator_id);
+	db_bind_int64(st, 5, limit + 1);
 	if (f->region != NULL)
 		db_bind_text(st, 6, f->region);
 	*out = json_array();
 	enum db_status s = DB_OK;
-	int rc = SQLITE_DONE;
-	while (s == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int rc = DB_DONE;
+	while (s == DB_OK && (rc = db_step(st)) == DB_ROW) {
 		json_t *sale;
 		s = sale_row(db, st, &sale);
 		if (s == DB_OK)
 			json_array_append_new(*out, sale);
 	}
-	sqlite3_reset(st);
-	if (s == DB_OK && rc != SQLITE_DONE)
+	db_reset(st);
+	if (s == DB_OK && rc != DB_DONE)
 		s = DB_ERROR;
 	if (s != DB_OK) {
 		json_decref(*out);

@@ -24,13 +24,13 @@ stock_move(struct db *db, int64_t product_id, int64_t delta, enum stock_reason r
 	 * UPDATE ... RETURNING: RETURNING makes SQLite open a statement
 	 * journal, which inside the writer's batch costs more than the
 	 * update itself.) */
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "UPDATE products SET stock = stock + ?2, updated_at = ?3 "
 	                "WHERE id = ?1 AND (?4 = 0 OR stock + ?2 >= 0)");
-	sqlite3_bind_int64(st, 1, product_id);
-	sqlite3_bind_int64(st, 2, delta);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int(st, 4, floor_zero);
+	db_bind_int64(st, 1, product_id);
+	db_bind_int64(st, 2, delta);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, floor_zero);
 	enum db_status s = db_exec_change(db, st);
 	if (s == DB_CONSTRAINT) {
 		/* Only the integer CHECK of schema 0007 can refuse it: the new
@@ -42,7 +42,7 @@ stock_move(struct db *db, int64_t product_id, int64_t delta, enum stock_reason r
 	if (s == DB_NOT_FOUND) {
 		/* No such product, or the floor refused it. */
 		st = db_stmt(db, "SELECT 1 FROM products WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, product_id);
+		db_bind_int64(st, 1, product_id);
 		s = db_exists(db, st);
 		return s == DB_OK ? DB_CONSTRAINT : s;
 	}
@@ -50,10 +50,10 @@ stock_move(struct db *db, int64_t product_id, int64_t delta, enum stock_reason r
 		return s;
 	if (stock_after != NULL) {
 		st = db_stmt(db, "SELECT stock FROM products WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, product_id);
+		db_bind_int64(st, 1, product_id);
 		s = db_step_one(db, st);
-		*stock_after = s == DB_OK ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
+		*stock_after = s == DB_OK ? db_col_int64(st, 0) : 0;
+		db_reset(st);
 		if (s != DB_OK)
 			return s == DB_NOT_FOUND ? DB_ERROR : s;
 	}
@@ -64,31 +64,30 @@ stock_move(struct db *db, int64_t product_id, int64_t delta, enum stock_reason r
 	    "INSERT INTO stock_movements (product_id, delta, stock_after, reason, "
 	    "ref, user_id, at) VALUES (?1, ?2, "
 	    "(SELECT stock FROM products WHERE id = ?1), ?4, ?5, ?6, ?7)");
-	sqlite3_bind_int64(st, 1, product_id);
-	sqlite3_bind_int64(st, 2, delta);
-	sqlite3_bind_text(st, 4, reason_names[reason], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ref, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, product_id);
+	db_bind_int64(st, 2, delta);
+	db_bind_text_static(st, 4, reason_names[reason]);
+	db_bind_text_static(st, 5, ref);
 	if (user_id > 0)
-		sqlite3_bind_int64(st, 6, user_id);
+		db_bind_int64(st, 6, user_id);
 	else
-		sqlite3_bind_null(st, 6);
-	sqlite3_bind_int64(st, 7, now);
+		db_bind_null(st, 6);
+	db_bind_int64(st, 7, now);
 	return db_exec_stmt(db, st);
 }
 
 int
 stock_verify(struct db *db, void (*bad)(int64_t, int64_t, int64_t, void *), void *arg)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT p.id, p.stock, coalesce(sum(m.delta), 0) AS ledger "
 	    "FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id "
 	    "GROUP BY p.id HAVING p.stock <> ledger ORDER BY p.id");
 	int n = 0, rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		n++;
-		bad(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		    sqlite3_column_int64(st, 2), arg);
+		bad(db_col_int64(st, 0), db_col_int64(st, 1), db_col_int64(st, 2), arg);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? n : -1;
+	db_reset(st);
+	return rc == DB_DONE ? n : -1;
 }

@@ -6,11 +6,11 @@ const char *const venue_kinds[] = {
 #define VENUE_COLS "id, name, kind, subdistrict, address"
 
 static json_t *
-venue_row(sqlite3_stmt *st)
+venue_row(struct db_stmt *st)
 {
 	const char *address = db_col_text(st, 4);
 	return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "name", db_col_text(st, 1), "kind",
+	    (json_int_t)db_col_int64(st, 0), "name", db_col_text(st, 1), "kind",
 	    db_col_text(st, 2), "subdistrict", db_col_text(st, 3), "address",
 	    address ? json_string(address) : json_null());
 }
@@ -18,19 +18,19 @@ venue_row(sqlite3_stmt *st)
 enum db_status
 store_venue_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " VENUE_COLS " FROM venues WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_row(db, st, venue_row, out);
 }
 
 enum db_status
 store_venue_list(struct db *db, int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT " VENUE_COLS " FROM venues "
-	                               "WHERE id > ?1 ORDER BY id LIMIT ?2");
-	sqlite3_bind_int64(st, 1, after_id);
-	sqlite3_bind_int(st, 2, limit + 1);
+	struct db_stmt *st = db_stmt(db, "SELECT " VENUE_COLS " FROM venues "
+	                                 "WHERE id > ?1 ORDER BY id LIMIT ?2");
+	db_bind_int64(st, 1, after_id);
+	db_bind_int64(st, 2, limit + 1);
 	return db_rows(db, st, venue_row, out);
 }
 
@@ -38,8 +38,8 @@ enum db_status
 store_venue_create(struct db *db, const char *name, const char *kind,
     const char *subdistrict, const char *address, int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "INSERT INTO venues (name, kind, subdistrict, "
-	                               "address) VALUES (?1, ?2, ?3, ?4)");
+	struct db_stmt *st = db_stmt(db, "INSERT INTO venues (name, kind, subdistrict, "
+	                                 "address) VALUES (?1, ?2, ?3, ?4)");
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, kind);
 	db_bind_text(st, 3, subdistrict);

@@ -36,10 +36,10 @@ enum db_status
 webhook_emit(struct db *db, enum webhook_type type, int64_t now, webhook_data_fn make,
     const void *arg)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT 1 FROM webhook_endpoints "
 	                "WHERE active = 1 AND (event_mask & ?1) != 0 LIMIT 1");
-	sqlite3_bind_int64(st, 1, (int64_t)1 << type);
+	db_bind_int64(st, 1, (int64_t)1 << type);
 	enum db_status s = db_exists(db, st);
 	if (s != DB_OK)
 		return s == DB_NOT_FOUND ? DB_OK : s;
@@ -57,9 +57,9 @@ webhook_emit(struct db *db, enum webhook_type type, int64_t now, webhook_data_fn
 		return DB_ERROR;
 	st = db_stmt(
 	    db, "INSERT INTO webhook_events (type, at, body) VALUES (?1, ?2, ?3)");
-	sqlite3_bind_text(st, 1, webhook_type_names[type], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, text, -1, free);
+	db_bind_text_static(st, 1, webhook_type_names[type]);
+	db_bind_int64(st, 2, now);
+	db_bind_text_owned(st, 3, text);
 	if ((s = db_exec_stmt(db, st)) != DB_OK)
 		return s;
 	int64_t event_id = db_last_insert_id(db);
@@ -68,9 +68,9 @@ webhook_emit(struct db *db, enum webhook_type type, int64_t now, webhook_data_fn
 	    "INSERT INTO webhook_deliveries (event_id, endpoint_id, due_ms) "
 	    "SELECT ?1, id, ?2 FROM webhook_endpoints "
 	    "WHERE active = 1 AND (event_mask & ?3) != 0");
-	sqlite3_bind_int64(st, 1, event_id);
-	sqlite3_bind_int64(st, 2, now * 1000);
-	sqlite3_bind_int64(st, 3, (int64_t)1 << type);
+	db_bind_int64(st, 1, event_id);
+	db_bind_int64(st, 2, now * 1000);
+	db_bind_int64(st, 3, (int64_t)1 << type);
 	if ((s = db_exec_stmt(db, st)) == DB_OK)
 		atomic_store(&emitted, true);
 	return s;
@@ -92,17 +92,17 @@ webhook_secret_new(char out[WEBHOOK_SECRET_LEN + 1])
 #define ENDPOINT_COLS "id, url, events, description, active, created_at"
 
 static json_t *
-endpoint_row(sqlite3_stmt *st)
+endpoint_row(struct db_stmt *st)
 {
 	char at[21];
-	format_rfc3339(sqlite3_column_int64(st, 5), at);
+	format_rfc3339(db_col_int64(st, 5), at);
 	const char *desc = db_col_text(st, 3);
 	json_t *events = json_loads(db_col_text(st, 2), 0, NULL);
 	return json_pack("{s:I, s:s, s:o, s:o, s:b, s:s}", "id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "url", db_col_text(st, 1),
-	    "events", events ? events : json_array(), "description",
-	    desc ? json_string(desc) : json_null(), "active",
-	    sqlite3_column_int(st, 4) != 0, "created_at", at);
+	    (json_int_t)db_col_int64(st, 0), "url", db_col_text(st, 1), "events",
+	    events ? events : json_array(), "description",
+	    desc ? json_string(desc) : json_null(), "active", db_col_int(st, 4) != 0,
+	    "created_at", at);
 }
 
 enum db_status
@@ -110,19 +110,19 @@ store_webhook_create(struct db *db, const struct webhook_in *w, const char *secr
     int64_t user_id, int64_t now, int64_t *id)
 {
 	char *events = json_dumps(w->events, JSON_COMPACT);
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO webhook_endpoints (url, secret, "
 	    "events, event_mask, description, active, created_at, created_by) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	db_bind_text(st, 1, w->url);
 	db_bind_text(st, 2, secret);
-	sqlite3_bind_text(st, 3, events, -1, free);
-	sqlite3_bind_int64(st, 4, w->mask);
+	db_bind_text_owned(st, 3, events);
+	db_bind_int64(st, 4, w->mask);
 	db_bind_text(st, 5, w->description);
-	sqlite3_bind_int(st, 6, w->active);
-	sqlite3_bind_int64(st, 7, now);
+	db_bind_int64(st, 6, w->active);
+	db_bind_int64(st, 7, now);
 	if (user_id > 0)
-		sqlite3_bind_int64(st, 8, user_id);
+		db_bind_int64(st, 8, user_id);
 	enum db_status s = db_exec_stmt(db, st);
 	if (s == DB_OK)
 		*id = db_last_insert_id(db);
@@ -132,20 +132,20 @@ store_webhook_create(struct db *db, const struct webhook_in *w, const char *secr
 enum db_status
 store_webhook_get(struct db *db, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(
+	struct db_stmt *st = db_stmt(
 	    db, "SELECT " ENDPOINT_COLS " FROM webhook_endpoints WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return db_row(db, st, endpoint_row, out);
 }
 
 enum db_status
 store_webhook_list(struct db *db, int64_t after_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT " ENDPOINT_COLS
 	                " FROM webhook_endpoints WHERE id > ?1 ORDER BY id LIMIT ?2");
-	sqlite3_bind_int64(st, 1, after_id);
-	sqlite3_bind_int(st, 2, limit + 1);
+	db_bind_int64(st, 1, after_id);
+	db_bind_int64(st, 2, limit + 1);
 	return db_rows(db, st, endpoint_row, out);
 }
 
@@ -153,51 +153,49 @@ enum db_status
 store_webhook_update(struct db *db, int64_t id, const struct webhook_in *w)
 {
 	char *events = json_dumps(w->events, JSON_COMPACT);
-	sqlite3_stmt *st = db_stmt(db, "UPDATE webhook_endpoints SET url = ?2, "
-	                               "events = ?3, event_mask = ?4, description = "
-	                               "?5, active = ?6 WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, "UPDATE webhook_endpoints SET url = ?2, "
+	                                 "events = ?3, event_mask = ?4, description = "
+	                                 "?5, active = ?6 WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, w->url);
-	sqlite3_bind_text(st, 3, events, -1, free);
-	sqlite3_bind_int64(st, 4, w->mask);
+	db_bind_text_owned(st, 3, events);
+	db_bind_int64(st, 4, w->mask);
 	db_bind_text(st, 5, w->description);
-	sqlite3_bind_int(st, 6, w->active);
+	db_bind_int64(st, 6, w->active);
 	return db_exec_change(db, st);
 }
 
 enum db_status
 store_webhook_delete(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM webhook_endpoints WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
+	struct db_stmt *st = db_stmt(db, "DELETE FROM webhook_endpoints WHERE id = ?1");
+	db_bind_int64(st, 1, id);
 	return db_exec_change(db, st);
 }
 
 static json_t *
-time_or_null(sqlite3_stmt *st, int i)
+time_or_null(struct db_stmt *st, int i)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (db_col_is_null(st, i))
 		return json_null();
 	char buf[21];
-	format_rfc3339(sqlite3_column_int64(st, i), buf);
+	format_rfc3339(db_col_int64(st, i), buf);
 	return json_string(buf);
 }
 
 static json_t *
-attempt_row(sqlite3_stmt *st)
+attempt_row(struct db_stmt *st)
 {
 	char at[21];
-	format_rfc3339(sqlite3_column_int64(st, 7), at);
+	format_rfc3339(db_col_int64(st, 7), at);
 	const char *error = db_col_text(st, 5);
 	return json_pack("{s:I, s:I, s:s, s:i, s:o, s:o, s:I, s:s, s:o}", "id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "event_id",
-	    (json_int_t)sqlite3_column_int64(st, 1), "type", db_col_text(st, 2),
-	    "attempt", sqlite3_column_int(st, 3), "status_code",
-	    sqlite3_column_type(st, 4) == SQLITE_NULL
-	        ? json_null()
-	        : json_integer(sqlite3_column_int(st, 4)),
+	    (json_int_t)db_col_int64(st, 0), "event_id",
+	    (json_int_t)db_col_int64(st, 1), "type", db_col_text(st, 2), "attempt",
+	    db_col_int(st, 3), "status_code",
+	    db_col_is_null(st, 4) ? json_null() : json_integer(db_col_int(st, 4)),
 	    "error", error ? json_string(error) : json_null(), "duration_ms",
-	    (json_int_t)sqlite3_column_int64(st, 6), "at", at, "next_attempt_at",
+	    (json_int_t)db_col_int64(st, 6), "at", at, "next_attempt_at",
 	    time_or_null(st, 8));
 }
 
@@ -205,14 +203,14 @@ enum db_status
 store_webhook_attempts(
     struct db *db, int64_t endpoint_id, int64_t before_id, int limit, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "SELECT a.id, a.event_id, e.type, a.attempt, "
 	    "a.status_code, a.error, a.duration_ms, a.at, a.next_attempt_at "
 	    "FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id "
 	    "WHERE a.endpoint_id = ?1 AND a.id < ?2 ORDER BY a.id DESC LIMIT ?3");
-	sqlite3_bind_int64(st, 1, endpoint_id);
-	sqlite3_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
-	sqlite3_bind_int(st, 3, limit + 1);
+	db_bind_int64(st, 1, endpoint_id);
+	db_bind_int64(st, 2, before_id > 0 ? before_id : INT64_MAX);
+	db_bind_int64(st, 3, limit + 1);
 	return db_rows(db, st, attempt_row, out);
 }
 
@@ -231,36 +229,36 @@ store_webhook_due(struct db *db, int64_t now_ms, size_t max, struct webhook_job 
 {
 	*n = 0;
 	*next_ms = -1;
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "SELECT d.id, d.event_id, d.endpoint_id, "
 	                "d.attempts, p.url, p.secret, e.body FROM webhook_deliveries d "
 	                "JOIN webhook_endpoints p ON p.id = d.endpoint_id "
 	                "JOIN webhook_events e ON e.id = d.event_id "
 	                "WHERE d.state = 'pending' AND d.due_ms <= ?1 AND p.active = 1 "
 	                "ORDER BY d.due_ms, d.id LIMIT ?2");
-	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int64(st, 2, (int64_t)max);
+	db_bind_int64(st, 1, now_ms);
+	db_bind_int64(st, 2, (int64_t)max);
 	int rc;
-	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (*n < max && (rc = db_step(st)) == DB_ROW) {
 		struct webhook_job *j = &jobs[(*n)++];
-		j->delivery_id = sqlite3_column_int64(st, 0);
-		j->event_id = sqlite3_column_int64(st, 1);
-		j->endpoint_id = sqlite3_column_int64(st, 2);
-		j->attempts = sqlite3_column_int(st, 3);
+		j->delivery_id = db_col_int64(st, 0);
+		j->event_id = db_col_int64(st, 1);
+		j->endpoint_id = db_col_int64(st, 2);
+		j->attempts = db_col_int(st, 3);
 		j->url = xstrdup(db_col_text(st, 4));
 		j->secret = xstrdup(db_col_text(st, 5));
 		j->body = xstrdup(db_col_text(st, 6));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (*n > 0)
 		return DB_OK;
 	st = db_stmt(db, "SELECT min(d.due_ms) FROM webhook_deliveries d "
 	                 "JOIN webhook_endpoints p ON p.id = d.endpoint_id "
 	                 "WHERE d.state = 'pending' AND p.active = 1");
 	enum db_status s = db_step_one(db, st);
-	if (s == DB_OK && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*next_ms = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (s == DB_OK && !db_col_is_null(st, 0))
+		*next_ms = db_col_int64(st, 0);
+	db_reset(st);
 	return s == DB_NOT_FOUND ? DB_OK : s;
 }
 
@@ -270,40 +268,39 @@ record_one(
     struct db *db, const struct webhook_job *job, const struct webhook_result *res)
 {
 	/* Nothing when the endpoint, and so the delivery, was deleted. */
-	sqlite3_stmt *st = db_stmt(db,
+	struct db_stmt *st = db_stmt(db,
 	    "INSERT INTO webhook_attempts (delivery_id, "
 	    "endpoint_id, event_id, attempt, status_code, error, duration_ms, at, "
 	    "next_attempt_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
 	    "WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?1)");
-	sqlite3_bind_int64(st, 1, job->delivery_id);
-	sqlite3_bind_int64(st, 2, job->endpoint_id);
-	sqlite3_bind_int64(st, 3, job->event_id);
-	sqlite3_bind_int(st, 4, job->attempts + 1);
+	db_bind_int64(st, 1, job->delivery_id);
+	db_bind_int64(st, 2, job->endpoint_id);
+	db_bind_int64(st, 3, job->event_id);
+	db_bind_int64(st, 4, job->attempts + 1);
 	if (res->status_code > 0)
-		sqlite3_bind_int(st, 5, res->status_code);
+		db_bind_int64(st, 5, res->status_code);
 	db_bind_text(st, 6, res->error);
-	sqlite3_bind_int64(st, 7, res->duration_ms);
-	sqlite3_bind_int64(st, 8, res->at);
+	db_bind_int64(st, 7, res->duration_ms);
+	db_bind_int64(st, 8, res->at);
 	if (res->next_ms >= 0)
 		/* Rounded up: the time shown is never before the real one. */
-		sqlite3_bind_int64(st, 9, (res->next_ms + 999) / 1000);
+		db_bind_int64(st, 9, (res->next_ms + 999) / 1000);
 	enum db_status s = db_exec_stmt(db, st);
 	if (s != DB_OK)
 		return s;
 	st = db_stmt(db, "UPDATE webhook_deliveries SET attempts = attempts + 1, "
 	                 "state = ?2, due_ms = ?3 WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, job->delivery_id);
-	sqlite3_bind_text(st, 2,
+	db_bind_int64(st, 1, job->delivery_id);
+	db_bind_text_static(st, 2,
 	    res->delivered      ? "delivered"
 	    : res->next_ms >= 0 ? "pending"
-	                        : "failed",
-	    -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, res->next_ms >= 0 ? res->next_ms : res->at * 1000);
+	                        : "failed");
+	db_bind_int64(st, 3, res->next_ms >= 0 ? res->next_ms : res->at * 1000);
 	s = db_exec_stmt(db, st);
 	if (s == DB_OK && res->gone) {
 		st = db_stmt(
 		    db, "UPDATE webhook_endpoints SET active = 0 WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, job->endpoint_id);
+		db_bind_int64(st, 1, job->endpoint_id);
 		s = db_exec_stmt(db, st);
 	}
 	return s;

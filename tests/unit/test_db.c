@@ -73,7 +73,7 @@ text(struct db *db, const char *sql)
 static void
 insert_region(struct db *db, const char *code)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "INSERT INTO regions VALUES (?, ?, ?, 'p', 'east_west')");
 	db_bind_text(st, 1, code);
 	db_bind_text(st, 2, code);
@@ -164,7 +164,7 @@ test_statuses(void)
 	struct db *db = fresh();
 	CHECK(db_begin_write(db) == DB_OK);
 	insert_region(db, "a");
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "INSERT INTO regions VALUES (?, ?, ?, 'p', 'east_west')");
 	db_bind_text(st, 1, "a");
 	db_bind_text(st, 2, "a");
@@ -196,7 +196,7 @@ test_statuses(void)
 }
 
 static json_t *
-code_row(sqlite3_stmt *st)
+code_row(struct db_stmt *st)
 {
 	return json_string(db_col_text(st, 0));
 }
@@ -218,7 +218,7 @@ test_rows(void)
 	CHECK_STR(json_string_value(json_array_get(out, 0)), "a");
 	CHECK_STR(json_string_value(json_array_get(out, 2)), "c");
 	json_decref(out);
-	sqlite3_stmt *st = db_stmt(db, "SELECT code FROM regions WHERE code = ?");
+	struct db_stmt *st = db_stmt(db, "SELECT code FROM regions WHERE code = ?");
 	db_bind_text(st, 1, "zz");
 	CHECK(db_row(db, st, code_row, &out) == DB_NOT_FOUND);
 	CHECK(out == NULL);
@@ -319,14 +319,14 @@ test_statement_cache(void)
 {
 	struct db *db = fresh();
 	static const char q[] = "SELECT count(*) FROM regions WHERE code <> ?";
-	sqlite3_stmt *a = db_stmt(db, q);
+	struct db_stmt *a = db_stmt(db, q);
 	db_bind_text(a, 1, "x");
-	CHECK(sqlite3_step(a) == SQLITE_ROW);
-	sqlite3_stmt *b = db_stmt(db, q);
+	CHECK(db_step(a) == DB_ROW);
+	struct db_stmt *b = db_stmt(db, q);
 	CHECK(a == b);
-	CHECK(sqlite3_bind_parameter_count(b) == 1);
-	CHECK(sqlite3_step(b) == SQLITE_ROW); /* NULL bound: no row counts */
-	CHECK(sqlite3_column_int64(b, 0) == 0);
+	CHECK(sqlite3_bind_parameter_count(db_sqlite_stmt(b)) == 1);
+	CHECK(db_step(b) == DB_ROW); /* NULL bound: no row counts */
+	CHECK(db_col_int64(b, 0) == 0);
 	db_reset_all(db);
 	db_close(db);
 }

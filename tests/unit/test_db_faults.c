@@ -20,16 +20,16 @@ static struct db *db;
 static int
 regions(void)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM regions");
-	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_reset(st);
+	struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM regions");
+	int n = db_step(st) == DB_ROW ? db_col_int(st, 0) : -1;
+	db_reset(st);
 	return n;
 }
 
 static enum db_status
 add_region(const char *code)
 {
-	sqlite3_stmt *st =
+	struct db_stmt *st =
 	    db_stmt(db, "INSERT INTO regions VALUES (?, 'n', 'n', 'p', 'other')");
 	db_bind_text(st, 1, code);
 	return db_exec_stmt(db, st);

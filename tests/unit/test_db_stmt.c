@@ -21,10 +21,10 @@ static char sqls[MANY][40];
 static void
 test_prepare_failure_is_an_error(void)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT nothing FROM no_such_table");
+	struct db_stmt *st = db_stmt(db, "SELECT nothing FROM no_such_table");
 	CHECK(db_exists(db, st) == DB_ERROR);
 	st = db_stmt(db, "SELECT nothing FROM no_such_table WHERE x = ?1");
-	sqlite3_bind_int64(st, 1, 7); /* binding it is harmless */
+	db_bind_int64(st, 1, 7); /* binding it is harmless */
 	CHECK(db_step_one(db, st) == DB_ERROR);
 	json_t *rows = NULL;
 	CHECK(db_rows(db, db_stmt(db, "SELEC 1"), NULL, &rows) == DB_ERROR);
@@ -38,15 +38,15 @@ test_prepare_failure_is_an_error(void)
 static void
 test_cache_grows(void)
 {
-	sqlite3_stmt *first = NULL;
+	struct db_stmt *first = NULL;
 	for (int i = 0; i < MANY; i++) {
 		snprintf(sqls[i], sizeof(sqls[i]), "SELECT %d", i);
-		sqlite3_stmt *st = db_stmt(db, sqls[i]);
+		struct db_stmt *st = db_stmt(db, sqls[i]);
 		if (i == 0)
 			first = st;
 		CHECK(db_step_one(db, st) == DB_OK);
-		if (sqlite3_column_int(st, 0) != i) {
-			CHECK(sqlite3_column_int(st, 0) == i);
+		if (db_col_int(st, 0) != i) {
+			CHECK(db_col_int(st, 0) == i);
 			break;
 		}
 	}
@@ -54,8 +54,8 @@ test_cache_grows(void)
 	CHECK(db_stmt(db, sqls[0]) == first);
 	int bad = 0;
 	for (int i = 0; i < MANY; i++) {
-		sqlite3_stmt *st = db_stmt(db, sqls[i]);
-		if (db_step_one(db, st) != DB_OK || sqlite3_column_int(st, 0) != i)
+		struct db_stmt *st = db_stmt(db, sqls[i]);
+		if (db_step_one(db, st) != DB_OK || db_col_int(st, 0) != i)
 			bad++;
 	}
 	CHECK(bad == 0);

@@ -17,9 +17,9 @@ static char dir[] = "/tmp/market-unit-stock-XXXXXX";
 static int64_t
 one(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
-	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
+	struct db_stmt *st = db_stmt(db, sql);
+	int64_t v = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_reset(st);
 	return v;
 }
 

@@ -581,10 +581,10 @@ add_institutions(struct demo *d)
 			return false;
 		d->member_ids[i] = member;
 		if (member != 0) {
-			sqlite3_stmt *st = db_stmt(d->db,
+			struct db_stmt *st = db_stmt(d->db,
 			    "UPDATE users SET institution_id = ?2 WHERE id = ?1");
-			sqlite3_bind_int64(st, 1, member);
-			sqlite3_bind_int64(st, 2, d->institution_ids[i]);
+			db_bind_int64(st, 1, member);
+			db_bind_int64(st, 2, d->institution_ids[i]);
 			if (!ok(db_exec_stmt(d->db, st), "a member"))
 				return false;
 		}

@@ -568,10 +568,10 @@ make_institutions(struct gen *g)
 		            g->now, &g->members[i]),
 		        "a user"))
 			return false;
-		sqlite3_stmt *st = db_stmt(
+		struct db_stmt *st = db_stmt(
 		    g->db, "UPDATE users SET institution_id = ?2 WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, g->members[i]);
-		sqlite3_bind_int64(st, 2, g->institutions[i]);
+		db_bind_int64(st, 1, g->members[i]);
+		db_bind_int64(st, 2, g->institutions[i]);
 		if (!ok(db_exec_stmt(g->db, st), "a member"))
 			return false;
 	}
@@ -1002,17 +1002,17 @@ move(struct gen *g, int product, int64_t delta, const char *reason, const char *
 {
 	struct g_product *p = &g->products[product];
 	p->stock += delta;
-	sqlite3_stmt *st = db_stmt(g->db,
+	struct db_stmt *st = db_stmt(g->db,
 	    "INSERT INTO stock_movements (product_id, delta, stock_after, reason, "
 	    "ref, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	sqlite3_bind_int64(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, delta);
-	sqlite3_bind_int64(st, 3, p->stock);
+	db_bind_int64(st, 1, p->id);
+	db_bind_int64(st, 2, delta);
+	db_bind_int64(st, 3, p->stock);
 	db_bind_text(st, 4, reason);
 	db_bind_text(st, 5, ref);
 	if (user_id > 0)
-		sqlite3_bind_int64(st, 6, user_id);
-	sqlite3_bind_int64(st, 7, at);
+		db_bind_int64(st, 6, user_id);
+	db_bind_int64(st, 7, at);
 	g->written_movements++;
 	return ok(db_exec_stmt(g->db, st), "a stock movement");
 }
@@ -1053,26 +1053,26 @@ write_sale(struct gen *g, size_t i)
 	};
 	sale_fingerprint(&in, fp);
 	date_local(s->recorded, date);
-	sqlite3_stmt *st = db_stmt(g->db,
+	struct db_stmt *st = db_stmt(g->db,
 	    "INSERT INTO sales (id, stall_id, market_day_id, operator_id, recorded_at, "
 	    "recorded_date, received_at, payment, total_fen, fingerprint, voided, "
 	    "void_reason, voided_at, voided_by) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 	db_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, stall->id);
-	sqlite3_bind_int64(st, 3, g->days[s->day].id);
-	sqlite3_bind_int64(st, 4, stall->operator_id);
-	sqlite3_bind_int64(st, 5, s->recorded);
+	db_bind_int64(st, 2, stall->id);
+	db_bind_int64(st, 3, g->days[s->day].id);
+	db_bind_int64(st, 4, stall->operator_id);
+	db_bind_int64(st, 5, s->recorded);
 	db_bind_text(st, 6, date);
-	sqlite3_bind_int64(st, 7, s->received);
+	db_bind_int64(st, 7, s->received);
 	db_bind_text(st, 8, in.payment);
-	sqlite3_bind_int64(st, 9, total);
+	db_bind_int64(st, 9, total);
 	db_bind_text(st, 10, fp);
-	sqlite3_bind_int(st, 11, s->voided_at != 0);
+	db_bind_int64(st, 11, s->voided_at != 0);
 	if (s->voided_at != 0) {
 		db_bind_text(st, 12, "录入错误");
-		sqlite3_bind_int64(st, 13, s->voided_at);
-		sqlite3_bind_int64(st, 14, stall->operator_id);
+		db_bind_int64(st, 13, s->voided_at);
+		db_bind_int64(st, 14, stall->operator_id);
 	}
 	if (!ok(db_exec_stmt(g->db, st), "a sale"))
 		return false;
@@ -1082,12 +1082,12 @@ write_sale(struct gen *g, size_t i)
 		    "INSERT INTO sale_lines (sale_seq, line_no, product_id, "
 		    "quantity, unit_price_fen, amount_fen) VALUES (?1, ?2, ?3, ?4, ?5, "
 		    "?6)");
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_int64(st, 2, l);
-		sqlite3_bind_int64(st, 3, lines[l].product_id);
-		sqlite3_bind_int64(st, 4, lines[l].quantity);
-		sqlite3_bind_int64(st, 5, lines[l].unit_price_fen);
-		sqlite3_bind_int64(st, 6, lines[l].amount_fen);
+		db_bind_int64(st, 1, seq);
+		db_bind_int64(st, 2, l);
+		db_bind_int64(st, 3, lines[l].product_id);
+		db_bind_int64(st, 4, lines[l].quantity);
+		db_bind_int64(st, 5, lines[l].unit_price_fen);
+		db_bind_int64(st, 6, lines[l].amount_fen);
 		if (!ok(db_exec_stmt(g->db, st), "a sale line") ||
 		    !move(g, g->sale_lines[s->first + l].product, -lines[l].quantity,
 		        "sale", id, stall->operator_id, s->received))
@@ -1115,15 +1115,15 @@ static bool
 order_event(
     struct gen *g, const struct g_order *o, int from, int to, int64_t user, int64_t at)
 {
-	sqlite3_stmt *st = db_stmt(g->db,
+	struct db_stmt *st = db_stmt(g->db,
 	    "INSERT INTO order_events (order_id, "
 	    "from_status, to_status, user_id, at) VALUES (?1, ?2, ?3, ?4, ?5)");
-	sqlite3_bind_int64(st, 1, o->id);
+	db_bind_int64(st, 1, o->id);
 	db_bind_text(st, 2, from >= 0 ? status_names[from] : NULL);
 	db_bind_text(st, 3, status_names[to]);
 	if (user > 0)
-		sqlite3_bind_int64(st, 4, user);
-	sqlite3_bind_int64(st, 5, at);
+		db_bind_int64(st, 4, user);
+	db_bind_int64(st, 5, at);
 	return ok(db_exec_stmt(g->db, st), "an order event");
 }
 
@@ -1153,25 +1153,25 @@ write_order(struct gen *g, struct g_order *o)
 	    "\"line1\":\"海曙区中山西路%d号\",\"city\":\"宁波\"}",
 	    o->buyer * 7919 % 100000000, (int)(o->buyer % 300) + 1);
 	snprintf(note, sizeof(note), "请在%s前送达", o->day >= 0 ? "中午" : "晚上");
-	sqlite3_stmt *st = db_stmt(g->db,
+	struct db_stmt *st = db_stmt(g->db,
 	    "INSERT INTO orders (buyer_id, status, total_fen, refund_fen, fulfillment, "
 	    "market_day_id, address, note, created_at, created_date, updated_at, "
 	    "institution_id) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
-	sqlite3_bind_int64(st, 1, o->buyer);
+	db_bind_int64(st, 1, o->buyer);
 	db_bind_text(st, 2, status_names[o->status]);
-	sqlite3_bind_int64(st, 3, o->total);
-	sqlite3_bind_int64(st, 4, o->cancelled && o->paid ? o->total : 0);
+	db_bind_int64(st, 3, o->total);
+	db_bind_int64(st, 4, o->cancelled && o->paid ? o->total : 0);
 	db_bind_text(st, 5, o->day >= 0 ? "pickup" : "delivery");
 	if (o->day >= 0)
-		sqlite3_bind_int64(st, 6, g->days[o->day].id);
+		db_bind_int64(st, 6, g->days[o->day].id);
 	db_bind_text(st, 7, o->day >= 0 ? NULL : address);
 	db_bind_text(st, 8, o->buyer % 5 == 0 ? note : NULL);
-	sqlite3_bind_int64(st, 9, o->created);
+	db_bind_int64(st, 9, o->created);
 	db_bind_text(st, 10, date);
-	sqlite3_bind_int64(st, 11, updated);
+	db_bind_int64(st, 11, updated);
 	if (o->institution > 0)
-		sqlite3_bind_int64(st, 12, o->institution);
+		db_bind_int64(st, 12, o->institution);
 	if (!ok(db_exec_stmt(g->db, st), "an order"))
 		return false;
 	o->id = db_last_insert_id(g->db);
@@ -1183,12 +1183,12 @@ write_order(struct gen *g, struct g_order *o)
 		    "INSERT INTO order_lines (order_id, line_no, product_id, "
 		    "quantity, unit_price_fen, amount_fen) VALUES (?1, ?2, ?3, ?4, ?5, "
 		    "?6)");
-		sqlite3_bind_int64(st, 1, o->id);
-		sqlite3_bind_int64(st, 2, l);
-		sqlite3_bind_int64(st, 3, g->products[gl->product].id);
-		sqlite3_bind_int64(st, 4, gl->quantity);
-		sqlite3_bind_int64(st, 5, gl->price);
-		sqlite3_bind_int64(st, 6, gl->price * gl->quantity);
+		db_bind_int64(st, 1, o->id);
+		db_bind_int64(st, 2, l);
+		db_bind_int64(st, 3, g->products[gl->product].id);
+		db_bind_int64(st, 4, gl->quantity);
+		db_bind_int64(st, 5, gl->price);
+		db_bind_int64(st, 6, gl->price * gl->quantity);
 		if (!ok(db_exec_stmt(g->db, st), "an order line") ||
 		    !move(g, gl->product, -gl->quantity, "order", ref, o->buyer,
 		        o->created))
@@ -1210,15 +1210,15 @@ write_order_step(struct gen *g, const struct event *e)
 		char tx[48];
 		snprintf(
 		    tx, sizeof(tx), "gen%" PRId64 "-tx-%08u", g->seed, e->index + 1);
-		sqlite3_stmt *st =
+		struct db_stmt *st =
 		    db_stmt(g->db, "INSERT INTO payments (transaction_id, "
 		                   "order_id, provider, amount_fen, received_at) "
 		                   "VALUES (?1, ?2, ?3, ?4, ?5)");
 		db_bind_text(st, 1, tx);
-		sqlite3_bind_int64(st, 2, o->id);
+		db_bind_int64(st, 2, o->id);
 		db_bind_text(st, 3, o->buyer % 2 ? "wechat" : "alipay");
-		sqlite3_bind_int64(st, 4, o->total);
-		sqlite3_bind_int64(st, 5, o->paid);
+		db_bind_int64(st, 4, o->total);
+		db_bind_int64(st, 5, o->paid);
 		return ok(db_exec_stmt(g->db, st), "a payment") &&
 		       order_event(g, o, ST_PLACED, ST_PAID, 0, o->paid);
 	}
@@ -1256,7 +1256,7 @@ write_order_step(struct gen *g, const struct event *e)
 static bool
 drop_indexes(struct gen *g, json_t **saved)
 {
-	sqlite3_stmt *st = db_stmt(g->db,
+	struct db_stmt *st = db_stmt(g->db,
 	    "SELECT name, sql FROM sqlite_master "
 	    "WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('sales', "
 	    "'sale_lines', 'stock_movements', 'orders', 'order_lines', 'order_events', "
@@ -1264,12 +1264,12 @@ drop_indexes(struct gen *g, json_t **saved)
 	*saved = json_array();
 	json_t *names = json_array();
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		json_array_append_new(names, json_string(db_col_text(st, 0)));
 		json_array_append_new(*saved, json_string(db_col_text(st, 1)));
 	}
-	sqlite3_reset(st);
-	bool good = rc == SQLITE_DONE;
+	db_reset(st);
+	bool good = rc == DB_DONE;
 	size_t i;
 	json_t *name;
 	json_array_foreach(names, i, name)
@@ -1333,10 +1333,10 @@ write_events(struct gen *g)
 		return false;
 	/* Each product's stock is where its movements left it. */
 	for (long i = 0; i < g->nproducts; i++) {
-		sqlite3_stmt *st =
+		struct db_stmt *st =
 		    db_stmt(g->db, "UPDATE products SET stock = ?2 WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, g->products[i].id);
-		sqlite3_bind_int64(st, 2, g->products[i].stock);
+		db_bind_int64(st, 1, g->products[i].id);
+		db_bind_int64(st, 2, g->products[i].stock);
 		if (!ok(db_exec_stmt(g->db, st), "a product's stock"))
 			return false;
 	}
