@@ -31,6 +31,7 @@ struct db {
 	const void *shm;
 	bool writing;            /* holds write_lock */
 	bool batch;              /* the writer's batch transaction is open */
+	bool committing;         /* db_batch_end() is committing it */
 	int depth;               /* open "req" savepoints inside the batch */
 	struct stmt_slot *slots; /* open addressing, keyed by the SQL's address */
 	size_t nslots, used;
@@ -67,6 +68,22 @@ write_lock_take(void)
 	pthread_mutex_lock(&write_lock);
 	while (atomic_load(&checkpoint_waiting) > 0)
 		pthread_cond_wait(&checkpoint_done, &write_lock);
+}
+
+/*
+ * While a batch is open, only db_batch_end() commits. SQLite may roll
+ * the batch's transaction back by itself (out of memory, I/O errors);
+ * the handler's next statement would then run in autocommit mode, or its
+ * SAVEPOINT begin a transaction of its own that its RELEASE commits: a
+ * change saved while the batch it belonged to answers 503 (test_faults'
+ * out-of-memory case saw sales stored that had been refused). Any such
+ * commit is turned into a rollback here, and the statement fails.
+ */
+static int
+commit_guard(void *arg)
+{
+	const struct db *db = arg;
+	return db->batch && !db->committing;
 }
 
 sqlite3 *
@@ -236,6 +253,7 @@ db_open_as(const char *path, const char *synchronous, bool may_migrate, bool *ou
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_commit_hook(db->h, commit_guard, db);
 	/* Writers wait for each other rather than fail. */
 	sqlite3_busy_timeout(db->h, 10000);
 	char *pragmas = xasprintf("PRAGMA journal_mode = WAL;"
@@ -500,9 +518,11 @@ db_batch_end(struct db *db, bool commit)
 	db_reset_all(db);
 	enum db_status s = DB_OK;
 	if (!sqlite3_get_autocommit(db->h)) {
-		if (commit)
+		if (commit) {
+			db->committing = true;
 			s = db_exec_stmt(db, db_stmt(db, "COMMIT"));
-		else
+			db->committing = false;
+		} else
 			s = DB_ERROR;
 		if (s != DB_OK && !sqlite3_get_autocommit(db->h))
 			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);

@@ -10,6 +10,7 @@
 
 #include "db/db.h"
 #include "db/faultvfs.h"
+#include "db/sqlite.h"
 #include "log.h"
 #include "unit.h"
 
@@ -92,6 +93,36 @@ test_failed_rollback_of_a_batch(void)
 	CHECK(regions() == before + 1);
 }
 
+/* SQLite rolled the whole batch back by itself (as it may on running
+ * out of memory or an I/O error) while a handler was running: the
+ * handler's next writes, in autocommit mode or in a savepoint that now
+ * begins a transaction of its own, must not be committed on their own,
+ * since the batch they belong to answers 503. */
+static void
+test_writes_after_the_batch_was_rolled_back(void)
+{
+	int before = regions();
+	CHECK(db_batch_begin(db) == DB_OK);
+	CHECK(db_job_begin(db) == DB_OK);
+	CHECK(add_region("gone1") == DB_OK);
+	/* What SQLite does on such an error: the transaction is gone. */
+	CHECK(sqlite3_exec(db_handle(db), "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(add_region("alone1") != DB_OK); /* autocommit: refused */
+	CHECK(db_begin_write(db) == DB_OK);   /* SAVEPOINT req: a new transaction */
+	CHECK(add_region("alone2") == DB_OK);
+	CHECK(db_commit(db) != DB_OK); /* its RELEASE would commit: refused */
+	CHECK(!db_job_end(db, true));  /* the batch is lost */
+	db_batch_end(db, false);
+	CHECK(regions() == before);
+	/* And the next batch commits as ever. */
+	CHECK(db_batch_begin(db) == DB_OK);
+	CHECK(db_job_begin(db) == DB_OK);
+	CHECK(add_region("next1") == DB_OK);
+	CHECK(db_job_end(db, true));
+	CHECK(db_batch_end(db, true) == DB_OK);
+	CHECK(regions() == before + 1);
+}
+
 static void
 setup(void)
 {
@@ -130,4 +161,5 @@ teardown(void)
 }
 
 UNIT_MAIN(setup, test_failed_undo_of_a_savepoint, test_failed_undo_of_a_job,
-    test_failed_rollback_of_a_batch, teardown)
+    test_failed_rollback_of_a_batch, test_writes_after_the_batch_was_rolled_back,
+    teardown)
