@@ -21,7 +21,20 @@ def gen(db, *extra):
                           capture_output=True, text=True)
 
 
-class T(unittest.TestCase):
+class GenTest(unittest.TestCase):
+    """A generated database in cls.dir, served by cls.srv (None when gen
+    failed): both are cleaned up after the class."""
+    @classmethod
+    def tearDownClass(cls):
+        if cls.srv is not None:
+            rc = cls.srv.stop()
+            cls.srv.cleanup()
+            if rc != 0:
+                raise AssertionError("marketd exited with %s:\n%s" % (rc, "".join(cls.srv.log)))
+        subprocess.run(["rm", "-rf", cls.dir])
+
+
+class T(GenTest):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="market-gen-")
@@ -35,14 +48,6 @@ class T(unittest.TestCase):
         if cls.gen.returncode == 0:
             cls.srv = harness.Server(db=cls.db).start()
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.srv is not None:
-            rc = cls.srv.stop()
-            cls.srv.cleanup()
-            if rc != 0:
-                raise AssertionError("marketd exited with %s:\n%s" % (rc, "".join(cls.srv.log)))
-        subprocess.run(["rm", "-rf", cls.dir])
 
     def sql(self, q, *args):
         c = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
@@ -151,7 +156,7 @@ class T(unittest.TestCase):
         self.assertEqual(self.sql("SELECT count(*) FROM products")[0][0], SIZE["products"])
 
 
-class Institutions(unittest.TestCase):
+class Institutions(GenTest):
     """--institutions N --institution-orders N: N institutions of every
     kind, one member buyer each, a plan for every year the data touches,
     orders placed by the members that the procurement report counts (as
@@ -167,14 +172,6 @@ class Institutions(unittest.TestCase):
                       "--institution-orders", "400", "--seed", "3")
         cls.srv = harness.Server(db=cls.db).start() if cls.gen.returncode == 0 else None
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.srv is not None:
-            rc = cls.srv.stop()
-            cls.srv.cleanup()
-            if rc != 0:
-                raise AssertionError("marketd exited with %s:\n%s" % (rc, "".join(cls.srv.log)))
-        subprocess.run(["rm", "-rf", cls.dir])
 
     sql = T.sql
 
