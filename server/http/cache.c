@@ -7,14 +7,19 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <zlib.h>
 
 #include "db/db.h"
+#include "http/pages.h"
 #include "util.h"
 
 /* Slots per thread (a power of two): enough for every product of a
  * national catalog by id, and its list pages. An empty slot is 24 bytes. */
 #define SLOTS 16384
 #define BYTES_MAX (8 * 1024 * 1024) /* of bodies, per thread */
+/* A body shorter than this is always sent as it is: gzip would save
+ * less than a TCP segment. */
+#define GZIP_MIN 1024
 
 /* A reply body, shared by the cache and the replies still being sent
  * (evbuffer references): freed when the last lets go. Only its worker
@@ -23,7 +28,14 @@ struct blob {
 	unsigned refs;
 	size_t len;
 	const char *type;
-	char etag[68];
+	char etag[72]; /* a SHA-256 in hex, quoted, and "-gz" */
+	/* The same body gzipped, with an ETag of its own (a strong tag names
+	 * one representation): made the first time a client that accepts
+	 * gzip asks, so a cache emptied by every commit never compresses
+	 * for nothing. NULL until then, and when gzip would not be smaller
+	 * (gz_tried tells the two apart). The entry holds one reference. */
+	struct blob *gz;
+	bool gz_tried;
 	char data[];
 };
 
@@ -48,8 +60,48 @@ static void
 blob_release(const void *data, size_t len, void *arg)
 {
 	struct blob *b = arg;
-	if (--b->refs == 0)
+	if (--b->refs == 0) {
+		if (b->gz != NULL)
+			blob_release(NULL, 0, b->gz);
 		free(b);
+	}
+}
+
+/* b's body gzipped (RFC 1952), or NULL when it would not be smaller or
+ * zlib fails. Its ETag is b's with "-gz" inside the quotes. */
+static struct blob *
+blob_gzip(const struct blob *b)
+{
+	size_t taglen = strlen(b->etag);
+	if (taglen < 2 || b->etag[taglen - 1] != '"' || taglen + 3 >= sizeof(b->etag))
+		return NULL;
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: the largest window, with a gzip header and trailer. */
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	        Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t bound = deflateBound(&z, (uLong)b->len);
+	struct blob *g = xmalloc(sizeof(*g) + bound);
+	z.next_in = (Bytef *)b->data;
+	z.avail_in = (uInt)b->len;
+	z.next_out = (Bytef *)g->data;
+	z.avail_out = (uInt)bound;
+	int rc = deflate(&z, Z_FINISH);
+	size_t len = bound - z.avail_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END || len >= b->len) {
+		free(g);
+		return NULL;
+	}
+	g->refs = 1;
+	g->len = len;
+	g->type = b->type;
+	g->gz = NULL;
+	g->gz_tried = true;
+	memcpy(g->etag, b->etag, taglen - 1);
+	memcpy(g->etag + taglen - 1, "-gz\"", 5);
+	return g;
 }
 
 /* Frees slot e's contents (its index stays in used[] until emptied). */
@@ -58,7 +110,7 @@ entry_clear(struct cache *c, struct entry *e)
 {
 	if (e->key == NULL)
 		return;
-	c->bytes -= e->body->len;
+	c->bytes -= e->body->len + (e->body->gz ? e->body->gz->len : 0);
 	free(e->key);
 	blob_release(NULL, 0, e->body);
 	e->key = NULL;
@@ -121,6 +173,38 @@ slot_of(struct cache *c, const char *key)
 	return &c->slots[hash_bytes(HASH_INIT, key, strlen(key)) & (SLOTS - 1)];
 }
 
+/* The representation of e's body to send to r: gzipped when r accepts
+ * it and that is smaller (made now if not yet tried), else as it is. */
+static struct blob *
+representation(struct cache *c, struct entry *e, struct request *r)
+{
+	struct blob *b = e->body;
+	if (b->len < GZIP_MIN || !pages_accepts_gzip(req_header(r, "Accept-Encoding")))
+		return b;
+	if (!b->gz_tried) {
+		b->gz_tried = true;
+		b->gz = blob_gzip(b);
+		if (b->gz != NULL)
+			c->bytes += b->gz->len;
+	}
+	return b->gz != NULL ? b->gz : b;
+}
+
+/* Sends b as a 200 that refers to the cached bytes (no copy). */
+static void
+send_blob(struct request *r, struct blob *b, bool gzipped)
+{
+	reply_header(r, "ETag", b->etag);
+	if (gzipped)
+		reply_header(r, "Content-Encoding", "gzip");
+	struct evbuffer *buf = evbuffer_new();
+	b->refs++;
+	if (evbuffer_add_reference(buf, b->data, b->len, blob_release, b) != 0)
+		b->refs--;
+	reply_raw(r, 200, b->type, buf);
+	evbuffer_free(buf);
+}
+
 bool
 cache_reply(struct request *r, uint64_t *version)
 {
@@ -130,20 +214,22 @@ cache_reply(struct request *r, uint64_t *version)
 	struct entry *e = slot_of(c, key);
 	bool hit = e->key != NULL && strcmp(e->key, key) == 0;
 	free(key);
+	/* Whether or not it is cached, the reply depends on the request's
+	 * Accept-Encoding. */
+	reply_header(r, "Vary", "Accept-Encoding");
 	if (!hit)
 		return false;
-	reply_header(r, "ETag", e->body->etag);
+	struct blob *rep = representation(c, e, r);
+	/* A client holding either representation's tag holds a current
+	 * copy. */
 	if (req_etag_matches(r, e->body->etag)) {
+		reply_header(r, "ETag", e->body->etag);
+		reply_empty(r, 304);
+	} else if (rep != e->body && req_etag_matches(r, rep->etag)) {
+		reply_header(r, "ETag", rep->etag);
 		reply_empty(r, 304);
 	} else {
-		/* The reply refers to the cached bytes: no copy. */
-		struct evbuffer *b = evbuffer_new();
-		e->body->refs++;
-		if (evbuffer_add_reference(
-		        b, e->body->data, e->body->len, blob_release, e->body) != 0)
-			e->body->refs--;
-		reply_raw(r, 200, e->body->type, b);
-		evbuffer_free(b);
+		send_blob(r, rep, rep != e->body);
 	}
 	return true;
 }
@@ -151,8 +237,8 @@ cache_reply(struct request *r, uint64_t *version)
 void
 cache_store(struct request *r, uint64_t version)
 {
-	const char *etag =
-	    evhttp_find_header(evhttp_request_get_output_headers(r->ev), "ETag");
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
+	const char *etag = evhttp_find_header(out, "ETag");
 	if (r->status != 200 || r->reply_raw == NULL || etag == NULL ||
 	    strlen(etag) >= sizeof(((struct blob *)0)->etag))
 		return;
@@ -179,7 +265,18 @@ cache_store(struct request *r, uint64_t version)
 	e->body->refs = 1;
 	e->body->len = len;
 	e->body->type = r->reply_type;
+	e->body->gz = NULL;
+	e->body->gz_tried = false;
 	strcpy(e->body->etag, etag);
 	evbuffer_copyout(r->reply_raw, e->body->data, len);
 	c->bytes += len;
+	/* This first reply goes out as a hit would. */
+	struct blob *rep = representation(c, e, r);
+	if (rep != e->body) {
+		evhttp_remove_header(out, "ETag");
+		evbuffer_free(r->reply_raw);
+		r->reply_raw = NULL;
+		r->status = 0;
+		send_blob(r, rep, true);
+	}
 }

@@ -2,6 +2,8 @@
 GET is answered from memory, and every write that changes what it shows
 (a product's fields, its producer, its stock through a sale) is visible
 to the very next GET on every worker thread."""
+import gzip
+import json
 import os
 import sqlite3
 import threading
@@ -138,6 +140,110 @@ class CatalogCache(harness.ServerTest):
             for r in self.get_everywhere("/api/v1/products/%d" % p):
                 self.assertEqual(r.json["stock"], 99 - i)
         self.assertIsNone(self.srv.proc.poll())
+
+
+class CatalogGzip(harness.ServerTest):
+    """A client that accepts gzip gets the catalog's answers gzipped (the
+    stall page fetches the whole catalog over a phone's connection), with
+    an ETag of their own; every other client gets the same bytes as
+    before. Hit or miss, the answer is the same."""
+    threads = 2
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.m = Market(cls.srv)
+        for i in range(30):
+            cls.m.product(100 + i, 10, name="贞丰绿茶 %02d 罐装礼盒" % i)
+        cls.path = "/api/v1/products?producer=%d&limit=200" % cls.m.producer
+
+    def fetch(self, path, **headers):
+        """path on a fresh connection, so each worker thread answers
+        (a miss first, then hits)."""
+        c = self.srv.connect()
+        try:
+            return self.srv.request("GET", path, conn=c, headers=headers)
+        finally:
+            c.close()
+
+    def test_gzip_is_the_same_document(self):
+        plain = self.fetch(self.path)
+        self.assertEqual(plain.status, 200)
+        self.assertIsNone(plain.header("Content-Encoding"))
+        self.assertIn("Accept-Encoding", plain.header("Vary"))
+        self.assertGreater(len(plain.body), 1024)
+        for _ in range(6):  # misses and hits on both threads
+            z = self.fetch(self.path, **{"Accept-Encoding": "gzip, deflate, br"})
+            self.assertEqual(z.status, 200)
+            self.assertEqual(z.header("Content-Encoding"), "gzip")
+            self.assertIn("Accept-Encoding", z.header("Vary"))
+            self.assertEqual(int(z.header("Content-Length")), len(z.body))
+            self.assertLess(len(z.body), len(plain.body) // 2)
+            self.assertEqual(gzip.decompress(z.body), plain.body)
+            self.assertEqual(json.loads(gzip.decompress(z.body)), plain.json)
+            # Strong tags, one for each representation.
+            self.assertTrue(z.header("ETag").startswith('"'))
+            self.assertNotEqual(z.header("ETag"), plain.header("ETag"))
+
+    def test_refused_gzip_is_plain(self):
+        plain = self.fetch(self.path)
+        for ae in ("gzip;q=0", "identity", "br", "*;q=0"):
+            for _ in range(3):
+                r = self.fetch(self.path, **{"Accept-Encoding": ae})
+                self.assertEqual(r.status, 200, ae)
+                self.assertIsNone(r.header("Content-Encoding"), ae)
+                self.assertEqual(r.body, plain.body, ae)
+                self.assertEqual(r.header("ETag"), plain.header("ETag"), ae)
+
+    def test_either_tag_revalidates(self):
+        plain = self.fetch(self.path)
+        z = self.fetch(self.path, **{"Accept-Encoding": "gzip"})
+        for _ in range(4):
+            for tag in (plain.header("ETag"), z.header("ETag")):
+                r = self.fetch(self.path, **{"Accept-Encoding": "gzip",
+                                             "If-None-Match": tag})
+                self.assertEqual(r.status, 304, tag)
+                self.assertEqual(r.body, b"")
+                self.assertEqual(r.header("ETag"), tag)
+            # The gzip tag names bytes a plain client never got.
+            r = self.fetch(self.path, **{"If-None-Match": z.header("ETag")})
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, plain.body)
+
+    def test_change_is_seen_gzipped(self):
+        p = self.m.product(990, 5, name="贞丰李子 gzip")
+        before = self.fetch(self.path, **{"Accept-Encoding": "gzip"})
+        check(self.srv.patch("/api/v1/products/%d" % p,
+                             {"name": "贞丰李子 gzip 改"}, token=self.m.admin), 200)
+        for _ in range(4):
+            r = self.fetch(self.path, **{"Accept-Encoding": "gzip",
+                                         "If-None-Match": before.header("ETag")})
+            self.assertEqual(r.status, 200)
+            names = [i["name"] for i in json.loads(gzip.decompress(r.body))["items"]]
+            self.assertIn("贞丰李子 gzip 改", names)
+
+    def test_small_answers_stay_plain(self):
+        p = self.m.product(300, 5, name="枣")
+        path = "/api/v1/products/%d" % p
+        for _ in range(4):
+            r = self.fetch(path, **{"Accept-Encoding": "gzip"})
+            self.assertEqual(r.status, 200)
+            self.assertLess(len(r.body), 1024)
+            self.assertIsNone(r.header("Content-Encoding"))
+            self.assertEqual(r.json["id"], p)
+
+    def test_head_says_what_get_sends(self):
+        z = self.fetch(self.path, **{"Accept-Encoding": "gzip"})
+        for _ in range(3):
+            c = self.srv.connect()
+            r = self.srv.request("HEAD", self.path, conn=c,
+                                 headers={"Accept-Encoding": "gzip"})
+            c.close()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, b"")
+            self.assertEqual(r.header("Content-Encoding"), "gzip")
+            self.assertEqual(r.header("ETag"), z.header("ETag"))
+            self.assertEqual(int(r.header("Content-Length")), len(z.body))
 
 
 if __name__ == "__main__":
