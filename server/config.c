@@ -86,6 +86,13 @@ parse_hash_threads(struct config *c, size_t off, const char *v, char **err)
 	return parse_int_range(v, 1, 64, (int *)((char *)c + off), err);
 }
 
+/* Days finished webhook deliveries are kept: a day to ten years. */
+static int
+parse_retention_days(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1, 3650, (int *)((char *)c + off), err);
+}
+
 /* Bytes of the WAL file kept after a checkpoint: 1 MiB to 1 GiB. */
 static int
 parse_wal_limit(struct config *c, size_t off, const char *v, char **err)
@@ -240,6 +247,9 @@ static const struct option_def options[] = {
     {"webhook-allow-insecure", parse_bool, OFF(webhook_allow_insecure), "false",
         "TESTS ONLY: webhooks may use http:// and loopback, private or link-local "
         "hosts (a flag)"},
+    {"webhook-retention", parse_retention_days, OFF(webhook_retention), "30",
+        "days a webhook event is kept once every delivery of it has ended "
+        "(delivered or failed), with its attempts (1..3650)"},
     {"webhook-retry-scale", parse_count, OFF(webhook_retry_scale), "1",
         "TESTS ONLY: divide webhook retry delays by this"},
     {"web-root", parse_web_root, OFF(web_root), NULL,

@@ -48,6 +48,8 @@ struct config {
 	bool webhook_allow_insecure; /* tests only: http:// and private,
 	                                loopback and link-local hosts */
 	int webhook_retry_scale;     /* tests only: retry delays divided by it */
+	int webhook_retention;       /* days an event is kept once its
+	                                deliveries have ended */
 };
 
 /*

@@ -32,6 +32,10 @@
 #define CONNECT_TIMEOUT_MS 10000
 /* Without a wake-up, the worker looks at the outbox at least this often. */
 #define IDLE_MS 60000
+/* Events past the retention are deleted this often, PURGE_CHUNK to a
+ * transaction, so the write lock is never held long. */
+#define PURGE_EVERY_MS (10 * 60 * 1000)
+#define PURGE_CHUNK 1000
 
 struct webhook_worker {
 	const struct config *cfg;
@@ -314,6 +318,29 @@ wait_until(struct webhook_worker *w, int64_t due_ms)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Deletes the events past the retention (the config's days), a chunk a
+ * transaction, until none is left or the worker stops. */
+static void
+purge(struct webhook_worker *w)
+{
+	int64_t before = wall_ms() / 1000 - (int64_t)w->cfg->webhook_retention * 86400;
+	int deleted = PURGE_CHUNK;
+	int64_t total = 0;
+	while (deleted == PURGE_CHUNK && !atomic_load(&w->stop)) {
+		if (store_webhook_purge(w->db, before, PURGE_CHUNK, &deleted) !=
+		    DB_OK) {
+			log_warn(
+			    "webhooks: old events not deleted; trying again later");
+			break;
+		}
+		total += deleted;
+	}
+	db_reset_all(w->db);
+	if (total > 0)
+		log_info("webhooks: %" PRId64 " events older than %d days deleted",
+		    total, w->cfg->webhook_retention);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -326,9 +353,14 @@ worker_main(void *arg)
 	/* One thread: static, off its stack. */
 	static struct webhook_result res[JOBS_MAX];
 	static char errbuf[JOBS_MAX][CURL_ERROR_SIZE + 160];
+	int64_t purge_due = 0;
 	while (!atomic_load(&w->stop)) {
 		size_t n = 0;
 		int64_t next = -1;
+		if (monotonic_ms() >= purge_due) {
+			purge(w);
+			purge_due = monotonic_ms() + PURGE_EVERY_MS;
+		}
 		/* Cleared before the look, so a wake-up during it is kept. */
 		pthread_mutex_lock(&w->mu);
 		w->kicked = false;

@@ -307,6 +307,42 @@ record_one(
 }
 
 enum db_status
+store_webhook_purge(struct db *db, int64_t before_s, int max, int *deleted)
+{
+	*deleted = 0;
+	enum db_status s = db_begin_write(db);
+	if (s != DB_OK)
+		return s;
+	/* Events are taken oldest first by id, which grows with time, so
+	 * the scan stops after max old ones. The attempts go with their
+	 * deliveries (ON DELETE CASCADE). */
+	struct db_stmt *st = db_stmt(db,
+	    "DELETE FROM webhook_deliveries WHERE event_id IN ("
+	    "SELECT e.id FROM webhook_events e WHERE e.at < ?1 AND NOT EXISTS ("
+	    "SELECT 1 FROM webhook_deliveries p WHERE p.event_id = e.id "
+	    "AND p.state = 'pending') ORDER BY e.id LIMIT ?2)");
+	db_bind_int64(st, 1, before_s);
+	db_bind_int64(st, 2, max);
+	s = db_exec_stmt(db, st);
+	if (s == DB_OK) {
+		st = db_stmt(db,
+		    "DELETE FROM webhook_events WHERE id IN ("
+		    "SELECT e.id FROM webhook_events e WHERE e.at < ?1 AND NOT EXISTS ("
+		    "SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) "
+		    "ORDER BY e.id LIMIT ?2)");
+		db_bind_int64(st, 1, before_s);
+		db_bind_int64(st, 2, max);
+		s = db_exec_stmt(db, st);
+	}
+	if (s != DB_OK) {
+		db_rollback(db);
+		return s;
+	}
+	*deleted = db_changes(db);
+	return db_commit(db);
+}
+
+enum db_status
 store_webhook_record(struct db *db, const struct webhook_job *jobs,
     const struct webhook_result *res, size_t n)
 {

@@ -134,4 +134,15 @@ struct webhook_result {
 enum db_status store_webhook_record(struct db *db, const struct webhook_job *jobs,
     const struct webhook_result *res, size_t n);
 
+/*
+ * Retention: deletes up to max of the oldest events from before
+ * before_s (seconds since the epoch) none of whose deliveries is still
+ * pending, with their deliveries and attempts, in one write
+ * transaction; *deleted is how many events went. A pending delivery
+ * keeps its event whatever its age. Event ids are never given again
+ * (AUTOINCREMENT), so a receiver's webhook-id stays unique.
+ */
+enum db_status store_webhook_purge(
+    struct db *db, int64_t before_s, int max, int *deleted);
+
 #endif
