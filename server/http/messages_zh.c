@@ -214,6 +214,7 @@ const struct msg_entry messages_zh[] = {
     /* Hardening: password hashing off the event loop, per-address limits. */
     {"too many passwords are being checked; try again in a second",
         "正在校验的密码过多，请一秒后重试"},
+    {"the connection closed before the password was checked", "密码校验之前连接已关闭"},
     {"too many logins or registrations from your address; try again in %s seconds",
         "您的地址登录或注册次数过多，请 %s 秒后重试"},
     /* Hardening (issue 16): query strings are text. */

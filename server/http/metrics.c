@@ -160,7 +160,7 @@ metrics_request(const char *method, const char *route_pattern, int status, int64
 	bump(&sh->latency_sum[r], (uint64_t)usec);
 }
 
-static atomic_llong hash_pending, hash_total, hash_refused;
+static atomic_llong hash_pending, hash_total, hash_refused, hash_abandoned;
 
 void
 metrics_hash_queued(void)
@@ -169,10 +169,10 @@ metrics_hash_queued(void)
 }
 
 void
-metrics_hash_done(void)
+metrics_hash_done(bool abandoned)
 {
 	atomic_fetch_sub(&hash_pending, 1);
-	atomic_fetch_add(&hash_total, 1);
+	atomic_fetch_add(abandoned ? &hash_abandoned : &hash_total, 1);
 }
 
 void
@@ -370,9 +370,14 @@ metrics_text(void)
 	    "# HELP marketd_password_hashes_refused_total Requests answered 503 "
 	    "because the hashing queue was full.\n"
 	    "# TYPE marketd_password_hashes_refused_total counter\n"
-	    "marketd_password_hashes_refused_total %lld\n",
+	    "marketd_password_hashes_refused_total %lld\n"
+	    "# HELP marketd_password_hashes_abandoned_total Passwords not hashed "
+	    "because their client had hung up.\n"
+	    "# TYPE marketd_password_hashes_abandoned_total counter\n"
+	    "marketd_password_hashes_abandoned_total %lld\n",
 	    (long long)atomic_load(&hash_pending), (long long)atomic_load(&hash_total),
-	    (long long)atomic_load(&hash_refused));
+	    (long long)atomic_load(&hash_refused),
+	    (long long)atomic_load(&hash_abandoned));
 	fputs("# HELP marketd_db_commit_duration_seconds Time a commit of the "
 	      "write batch took to be durable.\n"
 	      "# TYPE marketd_db_commit_duration_seconds histogram\n",

@@ -22,7 +22,9 @@ void metrics_commit(int64_t usec, int batch_size);
 /* The password hashers (http/hasher.c): a request queued, one done (its
  * hash made or checked), one refused because the queue was full. */
 void metrics_hash_queued(void);
-void metrics_hash_done(void);
+/* A hashing thread is done with a password: hashed or checked, or
+ * abandoned (its client had hung up, so it was not). */
+void metrics_hash_done(bool abandoned);
 void metrics_hash_refused(void);
 
 /* The Prometheus text exposition (version 0.0.4) of every counter, as a

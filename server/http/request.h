@@ -57,6 +57,12 @@ struct request {
 	                         password matches */
 	bool prep_verified;   /* the password given matched */
 	int64_t prep_user_id; /* whose it is */
+	/* The client's socket, for the hashers to see whether it is still
+	 * there (0 or less: unknown), and whether it was gone, so its scrypt was
+	 * not run: the request is then answered 503 and never reaches the
+	 * writer (a login refused so must not count as a failed one). */
+	int peer_fd;
+	bool hash_abandoned;
 
 	/* What the audit entry of a write names (api/audit.h): set by
 	 * audit_object(), else derived from the reply or the path. */

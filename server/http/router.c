@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 #include "config.h"
@@ -230,6 +231,8 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		evhttp_connection_get_peer(conn, &addr, &port);
 		snprintf(
 		    r->remote_addr, sizeof(r->remote_addr), "%s", addr ? addr : "");
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+		r->peer_fd = bev != NULL ? (int)bufferevent_getfd(bev) : -1;
 	}
 
 	if (!route_request(r)) {

@@ -135,7 +135,16 @@ on_hashed(evutil_socket_t fd, short what, void *arg)
 	for (struct request *r = list, *next; r != NULL; r = next) {
 		next = r->next;
 		r->next = NULL;
-		worker_submit_write(w, r);
+		if (r->hash_abandoned) {
+			/* The client hung up before its password was hashed: the
+			 * answer goes nowhere, and nothing is written. */
+			reply_header(r, "Retry-After", "1");
+			reply_error(r, E_UNAVAILABLE, NULL,
+			    "the connection closed before the password was checked");
+			router_finish(r);
+		} else {
+			worker_submit_write(w, r);
+		}
 		atomic_fetch_sub(&w->inflight, 1);
 	}
 }

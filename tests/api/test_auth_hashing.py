@@ -4,7 +4,11 @@ answering /healthz; the pool's queue is bounded (503 unavailable with
 Retry-After beyond it); and logins and registrations are limited per
 client address (429 rate_limited with Retry-After), not only per
 username."""
+import json
 import re
+import socket
+import sqlite3
+import ssl
 import threading
 
 import harness
@@ -122,6 +126,59 @@ class PerAddress(harness.ServerTest):
         # Other routes are not limited.
         self.assertEqual(srv.get("/healthz").status, 200)
         self.assertEqual(srv.get("/api/v1/regions").status, 200)
+
+
+class AbandonedLogins(harness.ServerTest):
+    """A client that hangs up while its password waits for a hashing
+    thread costs no scrypt: impatient phones pressing "log in" again
+    must not fill the queue with work nobody will read (each abandoned
+    login cost a 2-core machine about 0.25 s of hashing, and the queue
+    stayed full, answering 503 to everyone else, until they were done).
+    An abandoned login writes nothing: no token, and no failed attempt
+    counted against the username."""
+    threads = 2
+    server_args = ("--hash-threads", "1", "--hash-queue", "64")
+
+    def send_and_hang_up(self, body):
+        ctx = ssl.create_default_context(cafile=self.srv.cafile)
+        raw = socket.create_connection(("127.0.0.1", self.srv.port), timeout=60)
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        data = json.dumps(body).encode()
+        s.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                  % (len(data), data))
+        s.close()
+
+    def test_hung_up_logins_are_not_hashed(self):
+        srv = self.srv
+        srv.add_user("walker", "buyer", password="password123")
+        done0 = metric(srv, "marketd_password_hashes_total")
+        # 30 logins, each from a client that hangs up at once: with one
+        # hashing thread at 0.1 s or more a hash, most are still queued
+        # when their client is gone.
+        for _ in range(30):
+            self.send_and_hang_up({"username": "walker", "password": "password123"})
+        for _ in range(6000):
+            if metric(srv, "marketd_password_hashes_pending") == 0 and \
+                    metric(srv, "marketd_password_hashes_abandoned_total") + \
+                    metric(srv, "marketd_password_hashes_total") - done0 == 30:
+                break
+        abandoned = metric(srv, "marketd_password_hashes_abandoned_total")
+        hashed = metric(srv, "marketd_password_hashes_total") - done0
+        self.assertEqual(abandoned + hashed, 30)
+        self.assertGreaterEqual(abandoned, 20, "hashed %d of 30 abandoned logins" % hashed)
+        # Only the hashed ones reached the writer and made a token.
+        con = sqlite3.connect(srv.db)
+        try:
+            tokens = con.execute("SELECT count(*) FROM tokens t JOIN users u "
+                                 "ON u.id = t.user_id WHERE u.username = 'walker'"
+                                 ).fetchone()[0]
+        finally:
+            con.close()
+        self.assertLessEqual(tokens, hashed)
+        # The queue is free again at once, and the user can log in.
+        r = srv.post("/api/v1/auth/login", {"username": "walker", "password": "password123"})
+        self.assertEqual(r.status, 200, r)
 
 
 if __name__ == "__main__":
