@@ -34,6 +34,10 @@ class StallPage(wf.BrowserTest):
         p_jujube = product("新疆灰枣", 3900, pb)
         p_plum = product("贞丰李子", 1500, pa)
         p_tea = product("贞丰古树茶", 16800, pa, unit="250g 罐")
+        # A catalog longer than the page draws at once (40) and than one
+        # page of the API (200): the grid fills page by page, shows more
+        # on request, and its search finds the last one.
+        walnuts = [product("和田核桃 %d号" % i, 2000 + i, pb) for i in range(1, 231)]
 
         def venue(name):
             return check(srv.post("/api/v1/venues", {
@@ -65,7 +69,8 @@ class StallPage(wf.BrowserTest):
 
         self.run_script({
             "admin": admin, "coord": coord, "operator": {"username": "op1", "password": "op1-password", "id": op_id},
-            "products": {"jujube": p_jujube, "plum": p_plum, "tea": p_tea},
+            "products": {"jujube": p_jujube, "plum": p_plum, "tea": p_tea, "last_walnut": walnuts[-1]},
+            "catalog_size": 3 + len(walnuts),
             "stalls": {"main": s1, "cancelled": s2}, "days": {"main": day1, "cancelled": day2},
             "orders": orders,
         })

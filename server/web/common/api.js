@@ -92,13 +92,15 @@ export async function apiRaw(path, { query, headers = {} } = {}) {
   return resp;
 }
 
-// Every item of a list, following next_cursor (at most pages pages).
-export async function apiAll(path, query = {}, pages = 50) {
+// Every item of a list, following next_cursor (at most pages pages);
+// onPage, if given, sees the items so far after each page but the last.
+export async function apiAll(path, query = {}, pages = 50, onPage = null) {
   const items = [];
   let cursor = null;
   for (let i = 0; i < pages; i++) {
     const page = await api(path, { query: { ...query, limit: 200, cursor } });
     items.push(...page.items);
+    if (onPage && page.next_cursor) onPage(items);
     if (!page.next_cursor) break;
     cursor = page.next_cursor;
   }

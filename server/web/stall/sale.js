@@ -4,7 +4,7 @@
 // before anything else; the list shows it at once.
 import { api, apiAll } from '../common/api.js';
 import { $, fill, h } from '../common/dom.js';
-import { t } from '../common/i18n.js';
+import { lang, t } from '../common/i18n.js';
 import { parseYuan, plainYuan, yuan } from '../common/money.js';
 import { clockTime } from '../common/time.js';
 import * as queue from './queue.js';
@@ -12,8 +12,19 @@ import { notifyChanged, syncNow } from './sync.js';
 
 let ctx = null;
 let products = [];      // [{id, name, unit, price_fen, producer_id, ...}]
+let byId = new Map();   // product id → product
 let pricesReadAt = null;
 const cart = new Map(); // product id → {quantity, price (text as typed)}
+
+// The grid shows PAGE products at a time (the stall's producer's first),
+// more on request, and the search box looks through the whole cached
+// catalog: a district's catalog may hold 10,000 products, and drawing
+// them all took a phone 150 ms each time, far from a tap's budget.
+const PAGE = 40;
+let shown = PAGE;
+let query = '';
+let drawn = null;       // what the grid shows now (see renderProducts)
+let sorted = null;      // {products, producer, list}: ordered() memoized
 
 export function initSale(c) {
   const first = ctx === null;
@@ -21,22 +32,42 @@ export function initSale(c) {
   if (!first) return;
   $('#sale-form').addEventListener('submit', (ev) => { ev.preventDefault(); record(); });
   $('#refresh-products').addEventListener('click', () => loadProducts(true));
+  $('#product-search').addEventListener('input', (ev) => {
+    query = ev.target.value.trim().toLocaleLowerCase();
+    shown = PAGE;
+    renderProducts();
+  });
+  $('#more-products').addEventListener('click', () => { shown += PAGE; renderProducts(); });
   loadProducts(false);
+}
+
+function setProducts(items) {
+  products = items;
+  byId = new Map(items.map((p) => [p.id, p]));
 }
 
 // The catalog, from the network when it answers, else as last read.
 async function loadProducts(force) {
   const cached = await queue.cacheGet('products');
   if (cached) {
-    products = cached.items;
+    setProducts(cached.items);
     pricesReadAt = cached.read_at;
     renderProducts();
   }
   if (cached && !force && Date.now() - cached.read_at < 60 * 1000) return;
   try {
-    const items = await apiAll('/products', {});
-    pricesReadAt = Date.now();
-    products = items;
+    // Without a cached catalog (a first login), the grid fills page by
+    // page as the catalog arrives; with one, it changes once, when the
+    // whole new catalog is here.
+    const readAt = Date.now();
+    const onPage = cached ? null : (sofar) => {
+      setProducts(sofar.slice());
+      pricesReadAt = readAt;
+      renderProducts();
+    };
+    const items = await apiAll('/products', {}, 50, onPage);
+    pricesReadAt = readAt;
+    setProducts(items);
     await queue.cachePut('products', { items, read_at: pricesReadAt });
   } catch (e) {
     if (!e.network) throw e;
@@ -44,20 +75,36 @@ async function loadProducts(force) {
   renderProducts();
 }
 
-function ordered() {
-  const producer = ctx.stall ? ctx.stall.producer_id : null;
-  return [...products].sort((a, b) =>
+function ordered(producer) {
+  if (sorted && sorted.products === products && sorted.producer === producer) return sorted.list;
+  const list = [...products].sort((a, b) =>
     (b.producer_id === producer) - (a.producer_id === producer) || a.id - b.id);
+  sorted = { products, producer, list };
+  return list;
 }
 
+// Draws the grid only when what it shows changes (the catalog, the
+// stall's producer, the search, how many are shown, the language): a
+// sale, a sync or a tab switch leaves it as it is.
 function renderProducts() {
   if (!ctx || !ctx.user) return;
   $('#prices-as-of').textContent = pricesReadAt ? t('prices_as_of', { time: clockTime(pricesReadAt) }) : t('prices_never');
-  fill($('#products'), ordered().map((p) => h('li', {},
+  const producer = ctx.stall ? ctx.stall.producer_id : null;
+  const want = { products, producer, query, shown, lang: lang() };
+  if (drawn && Object.keys(want).every((k) => drawn[k] === want[k])) return;
+  drawn = want;
+  const all = ordered(producer);
+  const matching = query === '' ? all : all.filter((p) => p.name.toLocaleLowerCase().includes(query));
+  fill($('#products'), matching.slice(0, shown).map((p) => h('li', {},
     h('button', { type: 'button', class: 'product', onclick: () => add(p.id, 1) },
     h('span', { class: 'sr-only' }, t('add_one'), ' '),
     h('span', { class: 'name' }, p.name),
     h('span', { class: 'price' }, yuan(p.price_fen), ' / ', p.unit)))));
+  const rest = matching.length - Math.min(shown, matching.length);
+  const more = $('#more-products');
+  more.hidden = rest === 0;
+  more.textContent = t('more_products', { n: Math.min(rest, PAGE), rest });
+  $('#no-match').hidden = !(query !== '' && matching.length === 0);
 }
 
 function add(id, n) {
@@ -68,7 +115,7 @@ function add(id, n) {
   renderCart();
 }
 
-function product(id) { return products.find((p) => p.id === id); }
+function product(id) { return byId.get(id); }
 
 // The cart's lines with their unit prices in fen (null where the typed
 // price is not valid).
