@@ -12,9 +12,13 @@
  * interleave. Of two sends of one id, the first is stored (201) and the
  * second, in the same batch or a later one, finds it (200, or 409 when
  * the content differs); the UNIQUE id is the backstop. A batch of sales
- * is one savepoint for all its sales; their rollups are summed in memory
- * and written once (store/sales.h, sale_tally). When the batch's commit
- * fails, every request in it is answered 5xx instead, whatever it read.
+ * has no savepoint at all (its route is .flat): each of its sales is
+ * checked whole before anything of it is written, so a refused sale
+ * leaves nothing, and a database failure midway gives up the writer's
+ * whole transaction (every request in it is answered 5xx). Its sales'
+ * rollups are summed in memory and written once (store/sales.h,
+ * sale_tally). When the batch's commit fails, every request in it is
+ * answered 5xx instead, whatever it read.
  *
  * A region-scoped coordinator works with the stalls of its region's
  * producers only, and records only its region's products: anything else
@@ -525,7 +529,8 @@ const struct route sales_routes[] = {
         .path = "/api/v1/sales/batch",
         .handler = create_batch,
         .roles = SELLERS,
-        .body = true},
+        .body = true,
+        .flat = true},
     {.method = EVHTTP_REQ_GET,
         .path = "/api/v1/sales/{id}",
         .handler = get_sale,

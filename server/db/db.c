@@ -40,6 +40,7 @@ struct db {
 	sqlite3_stmt *broken;
 	bool undo_failed; /* a "req" savepoint could not be undone (out of
 	                   * memory, I/O error): the batch must not commit */
+	bool flat;        /* the job runs without savepoints (db_job_begin_flat) */
 };
 
 /*
@@ -388,6 +389,10 @@ db_reset_all(struct db *db)
 enum db_status
 db_begin_write(struct db *db)
 {
+	if (db->batch && db->flat) {
+		db->depth++; /* nothing to undo it with: see db_job_begin_flat */
+		return DB_OK;
+	}
 	if (db->batch) {
 		/* Inside the writer's batch, a handler's transaction is a
 		 * savepoint: it commits with the batch, or is undone alone. */
@@ -410,6 +415,10 @@ db_commit(struct db *db)
 	if (db->batch) {
 		if (db->depth == 0)
 			return DB_OK;
+		if (db->flat) {
+			db->depth--;
+			return DB_OK;
+		}
 		enum db_status s = db_exec_stmt(db, db_stmt(db, "RELEASE req"));
 		if (s != DB_OK) {
 			db_rollback(db);
@@ -432,6 +441,14 @@ void
 db_rollback(struct db *db)
 {
 	db_reset_all(db);
+	if (db->batch && db->flat) {
+		/* A flat job cannot undo: if it began a transaction it now
+		 * gives up, the batch goes (db_job_end returns false). */
+		if (db->depth > 0)
+			db->undo_failed = true;
+		db->depth = 0;
+		return;
+	}
 	if (db->batch) {
 		/* Undo the handler's open savepoints, not the batch. */
 		for (; db->depth > 0; db->depth--)
@@ -484,18 +501,28 @@ db_batch_begin(struct db *db)
 enum db_status
 db_job_begin(struct db *db)
 {
+	db->flat = false;
 	return db_exec_stmt(db, db_stmt(db, "SAVEPOINT job"));
+}
+
+void
+db_job_begin_flat(struct db *db)
+{
+	db->flat = true;
 }
 
 bool
 db_job_end(struct db *db, bool keep)
 {
 	db_rollback(db); /* a savepoint the handler left open */
-	bool undo_failed = db->undo_failed;
+	bool undo_failed = db->undo_failed, flat = db->flat;
 	db->undo_failed = false;
+	db->flat = false;
 	if (sqlite3_get_autocommit(db->h))
 		return false; /* SQLite rolled the whole batch back (I/O error, full
 		                 disk) */
+	if (flat)
+		return keep && !undo_failed;
 	/* A change the handler undid, or this request's, that could not be
 	 * undone (out of memory) must not be committed with the batch: the
 	 * caller gives the whole batch up. */

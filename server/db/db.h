@@ -91,6 +91,16 @@ void db_rollback(struct db *db);
  */
 enum db_status db_batch_begin(struct db *db);
 enum db_status db_job_begin(struct db *db);
+/*
+ * As db_job_begin, for a request that writes nothing until every check
+ * that can refuse it has passed: no savepoints, neither the job's nor
+ * the handler's (db_begin_write, db_commit are then no-ops). Savepoints
+ * copy every page a request first touches; a batch of 100 sales touches
+ * hundreds. Such a request cannot be undone alone: db_job_end(keep
+ * false), or a db_rollback() of an open db_begin_write, gives the
+ * whole batch up (db_job_end returns false).
+ */
+void db_job_begin_flat(struct db *db);
 bool db_job_end(struct db *db, bool keep);
 bool db_batch_alive(struct db *db);
 enum db_status db_batch_end(struct db *db, bool commit);

@@ -54,6 +54,11 @@ struct route {
 	/* A GET whose 200 replies (with an ETag) depend only on the path,
 	 * the query and the catalog: served from the response cache. */
 	bool cached;
+	/* A write whose handler checks everything that can refuse it
+	 * before it writes anything, so a refusal leaves nothing to undo:
+	 * it runs without savepoints (db_job_begin_flat), and a failure
+	 * after its first write (5xx) gives up the writer's whole batch. */
+	bool flat;
 	/* Exists only in demo mode (--demo): without it the router does not
 	 * match the route, so its path is a 404 like any unknown one. */
 	bool demo;

@@ -157,7 +157,9 @@ run_batch(struct writer *wr, struct request *list, int n)
 	bool open = db_batch_begin(wr->db) == DB_OK;
 	for (struct request *r = list; r != NULL; r = r->next) {
 		r->db = wr->db;
-		if (!open || db_job_begin(wr->db) != DB_OK) {
+		if (open && r->route->flat)
+			db_job_begin_flat(wr->db);
+		else if (!open || db_job_begin(wr->db) != DB_OK) {
 			reply_error(
 			    r, E_UNAVAILABLE, NULL, "the database is unavailable");
 			continue;

@@ -6,7 +6,9 @@
  * Worker threads hand it requests (writer_submit). It takes all that are
  * queued, opens one transaction, runs each request in a savepoint of its
  * own (so a failed request is undone alone and the others keep their
- * changes), commits once, and only then gives each request back to its
+ * changes; a route marked .flat, which writes only once all its checks
+ * passed, runs without one, and its failure gives the batch up), commits
+ * once, and only then gives each request back to its
  * worker through done(), which sends the reply. While it syncs, new
  * requests queue up and form the next batch: the busier the server, the
  * more requests share one fsync. A request's 2xx therefore always

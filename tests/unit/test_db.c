@@ -281,6 +281,56 @@ test_batch_jobs(void)
 	db_close(db);
 }
 
+/* A flat job (db_job_begin_flat) has no savepoint: kept, it commits
+ * with the batch; undone (keep = false), or with a transaction its
+ * handler rolled back, it cannot be undone alone, so db_job_end gives
+ * the batch up (false) and the caller ends it without commit: nothing
+ * of the batch is kept. The next job has its savepoint again. */
+static void
+test_flat_jobs(void)
+{
+	struct db *db = fresh();
+	struct db *other = open_db("full");
+	int64_t base = regions(other);
+
+	CHECK(db_batch_begin(db) == DB_OK);
+	db_job_begin_flat(db);
+	CHECK(db_begin_write(db) == DB_OK);
+	insert_region(db, "flat-kept");
+	CHECK(db_commit(db) == DB_OK);
+	CHECK(db_job_end(db, true));
+	/* the next job undoes alone again */
+	CHECK(db_job_begin(db) == DB_OK);
+	insert_region(db, "undone-alone");
+	CHECK(db_job_end(db, false));
+	CHECK(db_batch_end(db, true) == DB_OK);
+	CHECK(regions(other) == base + 1);
+	CHECK(one(other, "SELECT count(*) FROM regions WHERE code = 'flat-kept'") == 1);
+
+	/* A flat job undone: the batch, with the job before it, is lost. */
+	CHECK(db_batch_begin(db) == DB_OK);
+	CHECK(db_job_begin(db) == DB_OK);
+	insert_region(db, "mate");
+	CHECK(db_job_end(db, true));
+	db_job_begin_flat(db);
+	insert_region(db, "flat-undone");
+	CHECK(!db_job_end(db, false));
+	CHECK(db_batch_end(db, false) != DB_OK);
+	CHECK(regions(other) == base + 1);
+
+	/* A flat job whose handler rolled its transaction back: lost too. */
+	CHECK(db_batch_begin(db) == DB_OK);
+	db_job_begin_flat(db);
+	CHECK(db_begin_write(db) == DB_OK);
+	insert_region(db, "flat-rolled-back");
+	db_rollback(db);
+	CHECK(!db_job_end(db, true));
+	CHECK(db_batch_end(db, false) != DB_OK);
+	CHECK(regions(other) == base + 1);
+	db_close(other);
+	db_close(db);
+}
+
 /* db_data_version: unchanged while nothing commits; changed by a commit
  * of this connection and by one of another connection. */
 static void
@@ -351,5 +401,5 @@ setup(void)
 }
 
 UNIT_MAIN(setup, test_open_migrates_with_durable_pragmas, test_open_refuses_garbage,
-    test_transaction, test_statuses, test_rows, test_batch_jobs, test_data_version,
-    test_statement_cache, cleanup)
+    test_transaction, test_statuses, test_rows, test_batch_jobs, test_flat_jobs,
+    test_data_version, test_statement_cache, cleanup)
