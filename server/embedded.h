@@ -12,6 +12,8 @@ struct embedded_file {
 
 /* Migrations in file-name order, ended by an entry whose name is NULL. */
 extern const struct embedded_file embedded_migrations[];
+/* PostgreSQL's (schema/pg): a baseline, then the pairs of later ones. */
+extern const struct embedded_file embedded_pg_migrations[];
 /* openapi.yaml, converted to JSON at build time. */
 extern const struct embedded_file embedded_openapi;
 

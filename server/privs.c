@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db/db.h"
 #include "log.h"
 #include "util.h"
 
@@ -95,6 +96,8 @@ privs_prepare(const struct config *cfg, char **err)
 	struct passwd pw;
 	if (lookup(cfg->user, &pw, err) < 0)
 		return -1;
+	if (db_is_postgres(cfg->db_path))
+		return 0; /* PostgreSQL's files are its own */
 	return give_database(cfg->db_path, pw.pw_uid, pw.pw_gid, err);
 }
 

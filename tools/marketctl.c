@@ -123,24 +123,6 @@ user_add(struct db *db, int argc, char **argv)
 	return rc;
 }
 
-/* The schema version recorded in the database at path, read without
- * changing anything; -1 when it cannot be read. SQLite-only: it opens
- * the file read-only itself, before any struct db exists. */
-static int
-schema_version_of(const char *path)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	int v = -1;
-	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
-
 static int
 routes(void)
 {
@@ -178,7 +160,7 @@ main(int argc, char **argv)
 	 * database there (and check or back it up). */
 	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "backup") == 0 ||
 	        strcmp(cmd, "report") == 0 || strcmp(cmd, "migrate") == 0) &&
-	    access(path, F_OK) != 0) {
+	    !db_is_postgres(path) && access(path, F_OK) != 0) {
 		fprintf(stderr, "marketctl: no database at %s\n", path);
 		return 1;
 	}
@@ -186,7 +168,7 @@ main(int argc, char **argv)
 	bool migrating = strcmp(cmd, "migrate") == 0, outdated = false;
 	if (migrating && argc != 4)
 		return usage();
-	int before = migrating ? schema_version_of(path) : -1;
+	int before = migrating ? db_peek_schema_version(path) : -1;
 	struct db *db = db_open_as(path, "full", migrating, &outdated, &err);
 	if (db == NULL) {
 		fprintf(stderr, "marketctl: %s\n", err);

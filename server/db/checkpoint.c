@@ -130,6 +130,8 @@ run(void *arg)
 int
 checkpoint_start(const char *path, const char *synchronous, int64_t limit, char **err)
 {
+	if (db_is_postgres(path))
+		return 0; /* no WAL of ours: PostgreSQL checkpoints itself */
 	struct checkpointer *c = xcalloc(1, sizeof(*c));
 	c->db = db_open(path, synchronous, err);
 	if (c->db == NULL) {

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "db/pg.h"
 #include "db/sqlite.h"
 #include "embedded.h"
 #include "log.h"
@@ -20,11 +21,12 @@
 
 struct stmt_slot {
 	const char *sql;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 };
 
 struct db {
 	sqlite3 *h;
+	struct pg *pg; /* a PostgreSQL database instead (db/pg.h): h is NULL */
 	/* The WAL-index header, SQLite's own mapping of the -shm file, for
 	 * db_data_version(); MAP_FAILED until looked up, NULL when it cannot
 	 * be (then the PRAGMA answers). */
@@ -37,7 +39,7 @@ struct db {
 	size_t nslots, used;
 	/* What db_stmt() gives for SQL that does not prepare: a statement
 	 * whose every step fails, so the caller answers 500. */
-	sqlite3_stmt *broken;
+	struct db_stmt broken;
 	bool undo_failed; /* a "req" savepoint could not be undone (out of
 	                   * memory, I/O error): the batch must not commit */
 	bool flat;        /* the job runs without savepoints (db_job_begin_flat) */
@@ -111,15 +113,36 @@ db_schema_version_known(void)
 int
 db_schema_version(struct db *db)
 {
+	if (db->pg)
+		return pg_schema_version(db->pg);
 	struct db_stmt *st = db_stmt(db, "PRAGMA user_version");
 	int v = db_step(st) == DB_ROW ? db_col_int(st, 0) : -1;
 	db_reset(st);
 	return v;
 }
 
+int
+db_peek_schema_version(const char *path)
+{
+	if (pg_is_uri(path))
+		return pg_peek_schema_version(path);
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
 enum db_status
 db_exec(struct db *db, const char *sql)
 {
+	if (db->pg)
+		return pg_exec(db->pg, sql);
 	char *msg = NULL;
 	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		log_warn("db: %s", msg ? msg : sqlite3_errmsg(db->h));
@@ -220,6 +243,12 @@ out:
 	return result;
 }
 
+bool
+db_is_postgres(const char *path)
+{
+	return pg_is_uri(path);
+}
+
 struct db *
 db_open(const char *path, const char *synchronous, char **err)
 {
@@ -235,6 +264,17 @@ db_open_as(const char *path, const char *synchronous, bool may_migrate, bool *ou
 		outdated = &old;
 	*outdated = false;
 	*err = NULL;
+	if (pg_is_uri(path)) {
+		struct pg *pg = pg_open(path, may_migrate, outdated, err);
+		if (pg == NULL)
+			return NULL;
+		struct db *db = xcalloc(1, sizeof(*db));
+		db->pg = pg;
+		db->shm = NULL;
+		db->nslots = STMT_SLOTS_MIN;
+		db->slots = xcalloc(db->nslots, sizeof(*db->slots));
+		return db;
+	}
 	/* The value goes into a PRAGMA's text: only the known words. */
 	if (strcmp(synchronous, "full") != 0 && strcmp(synchronous, "extra") != 0 &&
 	    strcmp(synchronous, "normal") != 0) {
@@ -295,11 +335,17 @@ db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	for (size_t i = 0; i < db->nslots; i++)
-		sqlite3_finalize(db->slots[i].st);
+	pg_close(db->pg);
+	for (size_t i = 0; i < db->nslots; i++) {
+		if (db->slots[i].st != NULL) {
+			sqlite3_finalize(db->slots[i].st->lite);
+			free(db->slots[i].st);
+		}
+	}
 	free(db->slots);
-	sqlite3_finalize(db->broken);
-	sqlite3_close(db->h);
+	sqlite3_finalize(db->broken.lite);
+	if (db->h != NULL)
+		sqlite3_close(db->h);
 	free(db);
 }
 
@@ -340,25 +386,41 @@ slots_grow(struct db *db)
 /* A statement whose every step fails ("integer overflow"); NULL, which
  * SQLite's step and reset also refuse safely, if even it does not
  * prepare. */
-static sqlite3_stmt *
+static struct db_stmt *
 broken_stmt(struct db *db)
 {
-	if (db->broken == NULL)
+	if (db->broken.lite == NULL)
 		sqlite3_prepare_v3(db->h, "SELECT abs(-9223372036854775808)", -1,
-		    SQLITE_PREPARE_PERSISTENT, &db->broken, NULL);
-	if (db->broken != NULL)
-		sqlite3_reset(db->broken);
-	return db->broken;
+		    SQLITE_PREPARE_PERSISTENT, &db->broken.lite, NULL);
+	if (db->broken.lite != NULL)
+		sqlite3_reset(db->broken.lite);
+	return &db->broken;
 }
 
 struct db_stmt *
 db_stmt(struct db *db, const char *sql)
 {
+	if (db->pg) {
+		/* The statement itself is the engine's; the wrapper is its
+		 * place in this cache. */
+		struct stmt_slot *s = slot_find(db->slots, db->nslots, sql);
+		if (s->sql != sql) {
+			if ((db->used + 1) * 4 > db->nslots * 3) {
+				slots_grow(db);
+				s = slot_find(db->slots, db->nslots, sql);
+			}
+			s->sql = sql;
+			s->st = xcalloc(1, sizeof(*s->st));
+			db->used++;
+		}
+		s->st->pg = pg_stmt(db->pg, sql);
+		return s->st;
+	}
 	struct stmt_slot *s = slot_find(db->slots, db->nslots, sql);
 	if (s->sql == sql) {
-		sqlite3_reset(s->st);
-		sqlite3_clear_bindings(s->st);
-		return (struct db_stmt *)s->st;
+		sqlite3_reset(s->st->lite);
+		sqlite3_clear_bindings(s->st->lite);
+		return s->st;
 	}
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
@@ -366,24 +428,47 @@ db_stmt(struct db *db, const char *sql)
 	    st == NULL) {
 		log_warn("db: cannot prepare %s: %s", sql, sqlite3_errmsg(db->h));
 		sqlite3_finalize(st);
-		return (struct db_stmt *)broken_stmt(db);
+		return broken_stmt(db);
 	}
 	if ((db->used + 1) * 4 > db->nslots * 3) {
 		slots_grow(db);
 		s = slot_find(db->slots, db->nslots, sql);
 	}
 	s->sql = sql;
-	s->st = st;
+	s->st = xcalloc(1, sizeof(*s->st));
+	s->st->lite = st;
 	db->used++;
-	return (struct db_stmt *)st;
+	return s->st;
 }
 
 void
 db_reset_all(struct db *db)
 {
+	if (db->pg) {
+		pg_reset_all(db->pg);
+		return;
+	}
 	for (size_t i = 0; i < db->nslots; i++)
 		if (db->slots[i].st != NULL)
-			sqlite3_reset(db->slots[i].st);
+			sqlite3_reset(db->slots[i].st->lite);
+}
+
+/* True when no transaction is open (SQLite's autocommit mode; on
+ * PostgreSQL, a failed transaction is still open until it is rolled
+ * back). */
+static bool
+autocommit(struct db *db)
+{
+	return db->pg ? !pg_in_transaction(db->pg) : sqlite3_get_autocommit(db->h) != 0;
+}
+
+/* Runs SQL text (transaction control) and says whether it worked. */
+static bool
+raw(struct db *db, const char *sql)
+{
+	if (db->pg)
+		return pg_exec(db->pg, sql) == DB_OK;
+	return sqlite3_exec(db->h, sql, NULL, NULL, NULL) == SQLITE_OK;
 }
 
 enum db_status
@@ -452,13 +537,12 @@ db_rollback(struct db *db)
 	if (db->batch) {
 		/* Undo the handler's open savepoints, not the batch. */
 		for (; db->depth > 0; db->depth--)
-			if (sqlite3_exec(db->h, "ROLLBACK TO req; RELEASE req", NULL,
-			        NULL, NULL) != SQLITE_OK)
+			if (!raw(db, "ROLLBACK TO req; RELEASE req"))
 				db->undo_failed = true;
 		return;
 	}
-	if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (!autocommit(db))
+		raw(db, "ROLLBACK");
 	if (db->writing) {
 		db->writing = false;
 		pthread_mutex_unlock(&write_lock);
@@ -484,8 +568,8 @@ db_batch_begin(struct db *db)
 	db->writing = true;
 	/* A batch whose rollback failed (out of memory) left its
 	 * transaction open: undo it now, before anything else is written. */
-	if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (!autocommit(db))
+		raw(db, "ROLLBACK");
 	db->undo_failed = false;
 	enum db_status s = db_exec_stmt(db, db_stmt(db, "BEGIN IMMEDIATE"));
 	if (s != DB_OK) {
@@ -518,7 +602,7 @@ db_job_end(struct db *db, bool keep)
 	bool undo_failed = db->undo_failed, flat = db->flat;
 	db->undo_failed = false;
 	db->flat = false;
-	if (sqlite3_get_autocommit(db->h))
+	if (autocommit(db))
 		return false; /* SQLite rolled the whole batch back (I/O error, full
 		                 disk) */
 	if (flat)
@@ -526,17 +610,15 @@ db_job_end(struct db *db, bool keep)
 	/* A change the handler undid, or this request's, that could not be
 	 * undone (out of memory) must not be committed with the batch: the
 	 * caller gives the whole batch up. */
-	if (undo_failed || (!keep && sqlite3_exec(db->h, "ROLLBACK TO job", NULL, NULL,
-	                                 NULL) != SQLITE_OK))
+	if (undo_failed || (!keep && !raw(db, "ROLLBACK TO job")))
 		return false;
-	return sqlite3_exec(db->h, "RELEASE job", NULL, NULL, NULL) == SQLITE_OK &&
-	       !sqlite3_get_autocommit(db->h);
+	return raw(db, "RELEASE job") && !autocommit(db);
 }
 
 bool
 db_batch_alive(struct db *db)
 {
-	return db->batch && !sqlite3_get_autocommit(db->h);
+	return db->batch && !autocommit(db);
 }
 
 enum db_status
@@ -544,15 +626,15 @@ db_batch_end(struct db *db, bool commit)
 {
 	db_reset_all(db);
 	enum db_status s = DB_OK;
-	if (!sqlite3_get_autocommit(db->h)) {
+	if (!autocommit(db)) {
 		if (commit) {
 			db->committing = true;
 			s = db_exec_stmt(db, db_stmt(db, "COMMIT"));
 			db->committing = false;
 		} else
 			s = DB_ERROR;
-		if (s != DB_OK && !sqlite3_get_autocommit(db->h))
-			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		if (s != DB_OK && !autocommit(db))
+			raw(db, "ROLLBACK");
 	} else if (commit) {
 		s = DB_ERROR; /* the batch was lost before the commit */
 	}
@@ -607,6 +689,8 @@ map_shm(struct db *db)
 void
 db_tune(struct db *db, int cache_kib, int64_t mmap_bytes)
 {
+	if (db->pg)
+		return; /* the server's own cache */
 	char *sql = xasprintf("PRAGMA cache_size = -%d; PRAGMA mmap_size = %lld;",
 	    cache_kib, (long long)mmap_bytes);
 	db_exec(db, sql);
@@ -616,6 +700,12 @@ db_tune(struct db *db, int cache_kib, int64_t mmap_bytes)
 uint64_t
 db_data_version(struct db *db)
 {
+	if (db->pg) {
+		/* A new one each time: nothing is cached on PostgreSQL until
+		 * nodes share a version (see db/pg.h). */
+		static atomic_ullong n;
+		return atomic_fetch_add(&n, 1) + 1;
+	}
 	if (db->shm == MAP_FAILED)
 		map_shm(db);
 	if (db->shm != NULL) {
@@ -635,6 +725,8 @@ db_data_version(struct db *db)
 int64_t
 db_total_changes(struct db *db)
 {
+	if (db->pg)
+		return pg_total_changes(db->pg);
 	return sqlite3_total_changes64(db->h);
 }
 
@@ -657,6 +749,8 @@ classify(struct db *db, int rc)
 enum db_status
 db_step_one(struct db *db, struct db_stmt *st)
 {
+	if (st->pg)
+		return pg_step_one(st->pg);
 	sqlite3_stmt *raw = db_sqlite_stmt(st);
 	int rc = sqlite3_step(raw);
 	/* A query, or an INSERT/UPDATE ... RETURNING, that gave no row. */
@@ -668,6 +762,8 @@ db_step_one(struct db *db, struct db_stmt *st)
 enum db_status
 db_exec_stmt(struct db *db, struct db_stmt *st)
 {
+	if (st->pg)
+		return pg_exec_stmt(st->pg);
 	sqlite3_stmt *raw = db_sqlite_stmt(st);
 	int rc = sqlite3_step(raw);
 	enum db_status s = classify(db, rc);
@@ -688,7 +784,7 @@ enum db_status
 db_exists(struct db *db, struct db_stmt *st)
 {
 	enum db_status s = db_step_one(db, st);
-	sqlite3_reset(db_sqlite_stmt(st));
+	db_reset(st);
 	return s;
 }
 
@@ -696,13 +792,20 @@ enum db_status
 db_rows(
     struct db *db, struct db_stmt *st, json_t *(*row)(struct db_stmt *), json_t **out)
 {
-	sqlite3_stmt *raw = db_sqlite_stmt(st);
 	*out = json_array();
-	int rc;
-	while ((rc = sqlite3_step(raw)) == SQLITE_ROW)
-		json_array_append_new(*out, row(st));
-	enum db_status s = classify(db, rc);
-	sqlite3_reset(raw);
+	enum db_status s;
+	if (st->pg) {
+		enum db_step_rc rc;
+		while ((rc = pg_step(st->pg)) == DB_ROW)
+			json_array_append_new(*out, row(st));
+		s = rc == DB_DONE ? DB_OK : pg_status(st->pg);
+	} else {
+		int rc;
+		while ((rc = sqlite3_step(st->lite)) == SQLITE_ROW)
+			json_array_append_new(*out, row(st));
+		s = classify(db, rc);
+	}
+	db_reset(st);
 	if (s != DB_OK) {
 		json_decref(*out);
 		*out = NULL;
@@ -716,19 +819,23 @@ db_row(
 {
 	enum db_status s = db_step_one(db, st);
 	*out = s == DB_OK ? row(st) : NULL;
-	sqlite3_reset(db_sqlite_stmt(st));
+	db_reset(st);
 	return s;
 }
 
 int64_t
 db_last_insert_id(struct db *db)
 {
+	if (db->pg)
+		return pg_last_insert_id(db->pg);
 	return sqlite3_last_insert_rowid(db->h);
 }
 
 int
 db_changes(struct db *db)
 {
+	if (db->pg)
+		return pg_changes(db->pg);
 	return sqlite3_changes(db->h);
 }
 
@@ -737,50 +844,87 @@ db_changes(struct db *db)
 void
 db_bind_int64(struct db_stmt *st, int i, int64_t v)
 {
-	sqlite3_bind_int64(db_sqlite_stmt(st), i, v);
+	if (st->pg)
+		pg_bind_int64(st->pg, i, v);
+	else
+		sqlite3_bind_int64(st->lite, i, v);
 }
 
 void
 db_bind_null(struct db_stmt *st, int i)
 {
-	sqlite3_bind_null(db_sqlite_stmt(st), i);
+	if (st->pg)
+		pg_bind_null(st->pg, i);
+	else
+		sqlite3_bind_null(st->lite, i);
 }
 
 void
 db_bind_text(struct db_stmt *st, int i, const char *s)
 {
 	/* SQLite binds NULL for a NULL pointer. */
-	sqlite3_bind_text(db_sqlite_stmt(st), i, s, -1, SQLITE_TRANSIENT);
+	if (st->pg)
+		pg_bind_text(st->pg, i, s, true);
+	else
+		sqlite3_bind_text(st->lite, i, s, -1, SQLITE_TRANSIENT);
 }
 
 void
 db_bind_text_static(struct db_stmt *st, int i, const char *s)
 {
-	sqlite3_bind_text(db_sqlite_stmt(st), i, s, -1, SQLITE_STATIC);
+	if (st->pg)
+		pg_bind_text(st->pg, i, s, false);
+	else
+		sqlite3_bind_text(st->lite, i, s, -1, SQLITE_STATIC);
 }
 
 void
 db_bind_text_owned(struct db_stmt *st, int i, char *s)
 {
-	sqlite3_bind_text(db_sqlite_stmt(st), i, s, -1, free);
+	if (st->pg)
+		pg_bind_text_owned(st->pg, i, s);
+	else
+		sqlite3_bind_text(st->lite, i, s, -1, free);
+}
+
+void
+db_bind_json(struct db_stmt *st, int i, const json_t *v)
+{
+	if (!json_is_integer(v) && !json_is_string(v))
+		db_bind_null(st, i);
+	else if (st->pg)
+		pg_bind_text_owned(st->pg, i, json_dumps(v, JSON_ENCODE_ANY));
+	else if (json_is_integer(v))
+		sqlite3_bind_int64(st->lite, i, json_integer_value(v));
+	else
+		sqlite3_bind_text(
+		    st->lite, i, json_string_value(v), -1, SQLITE_TRANSIENT);
 }
 
 void
 db_bind_blob(struct db_stmt *st, int i, const void *p, int n)
 {
-	sqlite3_bind_blob(db_sqlite_stmt(st), i, p, n, SQLITE_TRANSIENT);
+	if (st->pg)
+		pg_bind_blob(st->pg, i, p, n, true);
+	else
+		sqlite3_bind_blob(st->lite, i, p, n, SQLITE_TRANSIENT);
 }
 
 void
 db_bind_blob_static(struct db_stmt *st, int i, const void *p, int n)
 {
-	sqlite3_bind_blob(db_sqlite_stmt(st), i, p, n, SQLITE_STATIC);
+	if (st->pg)
+		pg_bind_blob(st->pg, i, p, n, false);
+	else
+		sqlite3_bind_blob(st->lite, i, p, n, SQLITE_STATIC);
 }
 
 enum db_step_rc
 db_step(struct db_stmt *st)
 {
-	switch (sqlite3_step(db_sqlite_stmt(st))) {
+	if (st->pg)
+		return pg_step(st->pg);
+	switch (sqlite3_step(st->lite)) {
 	case SQLITE_ROW:
 		return DB_ROW;
 	case SQLITE_DONE:
@@ -793,31 +937,37 @@ db_step(struct db_stmt *st)
 void
 db_reset(struct db_stmt *st)
 {
-	sqlite3_reset(db_sqlite_stmt(st));
+	if (st->pg)
+		pg_reset(st->pg);
+	else
+		sqlite3_reset(st->lite);
 }
 
 int64_t
 db_col_int64(struct db_stmt *st, int i)
 {
-	return sqlite3_column_int64(db_sqlite_stmt(st), i);
+	return st->pg ? pg_col_int64(st->pg, i) : sqlite3_column_int64(st->lite, i);
 }
 
 const char *
 db_col_text(struct db_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(db_sqlite_stmt(st), i);
+	return st->pg ? pg_col_text(st->pg, i)
+	              : (const char *)sqlite3_column_text(st->lite, i);
 }
 
 bool
 db_col_is_null(struct db_stmt *st, int i)
 {
-	return sqlite3_column_type(db_sqlite_stmt(st), i) == SQLITE_NULL;
+	return st->pg ? pg_col_is_null(st->pg, i)
+	              : sqlite3_column_type(st->lite, i) == SQLITE_NULL;
 }
 
 bool
 db_col_is_int(struct db_stmt *st, int i)
 {
-	return sqlite3_column_type(db_sqlite_stmt(st), i) == SQLITE_INTEGER;
+	return st->pg ? pg_col_is_int(st->pg, i)
+	              : sqlite3_column_type(st->lite, i) == SQLITE_INTEGER;
 }
 
 /* ---- Read snapshots ------------------------------------------------- */
@@ -825,7 +975,10 @@ db_col_is_int(struct db_stmt *st, int i)
 enum db_status
 db_snapshot_begin(struct db *db, bool *began)
 {
-	*began = sqlite3_get_autocommit(db->h) != 0;
+	*began = autocommit(db);
+	if (*began && db->pg) /* one committed state for every statement */
+		return pg_exec(
+		    db->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	return *began ? db_exec_stmt(db, db_stmt(db, "BEGIN")) : DB_OK;
 }
 
@@ -836,11 +989,13 @@ db_snapshot_end(struct db *db, bool began)
 		return;
 	db_reset_all(db);
 	if (db_exec_stmt(db, db_stmt(db, "COMMIT")) != DB_OK)
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		raw(db, "ROLLBACK");
 }
 
 enum db_status
 db_ping(struct db *db)
 {
+	if (db->pg)
+		return pg_exec(db->pg, "SELECT 1");
 	return db_exists(db, db_stmt(db, "SELECT count(*) FROM sqlite_schema"));
 }

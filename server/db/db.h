@@ -35,6 +35,10 @@ enum db_status {
  * sets *err to one line for the user (caller frees).
  */
 struct db *db_open(const char *path, const char *synchronous, char **err);
+/* True when path is a PostgreSQL URI (postgresql://, postgres://): the
+ * database is then PostgreSQL's (db/pg.h), and the SQLite-only tasks
+ * (WAL checkpoints, file ownership, marketctl backup) do not apply. */
+bool db_is_postgres(const char *path);
 /*
  * As db_open, but with may_migrate false an existing database whose
  * schema is older than this binary's is not migrated: NULL, *err says
@@ -51,6 +55,10 @@ void db_close(struct db *db);
 int db_schema_version_known(void);
 /* The version recorded in the database. */
 int db_schema_version(struct db *db);
+/* The version recorded in the database at path (a file or a URI), read
+ * without opening it as db_open does (nothing is made or migrated); 0
+ * for an empty database, -1 when it cannot be read. */
+int db_peek_schema_version(const char *path);
 
 /*
  * The cached prepared statement for sql. sql must be a string literal
@@ -173,6 +181,10 @@ void db_bind_text_static(struct db_stmt *st, int i, const char *s);
 /* As db_bind_text, taking s (from malloc): the database frees it when
  * it is no longer needed, and at once if the bind fails. */
 void db_bind_text_owned(struct db_stmt *st, int i, char *s);
+/* A JSON integer or string (anything else binds NULL), for a column
+ * that holds either and keeps them apart (audit_log.object_id): on
+ * SQLite an integer or a text value, on PostgreSQL a jsonb. */
+void db_bind_json(struct db_stmt *st, int i, const json_t *v);
 /* n bytes from p, copied; or, _static, not copied (as text above). */
 void db_bind_blob(struct db_stmt *st, int i, const void *p, int n);
 void db_bind_blob_static(struct db_stmt *st, int i, const void *p, int n);

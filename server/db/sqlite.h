@@ -12,14 +12,22 @@
 
 #include "db/db.h"
 
-/* The underlying handle. */
+/* The underlying handle (NULL on PostgreSQL). */
 sqlite3 *db_handle(struct db *db);
 
-/* The SQLite statement a struct db_stmt is. */
+/* A statement of either engine (db/db.c): lite on SQLite, pg on
+ * PostgreSQL (db/pg.h), the other NULL. */
+struct pg_stmt;
+struct db_stmt {
+	sqlite3_stmt *lite;
+	struct pg_stmt *pg;
+};
+
+/* The SQLite statement of a struct db_stmt (NULL on PostgreSQL). */
 static inline sqlite3_stmt *
 db_sqlite_stmt(struct db_stmt *st)
 {
-	return (sqlite3_stmt *)st;
+	return st->lite;
 }
 
 /*

@@ -18,10 +18,7 @@ store_audit_append(struct db *db, const struct audit_entry *e)
 	db_bind_text_static(st, 3, e->username);
 	db_bind_text_static(st, 4, e->action);
 	db_bind_text_static(st, 5, e->object_type);
-	if (json_is_integer(e->object_id))
-		db_bind_int64(st, 6, json_integer_value(e->object_id));
-	else if (json_is_string(e->object_id))
-		db_bind_text_static(st, 6, json_string_value(e->object_id));
+	db_bind_json(st, 6, e->object_id); /* an integer id, a text id, or NULL */
 	db_bind_text_static(st, 7, e->remote_addr);
 	return db_exec_stmt(db, st);
 }

@@ -15,6 +15,7 @@ file in setUpClass). MARKET_BUILD names the build folder (default
 """
 import fcntl
 import http.client
+import itertools
 import json
 import os
 import re
@@ -95,12 +96,27 @@ class Response:
         return "<Response %d %r>" % (self.status, self.body[:300])
 
 
+# MARKET_PG: the URI of a PostgreSQL server without its database part
+# (postgresql://postgres@127.0.0.1:PORT; tests/pg/ sets it): each Server
+# then gets a fresh database of its own there instead of a SQLite file.
+PG = os.environ.get("MARKET_PG")
+_pg_databases = itertools.count(1)
+
+
+def pg_database():
+    """A new, empty PostgreSQL database on MARKET_PG: its URI."""
+    name = "t%d_%d" % (os.getpid(), next(_pg_databases))
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", PG + "/postgres",
+                    "-c", "CREATE DATABASE " + name], check=True, capture_output=True)
+    return PG + "/" + name
+
+
 class Server:
     """A marketd process. Use start()/stop(), or a ServerTest."""
 
     def __init__(self, threads=2, args=(), env=None, db=None):
         self.dir = tempfile.mkdtemp(prefix="market-test-")
-        self.db = db or os.path.join(self.dir, "market.db")
+        self.db = db or (pg_database() if PG else os.path.join(self.dir, "market.db"))
         self.certs = test_certs()
         self.cafile = os.path.join(self.certs, "dev-ca.crt")
         self.threads = threads

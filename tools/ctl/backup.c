@@ -45,6 +45,15 @@ sync_dir_of(const char *path)
 int
 ctl_backup(struct db *db, const char *dest)
 {
+	if (db_handle(db) == NULL) {
+		fprintf(stderr,
+		    "marketctl: backup copies a SQLite file; a PostgreSQL database "
+		    "is backed up by PostgreSQL's own tools: pg_dump -Fc URI > %s "
+		    "(a consistent logical copy, pg_restore to restore), or "
+		    "pg_basebackup with WAL archiving for point-in-time recovery\n",
+		    dest);
+		return 2;
+	}
 	char *tmp = xasprintf("%s.tmp", dest);
 	sqlite3 *out = NULL;
 	int rc = 1;

@@ -74,6 +74,8 @@ run_check(struct db *db, const char *sql, const char *what)
 {
 	sqlite3_stmt *st;
 	int bad = 0;
+	if (db_handle(db) == NULL)
+		return 0; /* PostgreSQL (see above) */
 	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(
 		    stderr, "marketctl: %s: %s\n", what, sqlite3_errmsg(db_handle(db)));

@@ -1,0 +1,781 @@
+/*
+ * The PostgreSQL engine (see pg.h for what it does differently and why).
+ */
+#include "db/pg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "embedded.h"
+#include "log.h"
+#include "util.h"
+
+/* Advisory lock keys (any 64-bit numbers, the same in every marketd):
+ * the write lock of BEGIN IMMEDIATE, and the one migrations hold. */
+#define LOCK_WRITE 0x6d61726b657401ll   /* "market" 01 */
+#define LOCK_MIGRATE 0x6d61726b657402ll /* "market" 02 */
+#define SLOTS_MIN 256                   /* a power of two */
+
+/* Type OIDs (pg_type.dat), for pg_col_is_int and jsonb text. */
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_NUMERIC 1700
+#define OID_JSONB 3802
+
+struct pg_stmt {
+	struct pg *pg;
+	const char *sql; /* the literal the store gave (the cache's key) */
+	char *text;      /* with $N placeholders, or the simple query */
+	char name[24];   /* of the prepared statement */
+	bool utility;    /* transaction control: a simple query, no parameters */
+	bool writes;     /* INSERT, UPDATE or DELETE */
+	bool prepared;   /* on the current connection */
+	int nparams;
+	unsigned *types; /* per parameter: 0 (inferred), or text for a number the
+	                    SQL skips, which PostgreSQL cannot type */
+	int cap;
+	char **vals;
+	int *lens;
+	int *fmts;
+	bool *owned;
+	PGresult *res;
+	bool ran;
+	bool rows;             /* the result is a set of rows (a query) */
+	int nrows, row;        /* row: the current one, -1 before the first */
+	enum db_status status; /* of the last run */
+	char **decoded;        /* per column: a jsonb string's text, decoded */
+	int ndecoded;
+};
+
+struct slot {
+	const char *sql;
+	struct pg_stmt *st;
+};
+
+struct pg {
+	PGconn *c;
+	struct slot *slots;
+	size_t nslots, used;
+	unsigned next_name;
+	int changes;
+	int64_t total_changes;
+};
+
+bool
+pg_is_uri(const char *path)
+{
+	return strncmp(path, "postgresql://", 13) == 0 ||
+	       strncmp(path, "postgres://", 11) == 0;
+}
+
+static void
+quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Runs a simple query (several statements allowed); false (logged)
+ * when it fails. */
+static bool
+simple(struct pg *pg, const char *sql)
+{
+	PGresult *r = PQexec(pg->c, sql);
+	ExecStatusType s = PQresultStatus(r);
+	bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+	if (!ok)
+		log_warn("db: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok;
+}
+
+/* The one integer a simple query answers, or fallback. */
+static int64_t
+simple_int(struct pg *pg, const char *sql, int64_t fallback)
+{
+	PGresult *r = PQexec(pg->c, sql);
+	int64_t v = fallback;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+bool
+pg_in_transaction(struct pg *pg)
+{
+	PGTransactionStatusType t = PQtransactionStatus(pg->c);
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+int
+pg_schema_version(struct pg *pg)
+{
+	if (simple_int(pg,
+	        "SELECT count(*) FROM pg_class WHERE oid = "
+	        "to_regclass('schema_version')",
+	        0) == 0)
+		return 0;
+	return (int)simple_int(pg, "SELECT version FROM schema_version", -1);
+}
+
+int
+pg_peek_schema_version(const char *uri)
+{
+	struct pg pg = {.c = PQconnectdb(uri)};
+	int v = -1;
+	if (pg.c != NULL && PQstatus(pg.c) == CONNECTION_OK) {
+		PQsetNoticeProcessor(pg.c, quiet_notice, NULL);
+		v = pg_schema_version(&pg);
+	}
+	if (pg.c != NULL)
+		PQfinish(pg.c);
+	return v;
+}
+
+/*
+ * The migrations of schema/pg the database lacks, under a session lock
+ * so that nodes starting together migrate one after the other. A new
+ * database is made by the baseline (the first file); each later one
+ * runs in its own transaction and moves schema_version.
+ */
+static int
+migrate(struct pg *pg, int known, bool may_migrate, bool *outdated, char **err)
+{
+	char lock[96];
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_lock(%lld)", LOCK_MIGRATE);
+	if (!simple(pg, lock)) {
+		*err = xstrdup("PostgreSQL: cannot take the migration lock");
+		return -1;
+	}
+	int result = -1;
+	int have = pg_schema_version(pg);
+	if (have == 0 && simple_int(pg,
+	                     "SELECT count(*) FROM pg_tables "
+	                     "WHERE schemaname = current_schema()",
+	                     0) > 0) {
+		*err = xstrdup("PostgreSQL: the database has tables but no "
+		               "schema_version: not a marketd database");
+		goto out;
+	}
+	if (have > known) {
+		*err = xasprintf("database schema version %d is newer than this "
+		                 "marketd knows (%d): use a newer marketd",
+		    have, known);
+		goto out;
+	}
+	if (!may_migrate && have > 0 && have < known) {
+		*outdated = true;
+		*err = xasprintf("database schema version %d is older than this "
+		                 "tool's (%d): run `marketctl --db URI migrate` "
+		                 "(with every marketd stopped), or start the new "
+		                 "marketd, which migrates at start",
+		    have, known);
+		goto out;
+	}
+	for (const struct embedded_file *m = embedded_pg_migrations; m->name; m++) {
+		int n = atoi(m->name);
+		if (n <= have)
+			continue;
+		bool baseline = have == 0;
+		char *sql = baseline ? xasprintf("BEGIN;\n%s\n;COMMIT;", m->data)
+		                     : xasprintf("BEGIN;\n%s\n;UPDATE schema_version "
+		                                 "SET version = %d;COMMIT;",
+		                           m->data, n);
+		bool ok = simple(pg, sql);
+		free(sql);
+		if (!ok) {
+			simple(pg, "ROLLBACK");
+			*err = xasprintf("migration pg/%s failed: %s", m->name,
+			    PQerrorMessage(pg->c));
+			goto out;
+		}
+		log_info("database migrated to pg/%s", m->name);
+		have = pg_schema_version(pg);
+	}
+	if (have != known) {
+		*err = xasprintf("PostgreSQL: this marketd has no migration from "
+		                 "version %d to %d in schema/pg",
+		    have, known);
+		goto out;
+	}
+	result = 0;
+out:
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_unlock(%lld)", LOCK_MIGRATE);
+	simple(pg, lock);
+	return result;
+}
+
+/* db_schema_version_known(): SQLite's list (db.c); the pairs keep them
+ * equal. */
+int db_schema_version_known(void);
+
+struct pg *
+pg_open(const char *uri, bool may_migrate, bool *outdated, char **err)
+{
+	struct pg *pg = xcalloc(1, sizeof(*pg));
+	pg->nslots = SLOTS_MIN;
+	pg->slots = xcalloc(pg->nslots, sizeof(*pg->slots));
+	pg->c = PQconnectdb(uri);
+	if (pg->c == NULL || PQstatus(pg->c) != CONNECTION_OK) {
+		const char *m = pg->c ? PQerrorMessage(pg->c) : "out of memory";
+		*err = xasprintf(
+		    "cannot connect to PostgreSQL: %.*s", (int)strcspn(m, "\n"), m);
+		pg_close(pg);
+		return NULL;
+	}
+	PQsetNoticeProcessor(pg->c, quiet_notice, NULL);
+	/* A commit that returned is on disk, whatever the server's default;
+	 * text comes and goes as UTF-8, as the API's. */
+	if (!simple(pg, "SET synchronous_commit = on; SET client_encoding = 'UTF8';"
+	                "SET standard_conforming_strings = on; SET TIME ZONE 'UTC'")) {
+		*err = xstrdup("PostgreSQL: cannot set the session's settings");
+		pg_close(pg);
+		return NULL;
+	}
+	if (migrate(pg, db_schema_version_known(), may_migrate, outdated, err) < 0) {
+		pg_close(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+static void
+clear_bindings(struct pg_stmt *st)
+{
+	for (int i = 0; i < st->cap; i++) {
+		if (st->owned[i])
+			free(st->vals[i]);
+		st->vals[i] = NULL;
+		st->owned[i] = false;
+		st->lens[i] = 0;
+		st->fmts[i] = 0;
+	}
+}
+
+static void
+clear_decoded(struct pg_stmt *st)
+{
+	for (int i = 0; i < st->ndecoded; i++) {
+		free(st->decoded[i]);
+		st->decoded[i] = NULL;
+	}
+}
+
+void
+pg_reset(struct pg_stmt *st)
+{
+	if (st == NULL)
+		return;
+	PQclear(st->res);
+	st->res = NULL;
+	st->ran = false;
+	st->rows = false;
+	st->nrows = 0;
+	st->row = -1;
+	clear_decoded(st);
+}
+
+static void
+stmt_free(struct pg_stmt *st)
+{
+	pg_reset(st);
+	clear_bindings(st);
+	free(st->vals);
+	free(st->lens);
+	free(st->fmts);
+	free(st->owned);
+	free(st->decoded);
+	free(st->types);
+	free(st->text);
+	free(st);
+}
+
+void
+pg_close(struct pg *pg)
+{
+	if (pg == NULL)
+		return;
+	for (size_t i = 0; i < pg->nslots; i++)
+		if (pg->slots[i].st != NULL)
+			stmt_free(pg->slots[i].st);
+	free(pg->slots);
+	if (pg->c != NULL)
+		PQfinish(pg->c);
+	free(pg);
+}
+
+enum db_status
+pg_exec(struct pg *pg, const char *sql)
+{
+	return simple(pg, sql) ? DB_OK : DB_ERROR;
+}
+
+int64_t
+pg_total_changes(struct pg *pg)
+{
+	return pg->total_changes;
+}
+
+int
+pg_changes(struct pg *pg)
+{
+	return pg->changes;
+}
+
+int64_t
+pg_last_insert_id(struct pg *pg)
+{
+	/* The identity the last INSERT of this session took (the store asks
+	 * right after one). */
+	return simple_int(pg, "SELECT lastval()", 0);
+}
+
+/* Whether s starts with the keyword k (case-insensitive, then a
+ * non-letter). */
+static bool
+starts_with_word(const char *s, const char *k)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(k);
+	return strncasecmp(s, k, n) == 0 && !isalpha((unsigned char)s[n]);
+}
+
+/*
+ * SQLite's SQL as PostgreSQL takes it: ?N placeholders become $N (a bare
+ * ? the next number, as SQLite numbers it), outside quotes; sets
+ * *nparams to the highest.
+ */
+static char *
+translate(const char *sql, int *nparams, unsigned **types)
+{
+	size_t n = strlen(sql);
+	char *out = xmalloc(n * 2 + 1), *o = out;
+	int max = 0;
+	bool used[1000] = {false};
+	char quote = 0;
+	for (const char *p = sql; *p; p++) {
+		if (quote) {
+			*o++ = *p;
+			if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '\'' || *p == '"') {
+			quote = *p;
+			*o++ = *p;
+			continue;
+		}
+		if (*p != '?') {
+			*o++ = *p;
+			continue;
+		}
+		int k = 0;
+		const char *q = p + 1;
+		while (isdigit((unsigned char)*q))
+			k = k * 10 + (*q++ - '0');
+		if (q == p + 1)
+			k = max + 1;
+		if (k > max)
+			max = k;
+		if (k < (int)nitems(used))
+			used[k] = true;
+		o += sprintf(o, "$%d", k);
+		p = q - 1;
+	}
+	*o = '\0';
+	*nparams = max;
+	*types = xcalloc(max > 0 ? (size_t)max : 1, sizeof(**types));
+	for (int k = 1; k <= max; k++)
+		if (k >= (int)nitems(used) || !used[k])
+			(*types)[k - 1] = 25; /* text */
+	return out;
+}
+
+static struct slot *
+slot_find(struct slot *slots, size_t nslots, const char *sql)
+{
+	size_t h = (size_t)hash_bytes(HASH_INIT, &sql, sizeof(sql));
+	for (size_t n = 0;; n++) {
+		struct slot *s = &slots[(h + n) & (nslots - 1)];
+		if (s->sql == sql || s->sql == NULL)
+			return s;
+	}
+}
+
+static void
+slots_grow(struct pg *pg)
+{
+	size_t n = pg->nslots * 2;
+	struct slot *slots = xcalloc(n, sizeof(*slots));
+	for (size_t i = 0; i < pg->nslots; i++)
+		if (pg->slots[i].sql != NULL)
+			*slot_find(slots, n, pg->slots[i].sql) = pg->slots[i];
+	free(pg->slots);
+	pg->slots = slots;
+	pg->nslots = n;
+}
+
+static void
+ensure_params(struct pg_stmt *st, int n)
+{
+	if (n <= st->cap)
+		return;
+	st->vals = xrealloc(st->vals, n * sizeof(*st->vals));
+	st->lens = xrealloc(st->lens, n * sizeof(*st->lens));
+	st->fmts = xrealloc(st->fmts, n * sizeof(*st->fmts));
+	st->owned = xrealloc(st->owned, n * sizeof(*st->owned));
+	for (int i = st->cap; i < n; i++) {
+		st->vals[i] = NULL;
+		st->lens[i] = st->fmts[i] = 0;
+		st->owned[i] = false;
+	}
+	st->cap = n;
+}
+
+static struct pg_stmt *
+stmt_new(struct pg *pg, const char *sql)
+{
+	struct pg_stmt *st = xcalloc(1, sizeof(*st));
+	st->pg = pg;
+	st->sql = sql;
+	st->row = -1;
+	if (starts_with_word(sql, "BEGIN")) {
+		st->utility = true;
+		/* IMMEDIATE: the write lock (see pg.h) */
+		if (strstr(sql, "IMMEDIATE") != NULL)
+			st->text = xasprintf(
+			    "BEGIN; SELECT pg_advisory_xact_lock(%lld)", LOCK_WRITE);
+		else
+			st->text = xstrdup("BEGIN");
+	} else if (starts_with_word(sql, "COMMIT") || starts_with_word(sql, "END") ||
+	           starts_with_word(sql, "ROLLBACK") ||
+	           starts_with_word(sql, "SAVEPOINT") ||
+	           starts_with_word(sql, "RELEASE")) {
+		st->utility = true;
+		st->text = xstrdup(sql);
+	} else {
+		st->text = translate(sql, &st->nparams, &st->types);
+		st->writes = starts_with_word(sql, "INSERT") ||
+		             starts_with_word(sql, "UPDATE") ||
+		             starts_with_word(sql, "DELETE") ||
+		             starts_with_word(sql, "WITH");
+		snprintf(st->name, sizeof(st->name), "m%u", pg->next_name++);
+	}
+	ensure_params(st, st->nparams > 0 ? st->nparams : 1);
+	return st;
+}
+
+struct pg_stmt *
+pg_stmt(struct pg *pg, const char *sql)
+{
+	struct slot *s = slot_find(pg->slots, pg->nslots, sql);
+	if (s->sql == sql) {
+		pg_reset(s->st);
+		clear_bindings(s->st);
+		return s->st;
+	}
+	if ((pg->used + 1) * 4 > pg->nslots * 3) {
+		slots_grow(pg);
+		s = slot_find(pg->slots, pg->nslots, sql);
+	}
+	s->sql = sql;
+	s->st = stmt_new(pg, sql);
+	pg->used++;
+	return s->st;
+}
+
+void
+pg_reset_all(struct pg *pg)
+{
+	for (size_t i = 0; i < pg->nslots; i++)
+		if (pg->slots[i].st != NULL)
+			pg_reset(pg->slots[i].st);
+}
+
+/* A lost connection outside a transaction is made again (every
+ * statement is prepared anew on it); inside one, the transaction is
+ * gone with it and its statements fail until it ends. */
+static void
+reconnect_if_lost(struct pg *pg)
+{
+	if (PQstatus(pg->c) != CONNECTION_BAD)
+		return;
+	PQreset(pg->c);
+	if (PQstatus(pg->c) != CONNECTION_OK)
+		return;
+	PQsetNoticeProcessor(pg->c, quiet_notice, NULL);
+	simple(pg, "SET synchronous_commit = on; SET client_encoding = 'UTF8';"
+	           "SET standard_conforming_strings = on; SET TIME ZONE 'UTC'");
+	for (size_t i = 0; i < pg->nslots; i++)
+		if (pg->slots[i].st != NULL)
+			pg->slots[i].st->prepared = false;
+	log_info("db: reconnected to PostgreSQL");
+}
+
+/* What a failed result means to the store. */
+static enum db_status
+classify(const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	/* Class 23 (integrity constraint violation); 22003, a value out of
+	 * bigint's range, is what SQLite's integer-only CHECKs refuse. */
+	if (state != NULL &&
+	    (strncmp(state, "23", 2) == 0 || strcmp(state, "22003") == 0))
+		return DB_CONSTRAINT;
+	log_warn("db: %s", r != NULL ? PQresultErrorMessage(r) : "no result");
+	return DB_ERROR;
+}
+
+/* Runs st once (its whole result kept): sets st->status. */
+static void
+run(struct pg_stmt *st)
+{
+	struct pg *pg = st->pg;
+	st->ran = true;
+	st->row = -1;
+	if (!pg_in_transaction(pg))
+		reconnect_if_lost(pg);
+	if (st->utility) {
+		st->res = PQexec(pg->c, st->text);
+	} else {
+		if (!st->prepared) {
+			PGresult *p = PQprepare(
+			    pg->c, st->name, st->text, st->nparams, st->types);
+			bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+			if (!ok)
+				log_warn("db: cannot prepare %s: %s", st->sql,
+				    PQresultErrorMessage(p));
+			PQclear(p);
+			if (!ok) {
+				st->status = DB_ERROR;
+				return;
+			}
+			st->prepared = true;
+		}
+		/* In a transaction, a writing statement that fails must not
+		 * take the transaction with it (as on SQLite). */
+		bool guard = st->writes && pg_in_transaction(pg);
+		if (guard && !simple(pg, "SAVEPOINT pg_statement")) {
+			st->status = DB_ERROR;
+			return;
+		}
+		st->res = PQexecPrepared(pg->c, st->name, st->nparams,
+		    (const char *const *)st->vals, st->lens, st->fmts, 0);
+		if (guard) {
+			ExecStatusType s = PQresultStatus(st->res);
+			if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+				simple(pg, "RELEASE pg_statement");
+			else
+				simple(pg,
+				    "ROLLBACK TO pg_statement; RELEASE pg_statement");
+		}
+	}
+	ExecStatusType s = PQresultStatus(st->res);
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+		st->status = DB_OK;
+		st->rows = s == PGRES_TUPLES_OK && PQnfields(st->res) > 0;
+		st->nrows = st->rows ? PQntuples(st->res) : 0;
+		if (st->writes) {
+			const char *n = PQcmdTuples(st->res);
+			pg->changes = n[0] ? atoi(n) : 0;
+			pg->total_changes += pg->changes;
+		}
+	} else {
+		st->status = classify(st->res);
+	}
+}
+
+enum db_step_rc
+pg_step(struct pg_stmt *st)
+{
+	if (!st->ran)
+		run(st);
+	if (st->status != DB_OK)
+		return DB_STEP_ERROR;
+	if (st->row + 1 < st->nrows) {
+		st->row++;
+		clear_decoded(st);
+		return DB_ROW;
+	}
+	st->row = st->nrows;
+	return DB_DONE;
+}
+
+enum db_status
+pg_step_one(struct pg_stmt *st)
+{
+	enum db_step_rc rc = pg_step(st);
+	if (rc == DB_STEP_ERROR)
+		return st->status;
+	if (rc == DB_DONE && st->rows)
+		return DB_NOT_FOUND;
+	return DB_OK;
+}
+
+enum db_status
+pg_exec_stmt(struct pg_stmt *st)
+{
+	if (!st->ran)
+		run(st);
+	enum db_status s = st->status;
+	pg_reset(st);
+	return s;
+}
+
+enum db_status
+pg_exists(struct pg_stmt *st)
+{
+	enum db_status s = pg_step_one(st);
+	pg_reset(st);
+	return s;
+}
+
+enum db_status
+pg_status(struct pg_stmt *st)
+{
+	return st->status;
+}
+
+static void
+set_param(struct pg_stmt *st, int i, char *v, int len, int fmt, bool owned)
+{
+	if (i < 1)
+		return;
+	ensure_params(st, i);
+	if (st->owned[i - 1])
+		free(st->vals[i - 1]);
+	st->vals[i - 1] = v;
+	st->lens[i - 1] = len;
+	st->fmts[i - 1] = fmt;
+	st->owned[i - 1] = owned;
+	if (i > st->nparams && !st->utility)
+		log_warn("db: parameter %d bound beyond the %d of %s", i, st->nparams,
+		    st->sql);
+}
+
+void
+pg_bind_int64(struct pg_stmt *st, int i, int64_t v)
+{
+	set_param(st, i, xasprintf("%lld", (long long)v), 0, 0, true);
+}
+
+void
+pg_bind_null(struct pg_stmt *st, int i)
+{
+	set_param(st, i, NULL, 0, 0, false);
+}
+
+void
+pg_bind_text(struct pg_stmt *st, int i, const char *s, bool copy)
+{
+	if (s == NULL)
+		pg_bind_null(st, i);
+	else
+		set_param(st, i, copy ? xstrdup(s) : (char *)s, 0, 0, copy);
+}
+
+void
+pg_bind_text_owned(struct pg_stmt *st, int i, char *s)
+{
+	if (s == NULL)
+		pg_bind_null(st, i);
+	else
+		set_param(st, i, s, 0, 0, true);
+}
+
+void
+pg_bind_blob(struct pg_stmt *st, int i, const void *p, int n, bool copy)
+{
+	char *v = (char *)p;
+	if (copy) {
+		v = xmalloc(n > 0 ? (size_t)n : 1);
+		if (n > 0)
+			memcpy(v, p, (size_t)n);
+	}
+	set_param(st, i, v, n, 1, copy); /* binary: bytea */
+}
+
+static bool
+has_value(struct pg_stmt *st, int i)
+{
+	return st->res != NULL && st->row >= 0 && st->row < st->nrows && i >= 0 &&
+	       i < PQnfields(st->res) && !PQgetisnull(st->res, st->row, i);
+}
+
+int64_t
+pg_col_int64(struct pg_stmt *st, int i)
+{
+	if (!has_value(st, i))
+		return 0;
+	const char *v = PQgetvalue(st->res, st->row, i);
+	if (strcmp(v, "t") == 0)
+		return 1;
+	if (strcmp(v, "f") == 0)
+		return 0;
+	errno = 0;
+	long long n = strtoll(v, NULL, 10);
+	if (errno == ERANGE)
+		log_warn("db: %s leaves 64 bits (column %d of %s)", v, i, st->sql);
+	return n;
+}
+
+const char *
+pg_col_text(struct pg_stmt *st, int i)
+{
+	if (!has_value(st, i))
+		return NULL;
+	const char *v = PQgetvalue(st->res, st->row, i);
+	if (PQftype(st->res, i) != OID_JSONB || v[0] != '"')
+		return v;
+	/* A jsonb string (audit_log.object_id): its text, as SQLite holds it. */
+	if (st->ndecoded < PQnfields(st->res)) {
+		int n = PQnfields(st->res);
+		st->decoded = xrealloc(st->decoded, n * sizeof(*st->decoded));
+		for (int k = st->ndecoded; k < n; k++)
+			st->decoded[k] = NULL;
+		st->ndecoded = n;
+	}
+	if (st->decoded[i] == NULL) {
+		json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+		st->decoded[i] = xstrdup(json_is_string(j) ? json_string_value(j) : v);
+		json_decref(j);
+	}
+	return st->decoded[i];
+}
+
+bool
+pg_col_is_null(struct pg_stmt *st, int i)
+{
+	return !has_value(st, i);
+}
+
+bool
+pg_col_is_int(struct pg_stmt *st, int i)
+{
+	if (!has_value(st, i))
+		return false;
+	const char *v = PQgetvalue(st->res, st->row, i);
+	switch (PQftype(st->res, i)) {
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+		return true;
+	case OID_NUMERIC:
+		return strchr(v, '.') == NULL;
+	case OID_JSONB:
+		return v[0] == '-' || isdigit((unsigned char)v[0]);
+	default:
+		return false;
+	}
+}
