@@ -700,12 +700,8 @@ db_tune(struct db *db, int cache_kib, int64_t mmap_bytes)
 uint64_t
 db_data_version(struct db *db)
 {
-	if (db->pg) {
-		/* A new one each time: nothing is cached on PostgreSQL until
-		 * nodes share a version (see db/pg.h). */
-		static atomic_ullong n;
-		return atomic_fetch_add(&n, 1) + 1;
-	}
+	if (db->pg)
+		return pg_data_version(db->pg);
 	if (db->shm == MAP_FAILED)
 		map_shm(db);
 	if (db->shm != NULL) {

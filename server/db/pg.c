@@ -5,10 +5,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -62,12 +66,38 @@ struct slot {
 
 struct pg {
 	PGconn *c;
+	char *uri;
 	struct slot *slots;
 	size_t nslots, used;
 	unsigned next_name;
 	int changes;
 	int64_t total_changes;
+	bool dirty; /* the open transaction has run a writing statement */
 };
+
+/*
+ * The catalog's version across nodes (pg_data_version): every commit
+ * that wrote sends NOTIFY market_changed with it (NOTIFY is delivered
+ * when, and only if, its transaction commits), and one listener thread
+ * a process bumps the version for each notification. A commit of this
+ * process bumps it at once, before any reply of it is sent, so a client
+ * reads its own writes on the node that made them; other nodes see the
+ * change as soon as the notification arrives. While the listener is not
+ * connected (starting, or reconnecting after PostgreSQL went away), the
+ * version is never trusted: it changes on every call, so nothing is
+ * cached.
+ */
+#define CHANNEL "market_changed"
+static atomic_ullong catalog_version = 1;
+static atomic_bool listening;
+static pthread_once_t listener_once = PTHREAD_ONCE_INIT;
+static char *listener_uri;
+
+static void
+bump(void)
+{
+	atomic_fetch_add(&catalog_version, 1);
+}
 
 bool
 pg_is_uri(const char *path)
@@ -223,6 +253,7 @@ struct pg *
 pg_open(const char *uri, bool may_migrate, bool *outdated, char **err)
 {
 	struct pg *pg = xcalloc(1, sizeof(*pg));
+	pg->uri = xstrdup(uri);
 	pg->nslots = SLOTS_MIN;
 	pg->slots = xcalloc(pg->nslots, sizeof(*pg->slots));
 	pg->c = PQconnectdb(uri);
@@ -311,13 +342,31 @@ pg_close(struct pg *pg)
 	free(pg->slots);
 	if (pg->c != NULL)
 		PQfinish(pg->c);
+	free(pg->uri);
 	free(pg);
+}
+
+/* A ROLLBACK of the whole transaction (not ROLLBACK TO a savepoint). */
+static bool
+ends_transaction(const char *sql)
+{
+	while (isspace((unsigned char)*sql))
+		sql++;
+	if (strncasecmp(sql, "ROLLBACK", 8) != 0)
+		return false;
+	sql += 8;
+	while (isspace((unsigned char)*sql))
+		sql++;
+	return strncasecmp(sql, "TO", 2) != 0;
 }
 
 enum db_status
 pg_exec(struct pg *pg, const char *sql)
 {
-	return simple(pg, sql) ? DB_OK : DB_ERROR;
+	bool ok = simple(pg, sql);
+	if (ends_transaction(sql))
+		pg->dirty = false;
+	return ok ? DB_OK : DB_ERROR;
 }
 
 int64_t
@@ -547,7 +596,19 @@ run(struct pg_stmt *st)
 	if (!pg_in_transaction(pg))
 		reconnect_if_lost(pg);
 	if (st->utility) {
-		st->res = PQexec(pg->c, st->text);
+		bool commit = starts_with_word(st->sql, "COMMIT") ||
+		              starts_with_word(st->sql, "END");
+		bool ends = commit || ends_transaction(st->sql);
+		if (commit && pg->dirty)
+			st->res = PQexec(pg->c, "NOTIFY " CHANNEL "; COMMIT");
+		else
+			st->res = PQexec(pg->c, st->text);
+		if (ends) {
+			ExecStatusType r = PQresultStatus(st->res);
+			if (commit && pg->dirty && r == PGRES_COMMAND_OK)
+				bump();
+			pg->dirty = false;
+		}
 	} else {
 		if (!st->prepared) {
 			PGresult *p = PQprepare(
@@ -590,6 +651,10 @@ run(struct pg_stmt *st)
 			const char *n = PQcmdTuples(st->res);
 			pg->changes = n[0] ? atoi(n) : 0;
 			pg->total_changes += pg->changes;
+			if (pg_in_transaction(pg))
+				pg->dirty = true;
+			else if (pg->changes > 0 && simple(pg, "NOTIFY " CHANNEL))
+				bump(); /* a write outside a transaction */
 		}
 	} else {
 		st->status = classify(st->res);
@@ -778,4 +843,71 @@ pg_col_is_int(struct pg_stmt *st, int i)
 	default:
 		return false;
 	}
+}
+
+/* The listener thread (see catalog_version above). */
+static void *
+listener_main(void *arg)
+{
+	(void)arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		PGconn *c = PQconnectdb(listener_uri);
+		PGresult *r = NULL;
+		if (c != NULL && PQstatus(c) == CONNECTION_OK)
+			r = PQexec(c, "LISTEN " CHANNEL);
+		if (r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK) {
+			/* Commits before the LISTEN were not heard: whatever
+			 * was cached before now is stale. */
+			bump();
+			atomic_store(&listening, true);
+			for (;;) {
+				struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
+				if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+					break;
+				if (!PQconsumeInput(c))
+					break;
+				PGnotify *n;
+				while ((n = PQnotifies(c)) != NULL) {
+					bump();
+					PQfreemem(n);
+				}
+			}
+			atomic_store(&listening, false);
+			bump();
+			log_warn("db: lost the PostgreSQL notifications; "
+			         "nothing is cached until they are back");
+		}
+		PQclear(r);
+		if (c != NULL)
+			PQfinish(c);
+		sleep(1);
+	}
+	return NULL;
+}
+
+static void
+listener_start(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, listener_main, NULL) == 0)
+		pthread_detach(t);
+	else
+		log_warn("db: cannot start the PostgreSQL listener; nothing is cached");
+}
+
+uint64_t
+pg_data_version(struct pg *pg)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&mu);
+	if (listener_uri == NULL)
+		listener_uri = xstrdup(pg->uri); /* once, before the thread */
+	pthread_mutex_unlock(&mu);
+	pthread_once(&listener_once, listener_start);
+	if (!atomic_load(&listening))
+		return atomic_fetch_add(&catalog_version, 1) + 1;
+	return atomic_load(&catalog_version);
 }

@@ -22,9 +22,11 @@
  *   read as int64.
  * - Durability: synchronous_commit is on for every connection, whatever
  *   the server's default, so a commit that returned is on disk.
- * - The response cache's version: a new one on every call (no reply is
- *   cached on PostgreSQL yet, which is correct but slow; a version kept
- *   by LISTEN/NOTIFY across nodes is the next step).
+ * - The response cache's version (db_data_version): SQLite's changes with
+ *   every commit of any process through the shared WAL index; here every
+ *   commit that wrote sends NOTIFY market_changed, and a listener thread
+ *   bumps the process's version for each one, so every node drops its
+ *   cached catalog as soon as the notification arrives (see pg.c).
  * - The schema: schema/pg/0012_baseline.sql makes a new database at
  *   version 12; later migrations come in pairs (schema/pg/NNNN_x.sql).
  *
@@ -58,6 +60,8 @@ bool pg_in_transaction(struct pg *pg);
 int64_t pg_total_changes(struct pg *pg);
 int pg_changes(struct pg *pg);
 int64_t pg_last_insert_id(struct pg *pg);
+/* The catalog version of this process (see pg.c); starts the listener. */
+uint64_t pg_data_version(struct pg *pg);
 
 /* The cached statement for the literal sql, reset, bindings cleared. */
 struct pg_stmt *pg_stmt(struct pg *pg, const char *sql);

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "db/db.h"
+#include "http/metrics.h"
 #include "http/pages.h"
 #include "util.h"
 
@@ -217,6 +218,7 @@ cache_reply(struct request *r, uint64_t *version)
 	/* Whether or not it is cached, the reply depends on the request's
 	 * Accept-Encoding. */
 	reply_header(r, "Vary", "Accept-Encoding");
+	metrics_cache(hit);
 	if (!hit)
 		return false;
 	struct blob *rep = representation(c, e, r);

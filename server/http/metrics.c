@@ -50,6 +50,7 @@ struct shard {
 	counter batch[BATCH_NB];
 	counter batch_sum;
 	counter dropped; /* requests beyond the tables */
+	counter cache_hits, cache_misses;
 };
 
 /* A route label: "GET /api/v1/products", or "GET (unmatched)". */
@@ -161,6 +162,13 @@ metrics_request(const char *method, const char *route_pattern, int status, int64
 }
 
 static atomic_llong hash_pending, hash_total, hash_refused, hash_abandoned;
+
+void
+metrics_cache(bool hit)
+{
+	struct shard *sh = my_shard();
+	bump(hit ? &sh->cache_hits : &sh->cache_misses, 1);
+}
 
 void
 metrics_hash_queued(void)
@@ -328,9 +336,11 @@ metrics_text(void)
 	put_requests(f, routes_seen, nr);
 
 	uint64_t dropped = 0, commit[COMMIT_NB] = {0}, batch[BATCH_NB] = {0};
-	uint64_t commit_sum = 0, batch_sum = 0;
+	uint64_t commit_sum = 0, batch_sum = 0, hits = 0, misses = 0;
 	for (struct shard *sh = atomic_load(&shards); sh; sh = sh->next) {
 		dropped += get(&sh->dropped);
+		hits += get(&sh->cache_hits);
+		misses += get(&sh->cache_misses);
 		for (size_t b = 0; b < COMMIT_NB; b++)
 			commit[b] += get(&sh->commit[b]);
 		for (size_t b = 0; b < BATCH_NB; b++)
@@ -338,6 +348,16 @@ metrics_text(void)
 		commit_sum += get(&sh->commit_sum);
 		batch_sum += get(&sh->batch_sum);
 	}
+	fprintf(f,
+	    "# HELP marketd_response_cache_hits_total Catalog reads answered "
+	    "from the response cache.\n"
+	    "# TYPE marketd_response_cache_hits_total counter\n"
+	    "marketd_response_cache_hits_total %llu\n"
+	    "# HELP marketd_response_cache_misses_total Catalog reads the "
+	    "database answered (nothing cached, or changed since).\n"
+	    "# TYPE marketd_response_cache_misses_total counter\n"
+	    "marketd_response_cache_misses_total %llu\n",
+	    (unsigned long long)hits, (unsigned long long)misses);
 	fprintf(f,
 	    "# HELP marketd_http_requests_uncounted_total Requests left "
 	    "out of the two above (more routes or statuses than their tables "

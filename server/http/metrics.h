@@ -22,6 +22,8 @@ void metrics_commit(int64_t usec, int batch_size);
 /* The password hashers (http/hasher.c): a request queued, one done (its
  * hash made or checked), one refused because the queue was full. */
 void metrics_hash_queued(void);
+/* A read of a cached route: answered from the response cache or not. */
+void metrics_cache(bool hit);
 /* A hashing thread is done with a password: hashed or checked, or
  * abandoned (its client had hung up, so it was not). */
 void metrics_hash_done(bool abandoned);
