@@ -86,6 +86,13 @@ parse_hash_threads(struct config *c, size_t off, const char *v, char **err)
 	return parse_int_range(v, 1, 64, (int *)((char *)c + off), err);
 }
 
+/* Database threads on PostgreSQL: each holds a connection. */
+static int
+parse_db_pool(struct config *c, size_t off, const char *v, char **err)
+{
+	return parse_int_range(v, 1, 256, (int *)((char *)c + off), err);
+}
+
 /* Days finished webhook deliveries are kept: a day to ten years. */
 static int
 parse_retention_days(struct config *c, size_t off, const char *v, char **err)
@@ -194,7 +201,11 @@ parse_file(struct config *c, size_t off, const char *v, char **err)
 
 static const struct option_def options[] = {
     {"listen", parse_listen, 0, "127.0.0.1:8443", "ADDR:PORT to serve HTTPS on"},
-    {"db", parse_string, OFF(db_path), "market.db", "SQLite database file"},
+    {"db", parse_string, OFF(db_path), "market.db",
+        "SQLite database file, or a PostgreSQL URI (postgresql://...)"},
+    {"db-pool", parse_db_pool, OFF(db_pool), "8",
+        "on PostgreSQL: database threads, each with its own connection, that "
+        "run the requests off the event loops (1..256)"},
     {"cert", parse_string, OFF(cert_path), "certs/localhost.crt",
         "PEM certificate chain"},
     {"key", parse_string, OFF(key_path), "certs/localhost.key", "PEM private key"},

@@ -36,6 +36,7 @@ struct config {
 	int login_window;            /* seconds of the failed-login window */
 	int login_max_failures;      /* failures in the window before 429 */
 	int hash_threads;            /* password hashing threads */
+	int db_pool;                 /* database threads on PostgreSQL */
 	int hash_queue;              /* passwords waiting to be hashed, at most */
 	int auth_address_max;        /* logins and registrations per client
 	                                address in auth_address_window, at most */

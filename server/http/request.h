@@ -25,6 +25,7 @@ struct route;
 struct request {
 	struct evhttp_request *ev;
 	struct worker *w;
+	bool pooled;   /* running on a database thread (http/dbpool.h) */
 	struct db *db; /* this thread's connection */
 	const struct config *cfg;
 	const struct route *route;

@@ -235,9 +235,31 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		r->peer_fd = bev != NULL ? (int)bufferevent_getfd(bev) : -1;
 	}
 
+	if (worker_pooled(w)) {
+		worker_submit_db(w, r); /* router_continue, on a database thread */
+		return;
+	}
+	router_continue(r);
+}
+
+/* Sends r's reply: at once on its worker, or, from a database thread,
+ * by handing r back to its worker. */
+static void
+complete(struct request *r)
+{
+	if (r->pooled)
+		worker_reply_later(r);
+	else
+		router_finish(r);
+}
+
+void
+router_continue(struct request *r)
+{
+	struct worker *w = r->w;
 	if (!route_request(r)) {
 		db_rollback(r->db);
-		router_finish(r);
+		complete(r);
 		return;
 	}
 	/* The token lookup's statement is left stepped: reset it, or this
@@ -251,7 +273,7 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 			if (r->route->cached)
 				cache_store(r, version);
 		}
-		router_finish(r);
+		complete(r);
 		return;
 	}
 	if (r->route->addr_limited && r->remote_addr[0] != '\0') {
@@ -265,7 +287,7 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 			    "too many logins or registrations from your address; try "
 			    "again in %s seconds",
 			    secs);
-			router_finish(r);
+			complete(r);
 			return;
 		}
 	}
@@ -274,23 +296,35 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		r->prepared = true;
 		db_rollback(r->db);
 		if (replied(r)) {
-			router_finish(r);
+			complete(r);
 			return;
 		}
 		/* The scrypt work prepare asked for runs on a hashing thread;
 		 * r comes back to this worker and goes on to the writer. */
 		if (r->hash_password != NULL) {
-			if (worker_submit_hash(w, r))
+			/* Once handed on, r may be done with before this
+			 * returns: nothing of it is read after. */
+			bool pooled = r->pooled;
+			r->pooled = false;
+			if (worker_submit_hash(w, r)) {
+				if (pooled)
+					worker_pooled_done(w);
 				return;
+			}
+			r->pooled = pooled; /* refused: r is still this thread's */
 			metrics_hash_refused();
 			reply_header(r, "Retry-After", "1");
 			reply_error(r, E_UNAVAILABLE, NULL,
 			    "too many passwords are being checked; try again in a "
 			    "second");
-			router_finish(r);
+			complete(r);
 			return;
 		}
 	}
 	/* The writer runs the handler and hands r back to this worker. */
+	bool pooled = r->pooled;
+	r->pooled = false;
 	worker_submit_write(w, r);
+	if (pooled)
+		worker_pooled_done(w);
 }

@@ -68,6 +68,11 @@ struct route {
  * it from the configuration, before any request). */
 void router_set_demo(bool on);
 
+/* The part of router_dispatch after the request is read: on the
+ * worker's thread, or on PostgreSQL on a database thread (r->db is
+ * then that thread's connection; http/dbpool.h). */
+void router_continue(struct request *r);
+
 /* True when the route's handler runs on the writer. */
 bool route_writes(const struct route *route);
 

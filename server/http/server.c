@@ -27,6 +27,7 @@
 #include "db/checkpoint.h"
 #include "db/db.h"
 #include "http/conns.h"
+#include "http/dbpool.h"
 #include "http/errors.h"
 #include "http/hasher.h"
 #include "http/router.h"
@@ -69,6 +70,7 @@ struct server {
 	socklen_t addr_len;
 	char where[128];
 	struct worker *workers;
+	struct dbpool *pool; /* PostgreSQL: the database threads */
 	int nworkers;
 	struct writer *writer;
 	struct hasher *hasher;
@@ -150,6 +152,38 @@ on_hashed(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The writer's done(): on the writer thread, back to r's worker. */
+static void write_done(struct request *r);
+
+bool
+worker_pooled(struct worker *w)
+{
+	return w->srv->pool != NULL;
+}
+
+void
+worker_submit_db(struct worker *w, struct request *r)
+{
+	atomic_fetch_add(&w->inflight, 1);
+	r->pooled = true;
+	dbpool_submit(w->srv->pool, r);
+}
+
+/* A database thread's request is replied: on_done sends it (and ends
+ * its count in inflight). */
+void
+worker_reply_later(struct request *r)
+{
+	r->pooled = false;
+	write_done(r);
+}
+
+void
+worker_pooled_done(struct worker *w)
+{
+	/* after whatever r was handed to counted itself in */
+	atomic_fetch_sub(&w->inflight, 1);
+}
+
 static void
 write_done(struct request *r)
 {
@@ -476,6 +510,11 @@ server_new(const struct config *cfg, char **err)
 	if (s->writer == NULL)
 		goto fail;
 	s->hasher = hasher_new(cfg->hash_threads, cfg->hash_queue, hash_done);
+	if (db_is_postgres(cfg->db_path)) {
+		s->pool = dbpool_new(cfg, cfg->db_pool, router_continue, err);
+		if (s->pool == NULL)
+			goto fail;
+	}
 	s->webhooks = webhook_worker_new(cfg, err);
 	if (s->webhooks == NULL)
 		goto fail;
@@ -577,6 +616,10 @@ server_run(struct server *s)
 		event_base_loop(main_base, EVLOOP_ONCE);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
+	/* The database threads may still hand requests to the hashers or
+	 * the writer: they stop first. */
+	dbpool_free(s->pool);
+	s->pool = NULL;
 	hasher_free(s->hasher);
 	s->hasher = NULL;
 	writer_stop(s->writer);
@@ -593,7 +636,9 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
-	/* First: a hashing thread may still hand a request to a worker. */
+	/* First: a database or hashing thread may still hand a request to a
+	 * worker. */
+	dbpool_free(s->pool);
 	hasher_free(s->hasher);
 	for (int i = 0; s->workers && i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];

@@ -31,6 +31,16 @@ void worker_submit_write(struct worker *w, struct request *r);
  * on to the writer as above. false (r untouched) when their queue is
  * full. */
 bool worker_submit_hash(struct worker *w, struct request *r);
+/* On PostgreSQL (http/dbpool.h): true when requests run on the database
+ * threads; worker_submit_db() hands r to them (they call
+ * router_continue), and worker_reply_later() gives a request whose
+ * reply is ready back to w's thread to be sent. worker_pooled_done(w)
+ * ends a database thread's part of a request it handed on (to the
+ * hashers or the writer), after the hand-over. */
+bool worker_pooled(struct worker *w);
+void worker_submit_db(struct worker *w, struct request *r);
+void worker_reply_later(struct request *r);
+void worker_pooled_done(struct worker *w);
 /* True once shutdown began: replies then ask the client to close. */
 bool server_stopping(struct worker *w);
 
