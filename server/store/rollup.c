@@ -11,32 +11,44 @@
 #define FEN_COLS                                                                       \
 	"holiday_market_fen, caravan_fen, counter_fen, five_into_fen, online_fen"
 
-#define ADD_FIGURES                                                                    \
-	"units = units + excluded.units, "                                             \
-	"holiday_market_fen = holiday_market_fen + excluded.holiday_market_fen, "      \
-	"caravan_fen = caravan_fen + excluded.caravan_fen, "                           \
-	"counter_fen = counter_fen + excluded.counter_fen, "                           \
-	"five_into_fen = five_into_fen + excluded.five_into_fen, "                     \
-	"online_fen = online_fen + excluded.online_fen"
+/* Adds a new row's figures to table's row: the target's columns named by
+ * table (PostgreSQL finds a bare name ambiguous with excluded's). */
+#define ADD_FIGURES(table)                                                             \
+	"units = " table ".units + excluded.units, "                                   \
+	"holiday_market_fen = " table ".holiday_market_fen + "                         \
+	"excluded.holiday_market_fen, "                                                \
+	"caravan_fen = " table ".caravan_fen + excluded.caravan_fen, "                 \
+	"counter_fen = " table ".counter_fen + excluded.counter_fen, "                 \
+	"five_into_fen = " table ".five_into_fen + excluded.five_into_fen, "           \
+	"online_fen = " table ".online_fen + excluded.online_fen"
+
+/* The sign bound as ?2, typed for PostgreSQL (which infers a parameter's
+ * type from its use, and finds none in a select list); SQLite keeps the
+ * integer as it is. */
+#define SIGN "CAST(?2 AS BIGINT)"
 
 #define ORDER_COUNTED "o.status IN ('paid', 'ready', 'fulfilled')"
 
-/* One stall sale's lines in the rollups, times sign, a row a line: a
- * product on two lines meets its own row and adds to it (no GROUP BY, so
- * no sorter on the write path). */
+/* One stall sale's lines in the rollups, times sign, a row a product: a
+ * product on two lines is summed into one row (an upsert may not meet the
+ * same row twice on PostgreSQL). The period is the sale's, one value. */
 #define SALE_FIGURES(period)                                                           \
-	"SELECT l.product_id, " period ", ?2 * l.quantity, "                           \
-	"CASE d.channel WHEN 'holiday_market' THEN ?2 * l.amount_fen ELSE 0 END, "     \
-	"CASE d.channel WHEN 'caravan' THEN ?2 * l.amount_fen ELSE 0 END, "            \
-	"CASE d.channel WHEN 'counter' THEN ?2 * l.amount_fen ELSE 0 END, "            \
-	"CASE d.channel WHEN 'five_into' THEN ?2 * l.amount_fen ELSE 0 END, 0 "        \
+	"SELECT l.product_id, " period ", sum(" SIGN " * l.quantity), "                \
+	"sum(CASE d.channel WHEN 'holiday_market' THEN " SIGN " * l.amount_fen "       \
+	"ELSE 0 END), "                                                                \
+	"sum(CASE d.channel WHEN 'caravan' THEN " SIGN " * l.amount_fen ELSE 0 END), " \
+	"sum(CASE d.channel WHEN 'counter' THEN " SIGN " * l.amount_fen ELSE 0 END), " \
+	"sum(CASE d.channel WHEN 'five_into' THEN " SIGN " * l.amount_fen "            \
+	"ELSE 0 END), 0 "                                                              \
 	"FROM sales s JOIN market_days d ON d.id = s.market_day_id "                   \
-	"JOIN sale_lines l ON l.sale_seq = s.seq WHERE s.id = ?1 "
+	"JOIN sale_lines l ON l.sale_seq = s.seq WHERE s.id = ?1 "                     \
+	"GROUP BY l.product_id, " period " "
 
 #define ORDER_FIGURES(period)                                                          \
-	"SELECT l.product_id, " period ", ?2 * l.quantity, 0, 0, 0, 0, "               \
-	"?2 * l.amount_fen "                                                           \
-	"FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.id = ?1 "
+	"SELECT l.product_id, " period ", sum(" SIGN " * l.quantity), 0, 0, 0, 0, "    \
+	"sum(" SIGN " * l.amount_fen) "                                                \
+	"FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.id = ?1 "       \
+	"GROUP BY l.product_id, " period " "
 
 /* A rollup row's CHECK (typeof(x) = 'integer') refuses a sum that left
  * 64 bits (SQLite would make it a REAL): an error that undoes the write,
@@ -65,27 +77,30 @@ enum db_status
 rollup_sale(struct db *db, const char *id, int sign)
 {
 	struct db_stmt *st[4];
-	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
-	                    "units, " FEN_COLS ") " SALE_FIGURES(
-	                        "s.recorded_date") "ON CONFLICT (product_id, date) DO "
-	                                           "UPDATE SET " ADD_FIGURES);
+	st[0] = db_stmt(db,
+	    "INSERT INTO report_product_day (product_id, date, "
+	    "units, " FEN_COLS ") " SALE_FIGURES(
+	        "s.recorded_date") "ON CONFLICT (product_id, date) DO "
+	                           "UPDATE SET " ADD_FIGURES("report_product_day"));
 	st[1] = db_stmt(db,
 	    "INSERT INTO report_product_month (product_id, month, "
 	    "units, " FEN_COLS ") " SALE_FIGURES(
 	        "substr(s.recorded_date, 1, 7)") "ON CONFLICT (product_id, month) DO "
-	                                         "UPDATE SET " ADD_FIGURES);
+	                                         "UPDATE SET " ADD_FIGURES(
+	                                             "report_product_month"));
 	st[2] = db_stmt(db,
 	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
-	    "SELECT DISTINCT p.region_code, s.recorded_date, ?2, 0 FROM sales s "
+	    "SELECT DISTINCT p.region_code, s.recorded_date, " SIGN ", 0 FROM sales s "
 	    "JOIN sale_lines l ON l.sale_seq = s.seq "
 	    "JOIN products x ON x.id = l.product_id "
 	    "JOIN producers p ON p.id = x.producer_id WHERE s.id = ?1 "
 	    "ON CONFLICT (region_code, date) DO UPDATE "
-	    "SET stall_sales = stall_sales + excluded.stall_sales");
-	st[3] = db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
-	                    "SELECT recorded_date, ?2, 0 FROM sales WHERE id = ?1 "
-	                    "ON CONFLICT (date) DO UPDATE "
-	                    "SET stall_sales = stall_sales + excluded.stall_sales");
+	    "SET stall_sales = report_region_day.stall_sales + excluded.stall_sales");
+	st[3] = db_stmt(db,
+	    "INSERT INTO report_day (date, stall_sales, orders) "
+	    "SELECT recorded_date, " SIGN ", 0 FROM sales WHERE id = ?1 "
+	    "ON CONFLICT (date) DO UPDATE "
+	    "SET stall_sales = report_day.stall_sales + excluded.stall_sales");
 	for (size_t i = 0; i < nitems(st); i++) {
 		db_bind_text(st[i], 1, id);
 		db_bind_int64(st[i], 2, sign);
@@ -103,12 +118,14 @@ rollup_product_add(
 	st[0] =
 	    db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
 	                "units, " FEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-	                "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES);
+	                "ON CONFLICT (product_id, date) DO UPDATE SET " ADD_FIGURES(
+	                    "report_product_day"));
 	st[1] =
 	    db_stmt(db, "INSERT INTO report_product_month (product_id, month, "
 	                "units, " FEN_COLS ") VALUES (?1, substr(?2, 1, 7), ?3, ?4, "
 	                "?5, ?6, ?7, ?8) "
-	                "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES);
+	                "ON CONFLICT (product_id, month) DO UPDATE SET " ADD_FIGURES(
+	                    "report_product_month"));
 	for (size_t i = 0; i < nitems(st); i++) {
 		db_bind_int64(st[i], 1, product_id);
 		db_bind_text_static(st[i], 2, date);
@@ -123,21 +140,24 @@ enum db_status
 rollup_stall_sales_add(struct db *db, const char *date, const char *region, int64_t n)
 {
 	struct db_stmt *st;
+	/* Every placeholder up to the highest is used (PostgreSQL infers each
+	 * one's type from its use). */
 	if (region != NULL) {
-		st =
-		    db_stmt(db, "INSERT INTO report_region_day (region_code, date, "
-		                "stall_sales, orders) VALUES (?2, ?1, ?3, 0) "
-		                "ON CONFLICT (region_code, date) DO UPDATE "
-		                "SET stall_sales = stall_sales + excluded.stall_sales");
+		st = db_stmt(db, "INSERT INTO report_region_day (region_code, date, "
+		                 "stall_sales, orders) VALUES (?2, ?1, ?3, 0) "
+		                 "ON CONFLICT (region_code, date) DO UPDATE "
+		                 "SET stall_sales = report_region_day.stall_sales + "
+		                 "excluded.stall_sales");
 		db_bind_text_static(st, 2, region);
+		db_bind_int64(st, 3, n);
 	} else {
-		st =
-		    db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
-		                "VALUES (?1, ?3, 0) ON CONFLICT (date) DO UPDATE "
-		                "SET stall_sales = stall_sales + excluded.stall_sales");
+		st = db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
+		                 "VALUES (?1, ?2, 0) ON CONFLICT (date) DO UPDATE "
+		                 "SET stall_sales = report_day.stall_sales + "
+		                 "excluded.stall_sales");
+		db_bind_int64(st, 2, n);
 	}
 	db_bind_text_static(st, 1, date);
-	db_bind_int64(st, 3, n);
 	return loud(db_exec_stmt(db, st));
 }
 
@@ -156,36 +176,41 @@ enum db_status
 rollup_order(struct db *db, int64_t id, int sign)
 {
 	struct db_stmt *st[5];
-	st[0] = db_stmt(db, "INSERT INTO report_product_day (product_id, date, "
-	                    "units, " FEN_COLS ") " ORDER_FIGURES(
-	                        "o.created_date") "ON CONFLICT (product_id, date) DO "
-	                                          "UPDATE SET " ADD_FIGURES);
+	st[0] = db_stmt(db,
+	    "INSERT INTO report_product_day (product_id, date, "
+	    "units, " FEN_COLS ") " ORDER_FIGURES(
+	        "o.created_date") "ON CONFLICT (product_id, date) DO "
+	                          "UPDATE SET " ADD_FIGURES("report_product_day"));
 	st[1] = db_stmt(db,
 	    "INSERT INTO report_product_month (product_id, month, "
 	    "units, " FEN_COLS ") " ORDER_FIGURES(
 	        "substr(o.created_date, 1, 7)") "ON CONFLICT (product_id, month) DO "
-	                                        "UPDATE SET " ADD_FIGURES);
+	                                        "UPDATE SET " ADD_FIGURES(
+	                                            "report_product_month"));
 	st[2] = db_stmt(db,
 	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
-	    "SELECT DISTINCT p.region_code, o.created_date, 0, ?2 FROM orders o "
+	    "SELECT DISTINCT p.region_code, o.created_date, 0, " SIGN " FROM orders o "
 	    "JOIN order_lines l ON l.order_id = o.id "
 	    "JOIN products x ON x.id = l.product_id "
 	    "JOIN producers p ON p.id = x.producer_id WHERE o.id = ?1 "
 	    "ON CONFLICT (region_code, date) DO UPDATE "
-	    "SET orders = orders + excluded.orders");
-	st[3] = db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
-	                    "SELECT created_date, 0, ?2 FROM orders WHERE id = ?1 "
-	                    "ON CONFLICT (date) DO UPDATE "
-	                    "SET orders = orders + excluded.orders");
+	    "SET orders = report_region_day.orders + excluded.orders");
+	st[3] =
+	    db_stmt(db, "INSERT INTO report_day (date, stall_sales, orders) "
+	                "SELECT created_date, 0, " SIGN " FROM orders WHERE id = ?1 "
+	                "ON CONFLICT (date) DO UPDATE "
+	                "SET orders = report_day.orders + excluded.orders");
 	/* An institution's order: its procurement of the year. */
 	st[4] = db_stmt(db,
 	    "INSERT INTO report_institution_year (institution_id, year, orders, "
 	    "purchased_fen) SELECT institution_id, "
-	    "CAST(substr(created_date, 1, 4) AS INTEGER), ?2, ?2 * total_fen "
+	    "CAST(substr(created_date, 1, 4) AS BIGINT), " SIGN ", " SIGN
+	    " * total_fen "
 	    "FROM orders WHERE id = ?1 AND institution_id IS NOT NULL "
 	    "ON CONFLICT (year, institution_id) DO UPDATE "
-	    "SET orders = orders + excluded.orders, "
-	    "purchased_fen = purchased_fen + excluded.purchased_fen");
+	    "SET orders = report_institution_year.orders + excluded.orders, "
+	    "purchased_fen = report_institution_year.purchased_fen + "
+	    "excluded.purchased_fen");
 	for (size_t i = 0; i < nitems(st); i++) {
 		db_bind_int64(st[i], 1, id);
 		db_bind_int64(st[i], 2, sign);
@@ -231,7 +256,7 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
 #define RAW_PRODUCT(period)                                                            \
 	"SELECT product_id AS r0, " period " AS r1, sum(units) AS r2, "                \
 	"sum(f1) AS r3, sum(f2) AS r4, sum(f3) AS r5, sum(f4) AS r6, sum(f5) AS r7 "   \
-	"FROM (" COUNTED_LINES ") GROUP BY product_id, " period
+	"FROM (" COUNTED_LINES ") c GROUP BY product_id, " period
 #define RAW_REGION_DAY                                                                 \
 	"SELECT p.region_code AS r0, c.date AS r1, "                                   \
 	"count(DISTINCT CASE c.kind WHEN 0 THEN c.ref END) AS r2, "                    \
@@ -239,24 +264,29 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
 	"FROM (" COUNTED_LINES ") c JOIN products x ON x.id = c.product_id "           \
 	"JOIN producers p ON p.id = x.producer_id GROUP BY p.region_code, c.date"
 #define RAW_DAY                                                                        \
-	"SELECT date AS r0, sum(kind = 0) AS r1, sum(kind = 1) AS r2 FROM ("           \
+	"SELECT date AS r0, sum(CASE WHEN kind = 0 THEN 1 ELSE 0 END) AS r1, "         \
+	"sum(CASE WHEN kind = 1 THEN 1 ELSE 0 END) AS r2 FROM ("                       \
 	"SELECT recorded_date AS date, 0 AS kind FROM sales WHERE voided = 0 "         \
 	"UNION ALL SELECT o.created_date, 1 FROM orders o WHERE " ORDER_COUNTED        \
-	") GROUP BY date"
+	") c GROUP BY date"
 
 #define RAW_INSTITUTION_YEAR                                                           \
-	"SELECT o.institution_id AS r0, CAST(substr(o.created_date, 1, 4) AS "         \
-	"INTEGER) "                                                                    \
-	"AS r1, count(*) AS r2, sum(o.total_fen) AS r3 FROM orders o "                 \
+	"SELECT o.institution_id AS r0, "                                              \
+	"CAST(substr(o.created_date, 1, 4) AS BIGINT) AS r1, count(*) AS r2, "         \
+	"sum(o.total_fen) AS r3 FROM orders o "                                        \
 	"WHERE o.institution_id IS NOT NULL AND " ORDER_COUNTED                        \
 	" GROUP BY o.institution_id, substr(o.created_date, 1, 4)"
-#define INSTITUTION_V(a, b) "printf('orders %d, purchased_fen %d', " a ", " b ") AS v"
+/* An integer as decimal text: the digits printf('%d') gave, on both
+ * engines (a sum is numeric on PostgreSQL, of scale 0). */
+#define DEC(x) "CAST(" x " AS TEXT)"
+#define INSTITUTION_V(a, b)                                                            \
+	"'orders ' || " DEC(a) " || ', purchased_fen ' || " DEC(b) " AS v"
 
 /* Row text for the comparisons: a key k and the figures v. */
-#define PRODUCT_K(id, period) "printf('%d %s', " id ", " period ") AS k, "
+#define PRODUCT_K(id, period) DEC(id) " || ' ' || " period " AS k, "
 #define PRODUCT_V(u, a, b, c, d, e)                                                    \
-	"printf('units %d, fen %d/%d/%d/%d/%d', " u ", " a ", " b ", " c ", " d ", " e \
-	") AS v"
+	"'units ' || " DEC(u) " || ', fen ' || " DEC(a) " || '/' || " DEC(             \
+	    b) " || '/' || " DEC(c) " || '/' || " DEC(d) " || '/' || " DEC(e) " AS v"
 #define PRODUCT_ROLLUP(table, period)                                                  \
 	"SELECT " PRODUCT_K("product_id", period) PRODUCT_V("units",                   \
 	    "holiday_market_fen", "caravan_fen", "counter_fen", "five_into_fen",       \
@@ -266,8 +296,8 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
 	                  "0 OR online_fen <> 0"
 #define PRODUCT_RAW(period)                                                            \
 	"SELECT " PRODUCT_K("r0", "r1") PRODUCT_V(                                     \
-	    "r2", "r3", "r4", "r5", "r6", "r7") " FROM (" RAW_PRODUCT(period) ")"
-#define COUNTS_V(a, b) "printf('stall_sales %d, orders %d', " a ", " b ") AS v"
+	    "r2", "r3", "r4", "r5", "r6", "r7") " FROM (" RAW_PRODUCT(period) ") r"
+#define COUNTS_V(a, b) "'stall_sales ' || " DEC(a) " || ', orders ' || " DEC(b) " AS v"
 
 /*
  * Compares two (k, v) queries: the rows of each that the other lacks,
@@ -277,9 +307,9 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
  */
 #define COMPARE(rollup, raw)                                                           \
 	"WITH a AS MATERIALIZED (" rollup "), b AS MATERIALIZED (" raw ") "            \
-	"SELECT k, v, 0 FROM (SELECT k, v FROM a EXCEPT SELECT k, v FROM b) "          \
+	"SELECT k, v, 0 FROM (SELECT k, v FROM a EXCEPT SELECT k, v FROM b) x "        \
 	"UNION ALL SELECT k, v, 1 FROM (SELECT k, v FROM b EXCEPT SELECT k, v FROM "   \
-	"a) "                                                                          \
+	"a) y "                                                                        \
 	"ORDER BY 1, 3"
 
 static const struct {
@@ -295,18 +325,18 @@ static const struct {
                     "stall_sales", "orders") " FROM report_region_day "
                                              "WHERE stall_sales <> 0 OR orders <> 0",
             "SELECT r0 || ' ' || r1 AS k, " COUNTS_V(
-                "r2", "r3") " FROM (" RAW_REGION_DAY ")")},
+                "r2", "r3") " FROM (" RAW_REGION_DAY ") r")},
     {"report_day",
         COMPARE("SELECT date AS k, " COUNTS_V("stall_sales",
                     "orders") " FROM report_day WHERE stall_sales <> 0 OR orders <> 0",
-            "SELECT r0 AS k, " COUNTS_V("r1", "r2") " FROM (" RAW_DAY ")")},
+            "SELECT r0 AS k, " COUNTS_V("r1", "r2") " FROM (" RAW_DAY ") r")},
     {"report_institution_year",
-        COMPARE(
-            "SELECT printf('%d %d', institution_id, year) AS k, " INSTITUTION_V(
-                "orders", "purchased_fen") " FROM report_institution_year "
-                                           "WHERE orders <> 0 OR purchased_fen <> 0",
-            "SELECT printf('%d %d', r0, r1) AS k, " INSTITUTION_V(
-                "r2", "r3") " FROM (" RAW_INSTITUTION_YEAR ")")},
+        COMPARE("SELECT " DEC("institution_id") " || ' ' || " DEC(
+                    "year") " AS k, " INSTITUTION_V("orders",
+                    "purchased_fen") " FROM report_institution_year "
+                                     "WHERE orders <> 0 OR purchased_fen <> 0",
+            "SELECT " DEC("r0") " || ' ' || " DEC("r1") " AS k, " INSTITUTION_V(
+                "r2", "r3") " FROM (" RAW_INSTITUTION_YEAR ") r")},
 };
 
 /* One differing key: its rollup and raw figures ("-" for no row). */
