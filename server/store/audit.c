@@ -46,11 +46,12 @@ enum db_status
 store_audit_list(struct db *db, const struct audit_filter *f, int64_t before_id,
     int limit, json_t **out)
 {
-	struct db_stmt *st = db_stmt(db,
-	    "SELECT id, at, user_id, username, action, "
-	    "object_type, object_id, remote_addr FROM audit_log "
-	    "WHERE id < ?1 AND at BETWEEN ?2 AND ?3 AND (?4 = 0 OR user_id = ?4) "
-	    "ORDER BY id DESC LIMIT ?5");
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT id, at, user_id, username, action, "
+	                "object_type, object_id, remote_addr FROM audit_log "
+	                "WHERE id < ?1 AND at BETWEEN ?2 AND ?3 "
+	                "AND (CAST(?4 AS BIGINT) = 0 OR user_id = ?4) "
+	                "ORDER BY id DESC LIMIT ?5");
 	db_bind_int64(st, 1, before_id > 0 ? before_id : INT64_MAX);
 	db_bind_int64(st, 2, f->has_from ? f->from : INT64_MIN);
 	db_bind_int64(st, 3, f->has_to ? f->to : INT64_MAX);

@@ -43,9 +43,9 @@ region_row(struct db_stmt *st)
 enum db_status
 store_region_list(struct db *db, const char *after_code, int limit, json_t **out)
 {
-	struct db_stmt *st =
-	    db_stmt(db, "SELECT " REGION_COLS " FROM regions "
-	                "WHERE ?1 IS NULL OR code > ?1 ORDER BY code LIMIT ?2");
+	struct db_stmt *st = db_stmt(db,
+	    "SELECT " REGION_COLS " FROM regions "
+	    "WHERE CAST(?1 AS TEXT) IS NULL OR code > ?1 ORDER BY code LIMIT ?2");
 	db_bind_text(st, 1, after_code);
 	db_bind_int64(st, 2, limit + 1);
 	return db_rows(db, st, region_row, out);

@@ -84,7 +84,7 @@ store_institution_list(
 {
 	struct db_stmt *st =
 	    db_stmt(db, "SELECT " INSTITUTION_COLS " FROM institutions "
-	                "WHERE id > ?1 AND (?2 IS NULL OR kind = ?2) "
+	                "WHERE id > ?1 AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) "
 	                "ORDER BY id LIMIT ?3");
 	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, kind);
@@ -109,16 +109,17 @@ store_institution_exists(struct db *db, int64_t id)
 	return db_exists(db, st);
 }
 
+/* Binds the fields to ?b .. ?b+3. */
 static void
-bind_institution(struct db_stmt *st, const struct institution_in *in)
+bind_institution(struct db_stmt *st, const struct institution_in *in, int b)
 {
-	db_bind_text(st, 2, in->name);
-	db_bind_text(st, 3, in->kind);
-	db_bind_text(st, 4, in->subdistrict);
+	db_bind_text(st, b, in->name);
+	db_bind_text(st, b + 1, in->kind);
+	db_bind_text(st, b + 2, in->subdistrict);
 	if (in->venue_id > 0)
-		db_bind_int64(st, 5, in->venue_id);
+		db_bind_int64(st, b + 3, in->venue_id);
 	else
-		db_bind_null(st, 5);
+		db_bind_null(st, b + 3);
 }
 
 enum db_status
@@ -126,8 +127,8 @@ store_institution_create(struct db *db, const struct institution_in *in, int64_t
 {
 	struct db_stmt *st = db_stmt(db, "INSERT INTO institutions "
 	                                 "(name, kind, subdistrict, venue_id) "
-	                                 "VALUES (?2, ?3, ?4, ?5)");
-	bind_institution(st, in);
+	                                 "VALUES (?1, ?2, ?3, ?4)");
+	bind_institution(st, in, 1);
 	enum db_status s = db_exec_stmt(db, st);
 	if (s == DB_OK)
 		*id = db_last_insert_id(db);
@@ -141,7 +142,7 @@ store_institution_update(struct db *db, int64_t id, const struct institution_in 
 	    db_stmt(db, "UPDATE institutions SET name = ?2, kind = ?3, "
 	                "subdistrict = ?4, venue_id = ?5 WHERE id = ?1");
 	db_bind_int64(st, 1, id);
-	bind_institution(st, in);
+	bind_institution(st, in, 2);
 	return db_exec_change(db, st);
 }
 
@@ -261,7 +262,8 @@ load_plans(
 	    "SELECT i.id, i.name, i.kind, coalesce(i.venue_id, 0), p.food_budget_fen, "
 	    "p.reserved_share_bp FROM institution_plans p "
 	    "JOIN institutions i ON i.id = p.institution_id "
-	    "WHERE p.year = ?1 AND (?2 IS NULL OR i.kind = ?2) ORDER BY i.id");
+	    "WHERE p.year = ?1 AND (CAST(?2 AS TEXT) IS NULL OR i.kind = ?2) ORDER BY "
+	    "i.id");
 	db_bind_int64(st, 1, year);
 	db_bind_text(st, 2, kind);
 	size_t cap = 0;

@@ -68,17 +68,19 @@ bind_filter(struct db_stmt *st, const struct md_filter *f)
 }
 
 #define MD_WHERE                                                                       \
-	"WHERE (?1 IS NULL OR m.date >= ?1) AND (?2 IS NULL OR m.date <= ?2) "         \
-	"AND (?3 IS NULL OR m.venue_id = ?3) AND (?4 IS NULL OR m.channel = ?4) "
+	"WHERE (CAST(?1 AS TEXT) IS NULL OR m.date >= ?1) AND (CAST(?2 AS TEXT) IS "   \
+	"NULL OR m.date <= ?2) "                                                       \
+	"AND (CAST(?3 AS BIGINT) IS NULL OR m.venue_id = ?3) AND (CAST(?4 AS TEXT) "   \
+	"IS NULL OR m.channel = ?4) "
 
 enum db_status
 store_market_day_list(struct db *db, const struct md_filter *f,
     const struct md_key *after, int limit, json_t **out)
 {
-	struct db_stmt *st =
-	    db_stmt(db, "SELECT " MD_COLS MD_FROM MD_WHERE
-	                "AND (?5 IS NULL OR (m.date, m.opens_at, m.id) > (?5, ?6, ?7)) "
-	                "ORDER BY m.date, m.opens_at, m.id LIMIT ?8");
+	struct db_stmt *st = db_stmt(db, "SELECT " MD_COLS MD_FROM MD_WHERE
+	                                 "AND (CAST(?5 AS TEXT) IS NULL OR (m.date, "
+	                                 "m.opens_at, m.id) > (?5, ?6, ?7)) "
+	                                 "ORDER BY m.date, m.opens_at, m.id LIMIT ?8");
 	bind_filter(st, f);
 	if (after != NULL) {
 		db_bind_text(st, 5, after->date);
@@ -250,7 +252,7 @@ store_stall_list_operator(struct db *db, int64_t operator_id, const char *after_
 {
 	struct db_stmt *st = db_stmt(db,
 	    "SELECT " STALL_COLS STALL_FROM
-	    "WHERE s.operator_id = ?1 AND (?2 IS NULL OR m.date < ?2 "
+	    "WHERE s.operator_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR m.date < ?2 "
 	    "OR (m.date = ?2 AND s.id > ?3)) ORDER BY m.date DESC, s.id LIMIT ?4");
 	db_bind_int64(st, 1, operator_id);
 	db_bind_text(st, 2, after_date);

@@ -72,9 +72,9 @@ store_pickup_day_open(struct db *db, int64_t id, int64_t now, bool *open)
 {
 	char today[11];
 	date_local(now, today);
-	struct db_stmt *st =
-	    db_stmt(db, "SELECT status IN ('scheduled', 'open') "
-	                "AND date >= ?2 FROM market_days WHERE id = ?1");
+	struct db_stmt *st = db_stmt(db,
+	    "SELECT CASE WHEN status IN ('scheduled', 'open') "
+	    "AND date >= ?2 THEN 1 ELSE 0 END FROM market_days WHERE id = ?1");
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, today);
 	enum db_status s = db_step_one(db, st);
@@ -238,22 +238,25 @@ order_place(struct db *db, struct order_in *o, int64_t now, size_t *bad, int64_t
 }
 
 /* Which orders a scope may see, for a statement whose orders are "o" and
- * whose parameters ?3, ?4 and ?5 are bound by bind_scope(). */
-#define ORDER_SCOPE                                                                    \
-	"(?3 = 0 OR o.buyer_id = ?3) "                                                 \
-	"AND (?4 = 0 OR o.market_day_id IN (SELECT market_day_id FROM stalls "         \
-	"WHERE operator_id = ?4)) "                                                    \
-	"AND (?5 IS NULL OR EXISTS (SELECT 1 FROM order_lines l "                      \
+ * whose parameters b, b + 1 and b + 2 (b a placeholder number, b1 and b2
+ * the next two as text) are bound by bind_scope(st, scope, b). Every
+ * placeholder up to the highest is used: PostgreSQL infers each one's
+ * type from its use. */
+#define ORDER_SCOPE(b, b1, b2)                                                         \
+	"(CAST(?" b " AS BIGINT) = 0 OR o.buyer_id = ?" b ") "                         \
+	"AND (CAST(?" b1 " AS BIGINT) = 0 OR o.market_day_id IN "                      \
+	"(SELECT market_day_id FROM stalls WHERE operator_id = ?" b1 ")) "             \
+	"AND (CAST(?" b2 " AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM order_lines l "   \
 	"JOIN products p ON p.id = l.product_id "                                      \
 	"JOIN producers r ON r.id = p.producer_id "                                    \
-	"WHERE l.order_id = o.id AND r.region_code = ?5)) "
+	"WHERE l.order_id = o.id AND r.region_code = ?" b2 ")) "
 
 static void
-bind_scope(struct db_stmt *st, const struct order_scope *scope)
+bind_scope(struct db_stmt *st, const struct order_scope *scope, int b)
 {
-	db_bind_int64(st, 3, scope->buyer_id);
-	db_bind_int64(st, 4, scope->operator_id);
-	db_bind_text(st, 5, scope->region);
+	db_bind_int64(st, b, scope->buyer_id);
+	db_bind_int64(st, b + 1, scope->operator_id);
+	db_bind_text(st, b + 2, scope->region);
 }
 
 enum db_status
@@ -263,9 +266,9 @@ store_order_state(
 	struct db_stmt *st =
 	    db_stmt(db, "SELECT o.id, o.buyer_id, o.status, "
 	                "o.total_fen, coalesce(o.market_day_id, 0) FROM orders o "
-	                "WHERE o.id = ?1 AND " ORDER_SCOPE);
+	                "WHERE o.id = ?1 AND " ORDER_SCOPE("2", "3", "4"));
 	db_bind_int64(st, 1, id);
-	bind_scope(st, scope);
+	bind_scope(st, scope, 2);
 	enum db_status s = db_step_one(db, st);
 	if (s == DB_OK) {
 		out->id = db_col_int64(st, 0);
@@ -467,21 +470,24 @@ store_order_list(struct db *db, const struct order_scope *scope, const char *sta
 	if (market_day_id != 0)
 		st = db_stmt(db,
 		    "SELECT " ORDER_COLS " FROM orders o "
-		    "WHERE o.market_day_id = ?7 AND o.id > ?1 AND (?2 IS NULL "
+		    "WHERE o.market_day_id = ?7 AND o.id > ?1 AND "
+		    "(CAST(?2 AS TEXT) IS NULL "
 		    "OR o.status = ?2) "
-		    "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
+		    "AND " ORDER_SCOPE("3", "4", "5") "ORDER BY o.id LIMIT ?6");
 	else if (scope->buyer_id != 0)
-		st = db_stmt(db, "SELECT " ORDER_COLS " FROM orders o "
-		                 "WHERE o.buyer_id = ?3 AND o.id > ?1 AND (?2 IS NULL "
-		                 "OR o.status = ?2) "
-		                 "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
+		st = db_stmt(db,
+		    "SELECT " ORDER_COLS " FROM orders o "
+		    "WHERE o.buyer_id = ?3 AND o.id > ?1 AND (CAST(?2 AS TEXT) IS NULL "
+		    "OR o.status = ?2) "
+		    "AND " ORDER_SCOPE("3", "4", "5") "ORDER BY o.id LIMIT ?6");
 	else
-		st = db_stmt(db, "SELECT " ORDER_COLS " FROM orders o "
-		                 "WHERE o.id > ?1 AND (?2 IS NULL OR o.status = ?2) "
-		                 "AND " ORDER_SCOPE "ORDER BY o.id LIMIT ?6");
+		st = db_stmt(db,
+		    "SELECT " ORDER_COLS " FROM orders o "
+		    "WHERE o.id > ?1 AND (CAST(?2 AS TEXT) IS NULL OR o.status = ?2) "
+		    "AND " ORDER_SCOPE("3", "4", "5") "ORDER BY o.id LIMIT ?6");
 	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, status);
-	bind_scope(st, scope);
+	bind_scope(st, scope, 3);
 	db_bind_int64(st, 6, limit + 1);
 	if (market_day_id != 0)
 		db_bind_int64(st, 7, market_day_id);

@@ -64,10 +64,11 @@ enum db_status
 store_payout_list(struct db *db, int64_t producer_id, const char *after_date,
     int64_t after_id, int limit, json_t **out)
 {
-	struct db_stmt *st = db_stmt(db, "SELECT " PAYOUT_COLS " FROM payouts "
-	                                 "WHERE producer_id = ?1 AND (?2 IS NULL OR "
-	                                 "(paid_on, id) > (?2, ?3)) "
-	                                 "ORDER BY paid_on, id LIMIT ?4");
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT " PAYOUT_COLS " FROM payouts "
+	                "WHERE producer_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "
+	                "(paid_on, id) > (?2, ?3)) "
+	                "ORDER BY paid_on, id LIMIT ?4");
 	db_bind_int64(st, 1, producer_id);
 	db_bind_text(st, 2, after_date);
 	db_bind_int64(st, 3, after_id);
@@ -122,10 +123,10 @@ owed_find(struct owed_set *o, int64_t id)
 static enum db_status
 load_producers(struct db *db, struct owed_set *o)
 {
-	struct db_stmt *st =
-	    db_stmt(db, "SELECT id, name, region_code FROM producers "
-	                "WHERE (?1 = 0 OR id = ?1) "
-	                "AND (?2 IS NULL OR region_code = ?2) ORDER BY id");
+	struct db_stmt *st = db_stmt(db,
+	    "SELECT id, name, region_code FROM producers "
+	    "WHERE (CAST(?1 AS BIGINT) = 0 OR id = ?1) "
+	    "AND (CAST(?2 AS TEXT) IS NULL OR region_code = ?2) ORDER BY id");
 	db_bind_int64(st, 1, o->producer);
 	db_bind_text(st, 2, o->region);
 	size_t cap = 0;
@@ -194,17 +195,18 @@ add_earned_before(struct db *db, struct owed_set *o, int64_t x, int k)
 		db_bind_int64(ms, 2, o->producer);
 		db_bind_int64(ds, 2, o->producer);
 	} else {
-		ms = db_stmt(db, "SELECT x.producer_id, " EARNED_SUMS
-		                 "FROM producers p CROSS JOIN products x "
-		                 "CROSS JOIN report_product_month t "
-		                 "WHERE (?2 IS NULL OR p.region_code = ?2) "
-		                 "AND x.producer_id = p.id AND t.product_id = x.id "
-		                 "AND t.month < ?1 GROUP BY x.producer_id");
+		ms = db_stmt(db,
+		    "SELECT x.producer_id, " EARNED_SUMS
+		    "FROM producers p CROSS JOIN products x "
+		    "CROSS JOIN report_product_month t "
+		    "WHERE (CAST(?2 AS TEXT) IS NULL OR p.region_code = ?2) "
+		    "AND x.producer_id = p.id AND t.product_id = x.id "
+		    "AND t.month < ?1 GROUP BY x.producer_id");
 		ds = db_stmt(db,
 		    "SELECT x.producer_id, " EARNED_SUMS
 		    "FROM producers p CROSS JOIN products x "
 		    "CROSS JOIN report_product_day t "
-		    "WHERE (?2 IS NULL OR p.region_code = ?2) "
+		    "WHERE (CAST(?2 AS TEXT) IS NULL OR p.region_code = ?2) "
 		    "AND x.producer_id = p.id AND t.product_id = x.id "
 		    "AND t.date >= ?3 AND t.date < ?1 GROUP BY x.producer_id");
 		db_bind_text(ms, 2, o->region);
@@ -233,7 +235,8 @@ add_paid_before(struct db *db, struct owed_set *o, int64_t x, int k)
 		st = db_stmt(db,
 		    "SELECT y.producer_id, sum(y.amount_fen) FROM payouts y "
 		    "JOIN producers p ON p.id = y.producer_id "
-		    "WHERE (?2 IS NULL OR p.region_code = ?2) AND y.paid_on < ?1 "
+		    "WHERE (CAST(?2 AS TEXT) IS NULL OR p.region_code = ?2) AND "
+		    "y.paid_on < ?1 "
 		    "GROUP BY y.producer_id");
 		db_bind_text(st, 2, o->region);
 	}

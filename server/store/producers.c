@@ -90,9 +90,9 @@ enum db_status
 store_producer_list(
     struct db *db, const char *region, int64_t after_id, int limit, json_t **out)
 {
-	struct db_stmt *st = db_stmt(db,
-	    "SELECT " PRODUCER_COLS " FROM producers "
-	    "WHERE id > ?1 AND (?2 IS NULL OR region_code = ?2) ORDER BY id LIMIT ?3");
+	struct db_stmt *st = db_stmt(db, "SELECT " PRODUCER_COLS " FROM producers "
+	                                 "WHERE id > ?1 AND (CAST(?2 AS TEXT) IS NULL "
+	                                 "OR region_code = ?2) ORDER BY id LIMIT ?3");
 	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, region);
 	db_bind_int64(st, 3, limit + 1);

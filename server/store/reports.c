@@ -263,8 +263,9 @@ region_index(const struct impact *im, const char *code)
 static enum db_status
 load_regions(struct db *db, struct impact *im)
 {
-	struct db_stmt *st = db_stmt(db, "SELECT code, name FROM regions "
-	                                 "WHERE ?1 IS NULL OR code = ?1 ORDER BY code");
+	struct db_stmt *st =
+	    db_stmt(db, "SELECT code, name FROM regions "
+	                "WHERE CAST(?1 AS TEXT) IS NULL OR code = ?1 ORDER BY code");
 	db_bind_text(st, 1, im->q->region);
 	size_t cap = 0;
 	int rc;

@@ -597,16 +597,16 @@ enum db_status
 store_sale_list(struct db *db, const struct sale_filter *f, int64_t after_seq,
     int limit, json_t **out)
 {
-	struct db_stmt *st =
-	    db_stmt(db, "SELECT " SALE_COLS " FROM sales s "
-	                "WHERE s.seq > ?1 AND (?2 = 0 OR s.stall_id = ?2) "
-	                "AND (?3 = 0 OR s.market_day_id = ?3) "
-	                "AND (?4 = 0 OR s.stall_id IN (SELECT id FROM stalls WHERE "
-	                "operator_id = ?4)) "
-	                "AND (?6 IS NULL OR s.stall_id IN (SELECT t.id FROM stalls t "
-	                "JOIN producers p ON p.id = t.producer_id WHERE "
-	                "p.region_code = ?6)) "
-	                "ORDER BY s.seq LIMIT ?5");
+	struct db_stmt *st = db_stmt(db,
+	    "SELECT " SALE_COLS " FROM sales s "
+	    "WHERE s.seq > ?1 AND (CAST(?2 AS BIGINT) = 0 OR s.stall_id = ?2) "
+	    "AND (CAST(?3 AS BIGINT) = 0 OR s.market_day_id = ?3) "
+	    "AND (CAST(?4 AS BIGINT) = 0 OR s.stall_id IN (SELECT id FROM stalls WHERE "
+	    "operator_id = ?4)) "
+	    "AND (CAST(?6 AS TEXT) IS NULL OR s.stall_id IN (SELECT t.id FROM stalls t "
+	    "JOIN producers p ON p.id = t.producer_id WHERE "
+	    "p.region_code = ?6)) "
+	    "ORDER BY s.seq LIMIT ?5");
 	db_bind_int64(st, 1, after_seq);
 	db_bind_int64(st, 2, f->stall_id);
 	db_bind_int64(st, 3, f->market_day_id);

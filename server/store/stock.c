@@ -24,9 +24,9 @@ stock_move(struct db *db, int64_t product_id, int64_t delta, enum stock_reason r
 	 * UPDATE ... RETURNING: RETURNING makes SQLite open a statement
 	 * journal, which inside the writer's batch costs more than the
 	 * update itself.) */
-	struct db_stmt *st =
-	    db_stmt(db, "UPDATE products SET stock = stock + ?2, updated_at = ?3 "
-	                "WHERE id = ?1 AND (?4 = 0 OR stock + ?2 >= 0)");
+	struct db_stmt *st = db_stmt(db,
+	    "UPDATE products SET stock = stock + ?2, updated_at = ?3 "
+	    "WHERE id = ?1 AND (CAST(?4 AS BIGINT) = 0 OR stock + ?2 >= 0)");
 	db_bind_int64(st, 1, product_id);
 	db_bind_int64(st, 2, delta);
 	db_bind_int64(st, 3, now);
@@ -63,16 +63,16 @@ stock_move(struct db *db, int64_t product_id, int64_t delta, enum stock_reason r
 	st = db_stmt(db,
 	    "INSERT INTO stock_movements (product_id, delta, stock_after, reason, "
 	    "ref, user_id, at) VALUES (?1, ?2, "
-	    "(SELECT stock FROM products WHERE id = ?1), ?4, ?5, ?6, ?7)");
+	    "(SELECT stock FROM products WHERE id = ?1), ?3, ?4, ?5, ?6)");
 	db_bind_int64(st, 1, product_id);
 	db_bind_int64(st, 2, delta);
-	db_bind_text_static(st, 4, reason_names[reason]);
-	db_bind_text_static(st, 5, ref);
+	db_bind_text_static(st, 3, reason_names[reason]);
+	db_bind_text_static(st, 4, ref);
 	if (user_id > 0)
-		db_bind_int64(st, 6, user_id);
+		db_bind_int64(st, 5, user_id);
 	else
-		db_bind_null(st, 6);
-	db_bind_int64(st, 7, now);
+		db_bind_null(st, 5);
+	db_bind_int64(st, 6, now);
 	return db_exec_stmt(db, st);
 }
 
@@ -82,7 +82,7 @@ stock_verify(struct db *db, void (*bad)(int64_t, int64_t, int64_t, void *), void
 	struct db_stmt *st = db_stmt(db,
 	    "SELECT p.id, p.stock, coalesce(sum(m.delta), 0) AS ledger "
 	    "FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id "
-	    "GROUP BY p.id HAVING p.stock <> ledger ORDER BY p.id");
+	    "GROUP BY p.id HAVING p.stock <> coalesce(sum(m.delta), 0) ORDER BY p.id");
 	int n = 0, rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		n++;
