@@ -66,7 +66,7 @@ stall_figures(struct db *db, json_t *stall)
 	                 "JOIN sale_lines l ON l.sale_seq = s.seq "
 	                 "JOIN products x ON x.id = l.product_id "
 	                 "WHERE s.stall_id = ?1 AND s.voided = 0 "
-	                 "GROUP BY l.product_id ORDER BY l.product_id");
+	                 "GROUP BY l.product_id, x.name ORDER BY l.product_id");
 	db_bind_int64(st, 1, id);
 	json_t *products;
 	enum db_status s = db_rows(db, st, stall_product_row, &products);
@@ -79,9 +79,11 @@ static enum db_status
 pickups(struct db *db, int64_t id, const char *region, json_t **out)
 {
 	struct db_stmt *st = db_stmt(db,
-	    "SELECT count(*), coalesce(sum(o.status = 'fulfilled'), 0) FROM orders o "
-	    "WHERE o.market_day_id = ?1 AND o.status <> 'cancelled' AND (?2 IS NULL "
-	    "OR EXISTS (SELECT 1 FROM order_lines l "
+	    "SELECT count(*), "
+	    "coalesce(sum(CASE WHEN o.status = 'fulfilled' THEN 1 ELSE 0 END), 0) "
+	    "FROM orders o "
+	    "WHERE o.market_day_id = ?1 AND o.status <> 'cancelled' "
+	    "AND (CAST(?2 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM order_lines l "
 	    "JOIN products x ON x.id = l.product_id "
 	    "JOIN producers p ON p.id = x.producer_id "
 	    "WHERE l.order_id = o.id AND p.region_code = ?2))");
@@ -117,8 +119,8 @@ report_closeout(
 	struct db_stmt *st = db_stmt(db,
 	    "SELECT st.id, st.label FROM stalls st "
 	    "JOIN producers p ON p.id = st.producer_id WHERE st.market_day_id = ?1 "
-	    "AND (?2 = 0 OR st.operator_id = ?2) "
-	    "AND (?3 IS NULL OR p.region_code = ?3) ORDER BY st.id");
+	    "AND (CAST(?2 AS BIGINT) = 0 OR st.operator_id = ?2) "
+	    "AND (CAST(?3 AS TEXT) IS NULL OR p.region_code = ?3) ORDER BY st.id");
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, scope->operator_id);
 	db_bind_text(st, 3, scope->region);

@@ -323,7 +323,7 @@ store_lot_list(
 	"SELECT at, kind, quantity, sale_id, order_id, market_day_id, channel, "       \
 	"place, address FROM ("                                                        \
 	"SELECT l.created_at AS at, 0 AS rank, 0 AS rid, 'received' AS kind, "         \
-	"l.quantity AS quantity, NULL AS sale_id, NULL AS order_id, "                  \
+	"l.quantity AS quantity, NULL AS sale_id, CAST(NULL AS BIGINT) AS order_id, "  \
 	"NULL AS market_day_id, NULL AS channel, l.origin AS place, NULL AS address "  \
 	"FROM lots l WHERE l.id = ?1 "                                                 \
 	"UNION ALL "                                                                   \
@@ -352,7 +352,7 @@ store_lot_list(
 	"LEFT JOIN market_days m ON m.id = o.market_day_id "                           \
 	"LEFT JOIN venues v ON v.id = m.venue_id "                                     \
 	"WHERE d.lot_id = ?1 AND d.returned_at IS NOT NULL"                            \
-	") ORDER BY at, rank, rid"
+	") t ORDER BY at, rank, rid"
 
 /* The city of a delivery address (JSON text), as a new reference. */
 static json_t *
@@ -474,9 +474,11 @@ lot_trace_csv(json_t *trace, size_t *len)
 static const struct {
 	const char *sql, *fmt;
 } lot_checks[] = {
-    {"SELECT l.id, l.remaining, l.quantity, coalesce((SELECT sum(d.quantity) "
-     "FROM lot_draws d WHERE d.lot_id = l.id AND d.returned_at IS NULL), 0) "
-     "AS held FROM lots l WHERE l.remaining <> l.quantity - held ORDER BY l.id",
+    {"SELECT id, remaining, quantity, held FROM (SELECT l.id AS id, "
+     "l.remaining AS remaining, l.quantity AS quantity, "
+     "coalesce((SELECT sum(d.quantity) FROM lot_draws d WHERE d.lot_id = l.id "
+     "AND d.returned_at IS NULL), 0) AS held FROM lots l) h "
+     "WHERE remaining <> quantity - held ORDER BY id",
         "lot %" PRId64 ": remaining %" PRId64 " but quantity %" PRId64
         " less the %" PRId64 " units its lines hold"},
     {"SELECT d.sale_seq, d.line_no, sum(d.quantity), coalesce(max(x.quantity), 0) "
@@ -504,12 +506,14 @@ static const struct {
      "AND x.line_no = d.line_no WHERE l.product_id <> x.product_id ORDER BY 1",
         "lot draw %" PRId64 ": lot %" PRId64 " is of product %" PRId64
         " but its line of product %" PRId64},
-    {"SELECT d.id, d.sale_seq, s.voided, d.returned_at IS NOT NULL FROM lot_draws d "
+    {"SELECT d.id, d.sale_seq, s.voided, "
+     "CASE WHEN d.returned_at IS NOT NULL THEN 1 ELSE 0 END FROM lot_draws d "
      "JOIN sales s ON s.seq = d.sale_seq "
      "WHERE (s.voided = 1) <> (d.returned_at IS NOT NULL) ORDER BY d.id",
         "lot draw %" PRId64 ": sale seq %" PRId64 " voided %" PRId64
         " but its units put back %" PRId64},
-    {"SELECT d.id, d.order_id, o.status = 'cancelled', d.returned_at IS NOT NULL "
+    {"SELECT d.id, d.order_id, CASE WHEN o.status = 'cancelled' THEN 1 ELSE 0 END, "
+     "CASE WHEN d.returned_at IS NOT NULL THEN 1 ELSE 0 END "
      "FROM lot_draws d JOIN orders o ON o.id = d.order_id "
      "WHERE (o.status = 'cancelled') <> (d.returned_at IS NOT NULL) ORDER BY d.id",
         "lot draw %" PRId64 ": order %" PRId64 " cancelled %" PRId64

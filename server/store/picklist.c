@@ -58,7 +58,8 @@ report_picklist(struct db *db, int64_t id, json_t **out)
 		                "JOIN products x ON x.id = l.product_id "
 		                "WHERE o.market_day_id = ?1 AND (o.status = 'paid' OR "
 		                "o.status = 'ready') "
-		                "GROUP BY l.product_id ORDER BY l.product_id");
+		                "GROUP BY l.product_id, x.name, x.unit "
+		                "ORDER BY l.product_id");
 		db_bind_int64(st, 1, id);
 		s = db_rows(db, st, product_row, &products);
 	}

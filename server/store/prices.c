@@ -71,9 +71,11 @@ int
 price_verify(struct db *db, void (*bad)(int64_t, fen_t, bool, fen_t, void *), void *arg)
 {
 	struct db_stmt *st = db_stmt(db,
-	    "SELECT p.id, p.price_fen, (SELECT h.price_fen FROM price_history h "
+	    "SELECT id, price_fen, newest FROM (SELECT p.id AS id, "
+	    "p.price_fen AS price_fen, (SELECT h.price_fen FROM price_history h "
 	    "WHERE h.product_id = p.id ORDER BY h.from_at DESC, h.id DESC LIMIT 1) "
-	    "AS newest FROM products p WHERE newest IS NOT p.price_fen ORDER BY p.id");
+	    "AS newest FROM products p) n WHERE newest IS DISTINCT FROM price_fen "
+	    "ORDER BY id");
 	int n = 0, rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		n++;
