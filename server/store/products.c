@@ -121,17 +121,22 @@ enum db_status
 store_product_list(struct db *db, const struct product_filter *f, int64_t after_id,
     int limit, json_t **out)
 {
-	/* instr(), not LIKE: % and _ in q are taken literally. */
+	/* q is a substring of the name, case and bytes as they are: % and _
+	 * are taken literally (no LIKE, which SQLite folds ASCII case in).
+	 * replace() removes q where it occurs: the name changes exactly when
+	 * it holds q (instr() is SQLite's alone, strpos() PostgreSQL's). An
+	 * empty q is in every name: no filter. */
 	struct db_stmt *st = db_stmt(db, PRODUCT_SELECT
-	    "WHERE x.id > ?1 AND (?2 IS NULL OR p.region_code = ?2) "
-	    "AND (?3 IS NULL OR x.category = ?3) AND (?4 = 0 OR x.producer_id = ?4) "
-	    "AND (?5 IS NULL OR instr(x.name, ?5) > 0) "
-	    "AND (?6 < 0 OR x.active = ?6) ORDER BY x.id LIMIT ?7");
+	    "WHERE x.id > ?1 AND (CAST(?2 AS TEXT) IS NULL OR p.region_code = ?2) "
+	    "AND (CAST(?3 AS TEXT) IS NULL OR x.category = ?3) AND (CAST(?4 AS BIGINT) "
+	    "= 0 OR x.producer_id = ?4) "
+	    "AND (CAST(?5 AS TEXT) IS NULL OR replace(x.name, ?5, '') <> x.name) "
+	    "AND (CAST(?6 AS BIGINT) < 0 OR x.active = ?6) ORDER BY x.id LIMIT ?7");
 	db_bind_int64(st, 1, after_id);
 	db_bind_text(st, 2, f->region);
 	db_bind_text(st, 3, f->category);
 	db_bind_int64(st, 4, f->producer_id);
-	db_bind_text(st, 5, f->q);
+	db_bind_text(st, 5, f->q != NULL && f->q[0] != '\0' ? f->q : NULL);
 	db_bind_int64(st, 6, f->active);
 	db_bind_int64(st, 7, limit + 1);
 	return db_rows(db, st, product_row, out);
