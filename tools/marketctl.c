@@ -63,6 +63,8 @@ usage(void)
 	    "[--institution-orders N]\n"
 	    "                               [--seed S] [--tokens FILE]\n"
 	    "       marketctl --db FILE migrate\n"
+	    "       marketctl --db FILE migrate-to DEST   (a new SQLite file or "
+	    "postgresql:// URI)\n"
 	    "       marketctl routes\n");
 	return 2;
 }
@@ -159,7 +161,8 @@ main(int argc, char **argv)
 	/* Reading commands on a mistyped path must not make an empty
 	 * database there (and check or back it up). */
 	if ((strcmp(cmd, "check") == 0 || strcmp(cmd, "backup") == 0 ||
-	        strcmp(cmd, "report") == 0 || strcmp(cmd, "migrate") == 0) &&
+	        strcmp(cmd, "report") == 0 || strcmp(cmd, "migrate") == 0 ||
+	        strcmp(cmd, "migrate-to") == 0) &&
 	    !db_is_postgres(path) && access(path, F_OK) != 0) {
 		fprintf(stderr, "marketctl: no database at %s\n", path);
 		return 1;
@@ -198,6 +201,8 @@ main(int argc, char **argv)
 		rc = ctl_backup(db, argv[4]);
 	else if (strcmp(cmd, "gen") == 0)
 		rc = ctl_gen(db, argc - 4, argv + 4);
+	else if (strcmp(cmd, "migrate-to") == 0 && argc == 5)
+		rc = ctl_migrate_to(db, argv[4]);
 	else if (strcmp(cmd, "import-products") == 0 && argc == 5)
 		rc = ctl_import_products(db, argv[4]);
 	else

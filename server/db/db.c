@@ -966,6 +966,41 @@ db_col_is_int(struct db_stmt *st, int i)
 	              : sqlite3_column_type(st->lite, i) == SQLITE_INTEGER;
 }
 
+int
+db_col_count(struct db_stmt *st)
+{
+	return st->pg ? pg_col_count(st->pg) : sqlite3_column_count(st->lite);
+}
+
+const char *
+db_col_name(struct db_stmt *st, int i)
+{
+	return st->pg ? pg_col_name(st->pg, i) : sqlite3_column_name(st->lite, i);
+}
+
+bool
+db_col_is_blob(struct db_stmt *st, int i)
+{
+	return st->pg ? pg_col_is_blob(st->pg, i)
+	              : sqlite3_column_type(st->lite, i) == SQLITE_BLOB;
+}
+
+const void *
+db_col_blob(struct db_stmt *st, int i, int *len)
+{
+	if (st->pg)
+		return pg_col_blob(st->pg, i, len);
+	const void *p = sqlite3_column_blob(st->lite, i);
+	*len = sqlite3_column_bytes(st->lite, i);
+	return p;
+}
+
+enum db_status
+db_sync_ids(struct db *db, const char *table, const char *column)
+{
+	return db->pg ? pg_sync_ids(db->pg, table, column) : DB_OK;
+}
+
 /* ---- Read snapshots ------------------------------------------------- */
 
 enum db_status

@@ -217,6 +217,19 @@ bool db_col_is_null(struct db_stmt *st, int i);
  * integers or text, as audit_log.object_id). */
 bool db_col_is_int(struct db_stmt *st, int i);
 
+/* The columns of a statement's rows (after a step on PostgreSQL, whose
+ * result comes with the first one), and a column's name. */
+int db_col_count(struct db_stmt *st);
+const char *db_col_name(struct db_stmt *st, int i);
+/* True when the value is bytes (BLOB, bytea); db_col_blob gives them,
+ * *len their count, valid as db_col_text's. */
+bool db_col_is_blob(struct db_stmt *st, int i);
+const void *db_col_blob(struct db_stmt *st, int i, int *len);
+/* After rows were written with the ids they had elsewhere (a copy): the
+ * next id table.column gives is past them. SQLite's AUTOINCREMENT does
+ * so by itself; a PostgreSQL identity's sequence is moved. */
+enum db_status db_sync_ids(struct db *db, const char *table, const char *column);
+
 /*
  * A read snapshot: several statements that see one committed state.
  * db_snapshot_begin() begins a read transaction unless one is open

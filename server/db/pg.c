@@ -33,6 +33,7 @@
 #define OID_INT4 23
 #define OID_NUMERIC 1700
 #define OID_JSONB 3802
+#define OID_BYTEA 17
 
 struct pg_stmt {
 	struct pg *pg;
@@ -910,4 +911,76 @@ pg_data_version(struct pg *pg)
 	if (!atomic_load(&listening))
 		return atomic_fetch_add(&catalog_version, 1) + 1;
 	return atomic_load(&catalog_version);
+}
+
+int
+pg_col_count(struct pg_stmt *st)
+{
+	return st->res != NULL ? PQnfields(st->res) : 0;
+}
+
+const char *
+pg_col_name(struct pg_stmt *st, int i)
+{
+	return st->res != NULL && i >= 0 && i < PQnfields(st->res) ? PQfname(st->res, i)
+	                                                           : NULL;
+}
+
+bool
+pg_col_is_blob(struct pg_stmt *st, int i)
+{
+	return has_value(st, i) && PQftype(st->res, i) == OID_BYTEA;
+}
+
+const void *
+pg_col_blob(struct pg_stmt *st, int i, int *len)
+{
+	*len = 0;
+	if (!pg_col_is_blob(st, i))
+		return NULL;
+	/* The text form (\x and hex), decoded into the column's slot of
+	 * the row's decoded values. */
+	if (st->ndecoded < PQnfields(st->res)) {
+		int n = PQnfields(st->res);
+		st->decoded = xrealloc(st->decoded, n * sizeof(*st->decoded));
+		for (int k = st->ndecoded; k < n; k++)
+			st->decoded[k] = NULL;
+		st->ndecoded = n;
+	}
+	free(st->decoded[i]);
+	size_t n = 0;
+	unsigned char *raw =
+	    PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->row, i), &n);
+	st->decoded[i] = xmalloc(n > 0 ? n : 1);
+	if (raw != NULL) {
+		memcpy(st->decoded[i], raw, n);
+		PQfreemem(raw);
+	}
+	*len = (int)n;
+	return st->decoded[i];
+}
+
+enum db_status
+pg_sync_ids(struct pg *pg, const char *table, const char *column)
+{
+	char *t = PQescapeIdentifier(pg->c, table, strlen(table));
+	char *c = PQescapeIdentifier(pg->c, column, strlen(column));
+	char *tl = PQescapeLiteral(pg->c, table, strlen(table));
+	char *cl = PQescapeLiteral(pg->c, column, strlen(column));
+	enum db_status s = DB_ERROR;
+	if (t && c && tl && cl) {
+		/* A column that is no identity has no sequence: nothing to do. */
+		char *sql = xasprintf(
+		    "SELECT setval(s, coalesce((SELECT max(%s) FROM %s), 0) + 1, "
+		    "false) FROM pg_get_serial_sequence(%s, %s) AS s "
+		    "WHERE s IS NOT NULL",
+		    c, t, tl, cl);
+		s = pg_exec(pg, sql);
+		free(sql);
+	}
+	PQfreemem(t);
+	PQfreemem(c);
+	PQfreemem(tl);
+	PQfreemem(cl);
+	return s;
 }

@@ -85,5 +85,10 @@ int64_t pg_col_int64(struct pg_stmt *st, int i);
 const char *pg_col_text(struct pg_stmt *st, int i);
 bool pg_col_is_null(struct pg_stmt *st, int i);
 bool pg_col_is_int(struct pg_stmt *st, int i);
+int pg_col_count(struct pg_stmt *st);
+const char *pg_col_name(struct pg_stmt *st, int i);
+bool pg_col_is_blob(struct pg_stmt *st, int i);
+const void *pg_col_blob(struct pg_stmt *st, int i, int *len);
+enum db_status pg_sync_ids(struct pg *pg, const char *table, const char *column);
 
 #endif

@@ -23,6 +23,9 @@ int ctl_repair_rollups(struct db *db);
 int ctl_report(struct db *db, int argc, char **argv);
 /* A consistent copy of the database at dest (SQLite's backup API). */
 int ctl_backup(struct db *db, const char *dest);
+/* Copies every row into dest, a new database of either engine (SQLite
+ * file or PostgreSQL URI), then checks the copy (tools/ctl/migrate_to.c). */
+int ctl_migrate_to(struct db *from, const char *dest);
 /* Imports products from a CSV file; all rows or none. */
 int ctl_import_products(struct db *db, const char *path);
 /* Fills an empty database with a large generated dataset (tools/ctl/gen.c
