@@ -103,6 +103,13 @@ PG = os.environ.get("MARKET_PG")
 _pg_databases = itertools.count(1)
 
 
+def sqlite_only(reason):
+    """Marks a test that reads or changes the SQLite file itself (or is
+    about SQLite's machinery): skipped when the suite runs on PostgreSQL
+    (tests/pg/test_api_suite.py), with the reason."""
+    return unittest.skipIf(bool(PG), "SQLite only: " + reason)
+
+
 def pg_database():
     """A new, empty PostgreSQL database on MARKET_PG: its URI."""
     name = "t%d_%d" % (os.getpid(), next(_pg_databases))
