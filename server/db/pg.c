@@ -796,6 +796,20 @@ pg_col_int64(struct pg_stmt *st, int i)
 	return n;
 }
 
+/* One slot a column in st->decoded, for values decoded from their text
+ * form (a jsonb string, bytea), freed at the next row. */
+static void
+decoded_slots(struct pg_stmt *st)
+{
+	int n = PQnfields(st->res);
+	if (st->ndecoded >= n)
+		return;
+	st->decoded = xrealloc(st->decoded, n * sizeof(*st->decoded));
+	for (int k = st->ndecoded; k < n; k++)
+		st->decoded[k] = NULL;
+	st->ndecoded = n;
+}
+
 const char *
 pg_col_text(struct pg_stmt *st, int i)
 {
@@ -805,13 +819,7 @@ pg_col_text(struct pg_stmt *st, int i)
 	if (PQftype(st->res, i) != OID_JSONB || v[0] != '"')
 		return v;
 	/* A jsonb string (audit_log.object_id): its text, as SQLite holds it. */
-	if (st->ndecoded < PQnfields(st->res)) {
-		int n = PQnfields(st->res);
-		st->decoded = xrealloc(st->decoded, n * sizeof(*st->decoded));
-		for (int k = st->ndecoded; k < n; k++)
-			st->decoded[k] = NULL;
-		st->ndecoded = n;
-	}
+	decoded_slots(st);
 	if (st->decoded[i] == NULL) {
 		json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
 		st->decoded[i] = xstrdup(json_is_string(j) ? json_string_value(j) : v);
@@ -940,13 +948,7 @@ pg_col_blob(struct pg_stmt *st, int i, int *len)
 		return NULL;
 	/* The text form (\x and hex), decoded into the column's slot of
 	 * the row's decoded values. */
-	if (st->ndecoded < PQnfields(st->res)) {
-		int n = PQnfields(st->res);
-		st->decoded = xrealloc(st->decoded, n * sizeof(*st->decoded));
-		for (int k = st->ndecoded; k < n; k++)
-			st->decoded[k] = NULL;
-		st->ndecoded = n;
-	}
+	decoded_slots(st);
 	free(st->decoded[i]);
 	size_t n = 0;
 	unsigned char *raw =

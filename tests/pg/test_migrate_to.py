@@ -132,5 +132,24 @@ class MigrateTo(unittest.TestCase):
         self.assertEqual(rows(self.back, "users"), before)
 
 
+    def test_an_unreachable_destination_is_refused(self):
+        p = ctl(self.src, "migrate-to", "postgresql://postgres@127.0.0.1:1/none", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cannot connect to PostgreSQL", p.stderr.decode())
+
+    def test_backup_of_a_uri_points_to_pg_dump(self):
+        p = ctl(self.pg, "backup", os.path.join(self.dir, "x.db"), check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("pg_dump", p.stderr.decode())
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "x.db")))
+
+    def test_db_pool_out_of_range_stops_start_up(self):
+        for bad in ("0", "257", "many"):
+            p = subprocess.run([harness.MARKETD, "--db", self.pg, "--db-pool", bad,
+                                "--listen", "127.0.0.1:0"], capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 2, bad)
+            self.assertIn("db-pool", p.stderr.decode())
+
+
 if __name__ == "__main__":
     harness.main()
