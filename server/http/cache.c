@@ -174,18 +174,18 @@ slot_of(struct cache *c, const char *key)
 	return &c->slots[hash_bytes(HASH_INIT, key, strlen(key)) & (SLOTS - 1)];
 }
 
-/* The representation of e's body to send to r: gzipped when r accepts
- * it and that is smaller (made now if not yet tried), else as it is. */
+/* The representation of b to send to r: gzipped when r accepts it and
+ * that is smaller (made now if not yet tried), else b as it is. c, when
+ * b is in it, counts the gzipped bytes. */
 static struct blob *
-representation(struct cache *c, struct entry *e, struct request *r)
+representation(struct cache *c, struct blob *b, struct request *r)
 {
-	struct blob *b = e->body;
 	if (b->len < GZIP_MIN || !pages_accepts_gzip(req_header(r, "Accept-Encoding")))
 		return b;
 	if (!b->gz_tried) {
 		b->gz_tried = true;
 		b->gz = blob_gzip(b);
-		if (b->gz != NULL)
+		if (b->gz != NULL && c != NULL)
 			c->bytes += b->gz->len;
 	}
 	return b->gz != NULL ? b->gz : b;
@@ -206,6 +206,24 @@ send_blob(struct request *r, struct blob *b, bool gzipped)
 	evbuffer_free(buf);
 }
 
+/* Answers r from body b, as every request for it is answered, hit or
+ * miss: 304 when r holds either representation's tag (a client holding
+ * either holds a current copy), else the representation r accepts. */
+static void
+answer(struct cache *c, struct blob *b, struct request *r)
+{
+	struct blob *rep = representation(c, b, r);
+	if (req_etag_matches(r, b->etag)) {
+		reply_header(r, "ETag", b->etag);
+		reply_empty(r, 304);
+	} else if (rep != b && req_etag_matches(r, rep->etag)) {
+		reply_header(r, "ETag", rep->etag);
+		reply_empty(r, 304);
+	} else {
+		send_blob(r, rep, rep != b);
+	}
+}
+
 bool
 cache_reply(struct request *r, uint64_t *version)
 {
@@ -221,18 +239,7 @@ cache_reply(struct request *r, uint64_t *version)
 	metrics_cache(hit);
 	if (!hit)
 		return false;
-	struct blob *rep = representation(c, e, r);
-	/* A client holding either representation's tag holds a current
-	 * copy. */
-	if (req_etag_matches(r, e->body->etag)) {
-		reply_header(r, "ETag", e->body->etag);
-		reply_empty(r, 304);
-	} else if (rep != e->body && req_etag_matches(r, rep->etag)) {
-		reply_header(r, "ETag", rep->etag);
-		reply_empty(r, 304);
-	} else {
-		send_blob(r, rep, rep != e->body);
-	}
+	answer(c, e->body, r);
 	return true;
 }
 
@@ -245,40 +252,40 @@ cache_store(struct request *r, uint64_t version)
 	    strlen(etag) >= sizeof(((struct blob *)0)->etag))
 		return;
 	size_t len = evbuffer_get_length(r->reply_raw);
+	struct blob *b = xmalloc(sizeof(*b) + len);
+	b->refs = 1;
+	b->len = len;
+	b->type = r->reply_type;
+	b->gz = NULL;
+	b->gz_tried = false;
+	strcpy(b->etag, etag);
+	evbuffer_copyout(r->reply_raw, b->data, len);
 	/* The version now, not the reply's: a reply read before a commit
 	 * that happened since is not kept (it may hold what the commit
-	 * changed). */
+	 * changed), though it is still the right answer to this request. */
 	struct cache *c = thread_cache(db_data_version(r->db));
-	if (c->version != version)
-		return;
 	char *key = request_key(r);
 	struct entry *e = slot_of(c, key);
-	entry_clear(c, e);
-	if (c->bytes + len > BYTES_MAX) {
+	bool keep = c->version == version && c->bytes + len <= BYTES_MAX;
+	if (keep) {
+		entry_clear(c, e);
+		if (!e->listed) {
+			e->listed = true;
+			c->used[c->nused++] = (uint16_t)(e - c->slots);
+		}
+		e->key = key;
+		e->body = b;
+		c->bytes += len;
+	} else {
 		free(key);
-		return;
 	}
-	if (!e->listed) {
-		e->listed = true;
-		c->used[c->nused++] = (uint16_t)(e - c->slots);
-	}
-	e->key = key;
-	e->body = xmalloc(sizeof(*e->body) + len);
-	e->body->refs = 1;
-	e->body->len = len;
-	e->body->type = r->reply_type;
-	e->body->gz = NULL;
-	e->body->gz_tried = false;
-	strcpy(e->body->etag, etag);
-	evbuffer_copyout(r->reply_raw, e->body->data, len);
-	c->bytes += len;
-	/* This first reply goes out as a hit would. */
-	struct blob *rep = representation(c, e, r);
-	if (rep != e->body) {
-		evhttp_remove_header(out, "ETag");
-		evbuffer_free(r->reply_raw);
-		r->reply_raw = NULL;
-		r->status = 0;
-		send_blob(r, rep, true);
-	}
+	/* This first reply goes out as a hit would: the handler's reply is
+	 * replaced by the blob's (one code path for every answer). */
+	evhttp_remove_header(out, "ETag");
+	evbuffer_free(r->reply_raw);
+	r->reply_raw = NULL;
+	r->status = 0;
+	answer(keep ? c : NULL, b, r);
+	if (!keep)
+		blob_release(NULL, 0, b);
 }

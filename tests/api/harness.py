@@ -118,6 +118,177 @@ def pg_database():
     return PG + "/" + name
 
 
+class DbError(Exception):
+    """A statement the database refused (a constraint, a trigger, an
+    append-only rule), on either engine."""
+
+
+def _pg_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, bytes):
+        return "'\\x%s'::bytea" % v.hex()
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _pg_inline(sql, args):
+    """sql with each ? outside quotes replaced by args' next literal."""
+    out, i, quote = [], 0, None
+    args = list(args)
+    for ch in sql:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append(_pg_literal(args[i]))
+            i += 1
+            continue
+        out.append(ch)
+    if i != len(args):
+        raise ValueError("%d placeholders for %d values" % (i, len(args)))
+    return "".join(out)
+
+
+def _pg_value(s):
+    if s == "\\N":
+        return None
+    if re.fullmatch(r"-?[0-9]+", s):
+        return int(s)
+    return s
+
+
+class Db:
+    """SQL straight on a server's database, SQLite file or PostgreSQL URI
+    alike, for the tests that look beneath the API: ledger rows, tampering
+    that marketctl check must catch, triggers that must refuse. Portable
+    SQL only (both schemas have the same tables and columns); where a
+    test needs engine-specific SQL it asks db.pg. On PostgreSQL each call
+    is one psql run, in a transaction of its own; integers come back as
+    int, other values as text."""
+
+    def __init__(self, target):
+        self.target = target
+        self.pg = target.startswith(("postgresql://", "postgres://"))
+        self.con = None
+        if not self.pg:
+            import sqlite3
+            self.con = sqlite3.connect(target, timeout=30, isolation_level=None)
+
+    def close(self):
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _psql(self, sql, quiet=True):
+        cmd = ["psql", "-X", "-A", "-t", "-F", "\x1f", "-P", "null=\\N",
+               "-v", "ON_ERROR_STOP=1", "-d", self.target, "-c", sql]
+        if quiet:
+            cmd.insert(1, "-q")
+        p = subprocess.run(cmd, capture_output=True)
+        if p.returncode != 0:
+            raise DbError(p.stderr.decode("utf-8", "replace").strip())
+        return p.stdout.decode("utf-8")
+
+    def query(self, sql, args=()):
+        """The rows of a SELECT, as tuples."""
+        if not self.pg:
+            import sqlite3
+            try:
+                return self.con.execute(sql, tuple(args)).fetchall()
+            except sqlite3.DatabaseError as e:
+                raise DbError(str(e)) from e
+        out = self._psql(_pg_inline(sql, args))
+        return [tuple(_pg_value(f) for f in line.split("\x1f"))
+                for line in out.split("\n") if line != ""]
+
+    def value(self, sql, args=()):
+        rows = self.query(sql, args)
+        return rows[0][0] if rows else None
+
+    def execute(self, *statements):
+        """Runs statements (each SQL, or a (SQL, args) pair) in one
+        transaction; returns the number of rows the last one changed."""
+        stmts = [(s, ()) if isinstance(s, str) else s for s in statements]
+        if not self.pg:
+            import sqlite3
+            try:
+                self.con.execute("BEGIN IMMEDIATE")
+                try:
+                    for sql, args in stmts:
+                        n = self.con.execute(sql, tuple(args)).rowcount
+                    self.con.execute("COMMIT")
+                except BaseException:
+                    self.con.execute("ROLLBACK")
+                    raise
+                return n
+            except sqlite3.DatabaseError as e:
+                raise DbError(str(e)) from e
+        script = "BEGIN; " + "; ".join(_pg_inline(s, a) for s, a in stmts) + "; COMMIT"
+        tags = re.findall(r"^(?:INSERT \d+|UPDATE|DELETE) (\d+)$",
+                          self._psql(script, quiet=False), re.M)
+        return int(tags[-1]) if tags else 0
+
+    def hold_write_lock(self, *statements):
+        """A context manager: another writer (a second marketd node, or
+        marketctl) holds the database's write lock with statements done
+        and not committed; they commit on leaving. On SQLite that is BEGIN
+        IMMEDIATE; on PostgreSQL the advisory lock every marketd writer
+        takes (server/db/pg.c, LOCK_WRITE), in a psql session."""
+        return _HeldLock(self, [(s, ()) if isinstance(s, str) else s for s in statements])
+
+
+class _HeldLock:
+    LOCK_WRITE = 0x6d61726b657401
+
+    def __init__(self, db, stmts):
+        self.db, self.stmts, self.proc = db, stmts, None
+
+    def __enter__(self):
+        if not self.db.pg:
+            self.con = __import__("sqlite3").connect(self.db.target, timeout=30,
+                                                     isolation_level=None)
+            self.con.execute("BEGIN IMMEDIATE")
+            for sql, args in self.stmts:
+                self.con.execute(sql, tuple(args))
+            return self
+        self.proc = subprocess.Popen(
+            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.db.target],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        script = "BEGIN;\nSELECT pg_advisory_xact_lock(%d);\n" % self.LOCK_WRITE
+        script += "".join(_pg_inline(s, a) + ";\n" for s, a in self.stmts)
+        script += "SELECT 'held';\n"
+        self.proc.stdin.write(script.encode())
+        self.proc.stdin.flush()
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise DbError(self.proc.stderr.read().decode("utf-8", "replace"))
+            if line.strip().endswith(b"held"):
+                return self
+
+    def __exit__(self, *exc):
+        if self.proc is None:
+            self.con.execute("COMMIT")
+            self.con.close()
+            return
+        self.proc.stdin.write(b"COMMIT;\n")
+        self.proc.stdin.close()
+        rc = self.proc.wait(timeout=60)
+        if rc != 0 and exc[0] is None:
+            raise DbError(self.proc.stderr.read().decode("utf-8", "replace"))
+
+
 class Server:
     """A marketd process. Use start()/stop(), or a ServerTest."""
 
@@ -245,6 +416,10 @@ class Server:
 
     def patch(self, path, body=None, **kw):
         return self.request("PATCH", path, body=body, **kw)
+
+    def sql(self):
+        """A Db on this server's database (caller closes it)."""
+        return Db(self.db)
 
     # --- marketctl and users ----------------------------------------
     def ctl(self, *args, input=None, check=True):

@@ -4,14 +4,15 @@ to another region after the request arrived cannot be written to through
 a check that read the old region.
 
 The race is set up so that the answer is certain with the rule in place:
-this test holds SQLite's write lock and moves the producer (not yet
-committed) while the coordinator's request arrives; the writer can act
+this test holds the database's write lock (SQLite's, or on PostgreSQL
+the advisory lock every marketd writer takes, as a second node would)
+and moves the producer (not yet committed) while the coordinator's
+request arrives; the writer can act
 only after that move commits, so it must see the new region and answer
 403. (Before the rule, the router's check read the old region on the
 worker thread and the write went through. Whether the request had reached
 that check before the move commits is not observable from outside, so
 before the fix this test failed only when it had; after, it cannot fail.)"""
-import sqlite3
 import threading
 import time
 
@@ -32,18 +33,14 @@ class RegionChecksInTheWriter(harness.ServerTest):
     def raced(self, producer, send):
         """send() runs while another connection holds the write lock with
         producer moved to qingyuan; returns send's response."""
-        con = sqlite3.connect(self.srv.db, isolation_level=None, timeout=30)
-        con.execute("BEGIN IMMEDIATE")
-        con.execute("UPDATE producers SET region_code = 'qingyuan' WHERE id = ?",
-                    (producer,))
-        out = {}
-        t = threading.Thread(target=lambda: out.update(r=send()))
-        t.start()
-        t.join(HOLD)
-        # Still waiting for the writer, which waits for this lock.
-        self.assertTrue(t.is_alive(), out)
-        con.execute("COMMIT")
-        con.close()
+        with self.srv.sql() as db, db.hold_write_lock(
+                ("UPDATE producers SET region_code = 'qingyuan' WHERE id = ?", (producer,))):
+            out = {}
+            t = threading.Thread(target=lambda: out.update(r=send()))
+            t.start()
+            t.join(HOLD)
+            # Still waiting for the writer, which waits for this lock.
+            self.assertTrue(t.is_alive(), out)
         t.join(60)
         self.assertFalse(t.is_alive())
         return out["r"]

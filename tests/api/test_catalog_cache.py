@@ -106,6 +106,7 @@ class CatalogCache(harness.ServerTest):
         for r in self.get_everywhere(path):
             self.assertEqual(r.json["stock"], 980)
 
+    @harness.sqlite_only("the cache's reading of SQLite's WAL index")
     def test_other_processes_may_open_the_database(self):
         """The cache reads the WAL index's header. Doing so must leave
         SQLite's locks alone: a process that opens and closes the database
@@ -209,6 +210,31 @@ class CatalogGzip(harness.ServerTest):
             r = self.fetch(self.path, **{"If-None-Match": z.header("ETag")})
             self.assertEqual(r.status, 200)
             self.assertEqual(r.body, plain.body)
+
+    def test_either_tag_revalidates_on_a_miss(self):
+        """A commit that does not touch the list empties every cache; the
+        next request for it is a miss, answered as a hit is: a client
+        holding the gzip tag still gets 304 (it got a 200 with the whole
+        body, its copy being current), and a gzip client gets gzip."""
+        plain = self.fetch(self.path)
+        z = self.fetch(self.path, **{"Accept-Encoding": "gzip"})
+        for i in range(4):
+            for tag in (plain.header("ETag"), z.header("ETag"), None):
+                check(self.srv.post("/api/v1/venues", {
+                    "name": "鼓楼 %s %d" % (tag, i), "kind": "street_market",
+                    "subdistrict": "鼓楼街道"},
+                    token=self.m.admin))
+                r = self.fetch(self.path, **{"Accept-Encoding": "gzip",
+                                             "If-None-Match": tag})
+                if tag is None:
+                    self.assertEqual(r.status, 200)
+                    self.assertEqual(r.header("Content-Encoding"), "gzip")
+                    self.assertEqual(r.header("ETag"), z.header("ETag"))
+                    self.assertEqual(r.body, z.body)
+                else:
+                    self.assertEqual(r.status, 304, tag)
+                    self.assertEqual(r.body, b"")
+                    self.assertEqual(r.header("ETag"), tag)
 
     def test_change_is_seen_gzipped(self):
         p = self.m.product(990, 5, name="贞丰李子 gzip")
