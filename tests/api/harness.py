@@ -154,22 +154,14 @@ def _pg_inline(sql, args):
     return "".join(out)
 
 
-def _pg_value(s):
-    if s == "\\N":
-        return None
-    if re.fullmatch(r"-?[0-9]+", s):
-        return int(s)
-    return s
-
-
 class Db:
     """SQL straight on a server's database, SQLite file or PostgreSQL URI
     alike, for the tests that look beneath the API: ledger rows, tampering
     that marketctl check must catch, triggers that must refuse. Portable
     SQL only (both schemas have the same tables and columns); where a
     test needs engine-specific SQL it asks db.pg. On PostgreSQL each call
-    is one psql run, in a transaction of its own; integers come back as
-    int, other values as text."""
+    is one psql run, in a transaction of its own; values come back with
+    their JSON types (bigint as int, text as str, NULL as None)."""
 
     def __init__(self, target):
         self.target = target
@@ -208,8 +200,11 @@ class Db:
                 return self.con.execute(sql, tuple(args)).fetchall()
             except sqlite3.DatabaseError as e:
                 raise DbError(str(e)) from e
-        out = self._psql(_pg_inline(sql, args))
-        return [tuple(_pg_value(f) for f in line.split("\x1f"))
+        # Each row as JSON, which keeps its types (a text of digits stays
+        # text); pairs, not a dict, so that two columns may share a name.
+        out = self._psql("SELECT row_to_json(q) FROM (%s) q" % _pg_inline(sql, args))
+        row = lambda pairs: tuple(v for _, v in pairs)  # noqa: E731
+        return [json.loads(line, object_pairs_hook=row)
                 for line in out.split("\n") if line != ""]
 
     def value(self, sql, args=()):
