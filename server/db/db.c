@@ -697,6 +697,12 @@ db_tune(struct db *db, int cache_kib, int64_t mmap_bytes)
 	free(sql);
 }
 
+bool
+db_unreachable(struct db *db)
+{
+	return db != NULL && db->pg != NULL && pg_unreachable(db->pg);
+}
+
 uint64_t
 db_data_version(struct db *db)
 {

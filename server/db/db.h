@@ -130,6 +130,14 @@ int64_t db_total_changes(struct db *db);
  */
 uint64_t db_data_version(struct db *db);
 
+/*
+ * True when the database cannot be reached: the PostgreSQL connection
+ * was lost (the server restarted, crashed or is unreachable) and not
+ * made again yet. What failed meanwhile is answered 503, not 500: the
+ * client sends it again later. Never true on SQLite.
+ */
+bool db_unreachable(struct db *db);
+
 /* Step a statement that changes rows or returns at most one row:
  * DB_OK (a row is ready, or done), DB_NOT_FOUND (no row), DB_CONSTRAINT. */
 enum db_status db_step_one(struct db *db, struct db_stmt *st);

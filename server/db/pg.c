@@ -148,6 +148,12 @@ pg_in_transaction(struct pg *pg)
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
+bool
+pg_unreachable(struct pg *pg)
+{
+	return PQstatus(pg->c) != CONNECTION_OK;
+}
+
 int
 pg_schema_version(struct pg *pg)
 {

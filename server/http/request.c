@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "crypto.h"
+#include "db/db.h"
 #include "log.h"
 #include "util.h"
 
@@ -70,9 +71,20 @@ reply_error(
 		vsnprintf(detail, sizeof(detail), fmt, ap);
 		va_end(ap);
 	}
+	/* A failure because the database cannot be reached (PostgreSQL
+	 * restarting, say) is not the server's fault: 503, to be sent again
+	 * once it is back. */
+	bool unreachable = e == E_INTERNAL && db_unreachable(r->db);
+	if (unreachable) {
+		e = E_UNAVAILABLE;
+		fmt = "the database cannot be reached; send the request again";
+		snprintf(detail, sizeof(detail), "%s", fmt);
+	}
 	const struct api_error_def *d = api_error_def(e);
 	if (!claim_reply(r, d->status))
 		return;
+	if (unreachable)
+		reply_header(r, "Retry-After", "1");
 	r->reply_body = problem_new(e, r->lang, field, fmt ? detail : NULL);
 }
 

@@ -231,6 +231,62 @@ class Cluster:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = self.data = None
 
+    def restart(self, mode="immediate"):
+        """What pg_ctl restart -m MODE does, on the same port: an
+        immediate stop is a crash as far as the data goes (no shutdown
+        checkpoint; the next start recovers from the WAL)."""
+        self._run(self._as + [tool("pg_ctl"), "-D", self.data, "-m", mode, "-w",
+                              "-t", str(STOP_DEADLINE), "stop"])
+        self.pid = None
+        self._start_again()
+
+    def kill9(self):
+        """SIGKILL to the postmaster and to every process it started (as
+        a power cut would end them), then a start on the same port."""
+        pid = self.pid or self._postmaster_pid()
+        if pid is None or not self._is_our_postmaster(pid):
+            raise RuntimeError("no postmaster of ours to kill")
+        children = []
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+        os.kill(pid, signal.SIGKILL)
+        for c in children:
+            try:
+                os.kill(c, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + STOP_DEADLINE
+        while time.monotonic() < deadline and not (
+                _gone(pid) and all(_gone(c) for c in children)):
+            time.sleep(0.02)
+        # Its lock files go, as a reboot would clear them: the dead PID
+        # may linger as a zombie nobody reaps (the postmaster is not our
+        # child), which PostgreSQL would take for a live postmaster, and
+        # the PID file would be read here as the new one's.
+        for f in (os.path.join(self.data, "postmaster.pid"),
+                  os.path.join(self.dir, ".s.PGSQL.%d.lock" % self.port),
+                  os.path.join(self.dir, ".s.PGSQL.%d" % self.port)):
+            try:
+                os.unlink(f)
+            except FileNotFoundError:
+                pass
+        self.pid = None
+        self._start_again()
+
+    def _start_again(self):
+        # What the stopped server logged (FATALs of its dropped
+        # connections among it) is not the new one's.
+        log = os.path.join(self.dir, "server.log")
+        with open(log, "rb") as f, open(log + ".1", "ab") as old:
+            old.write(f.read())
+        self._truncate_log()
+        if not self._start_server():
+            raise RuntimeError("PostgreSQL's port %d was taken while it was down"
+                               % self.port)
+
     def _is_our_postmaster(self, pid):
         """pid runs postgres on our data folder (not a reused PID)."""
         try:
