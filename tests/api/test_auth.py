@@ -1,6 +1,7 @@
 """Accounts of one's own: register, login (with its rate limit), tokens,
 logout and /me."""
 import datetime
+import os
 import threading
 import time
 
@@ -279,22 +280,24 @@ class T(harness.ServerTest):
 
     # --- tokens ---------------------------------------------------------
     def test_login_forgets_long_expired_tokens(self):
-        import sqlite3
         self.srv.user("pruned", "buyer")
-        con = sqlite3.connect(self.srv.db)
-        uid = con.execute("SELECT id FROM users WHERE username = 'pruned'").fetchone()[0]
-        # A token that expired two days ago, and one that expired just now.
-        con.execute("INSERT INTO tokens (hash, user_id, created_at, expires_at) "
-                    "VALUES (randomblob(32), ?, 0, strftime('%s','now') - 172800)", (uid,))
-        con.execute("INSERT INTO tokens (hash, user_id, created_at, expires_at) "
-                    "VALUES (randomblob(32), ?, 0, strftime('%s','now') - 60)", (uid,))
-        con.commit()
-        self.assertEqual(self.login("pruned", "password123").status, 200)
-        expired = con.execute("SELECT count(*) FROM tokens WHERE user_id = ? AND "
-                              "expires_at < strftime('%s','now')", (uid,)).fetchone()[0]
-        live = con.execute("SELECT count(*) FROM tokens WHERE user_id = ? AND "
-                           "expires_at >= strftime('%s','now')", (uid,)).fetchone()[0]
-        con.close()
+        db = self.srv.sql()
+        try:
+            uid = db.value("SELECT id FROM users WHERE username = 'pruned'")
+            # A token that expired two days ago, and one that expired just now.
+            now = int(time.time())
+            insert = ("INSERT INTO tokens (hash, user_id, created_at, expires_at) "
+                      "VALUES (?, ?, 0, ?)")
+            db.execute((insert, (os.urandom(32), uid, now - 172800)),
+                       (insert, (os.urandom(32), uid, now - 60)))
+            self.assertEqual(self.login("pruned", "password123").status, 200)
+            now = int(time.time())
+            expired = db.value("SELECT count(*) FROM tokens WHERE user_id = ? AND "
+                               "expires_at < ?", (uid, now))
+            live = db.value("SELECT count(*) FROM tokens WHERE user_id = ? AND "
+                            "expires_at >= ?", (uid, now))
+        finally:
+            db.close()
         self.assertEqual(expired, 1)   # the long-dead one is gone
         self.assertEqual(live, 2)      # srv.user's login and this one
 

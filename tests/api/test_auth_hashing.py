@@ -7,7 +7,6 @@ username."""
 import json
 import re
 import socket
-import sqlite3
 import ssl
 import threading
 
@@ -168,13 +167,12 @@ class AbandonedLogins(harness.ServerTest):
         self.assertEqual(abandoned + hashed, 30)
         self.assertGreaterEqual(abandoned, 20, "hashed %d of 30 abandoned logins" % hashed)
         # Only the hashed ones reached the writer and made a token.
-        con = sqlite3.connect(srv.db)
+        db = srv.sql()
         try:
-            tokens = con.execute("SELECT count(*) FROM tokens t JOIN users u "
-                                 "ON u.id = t.user_id WHERE u.username = 'walker'"
-                                 ).fetchone()[0]
+            tokens = db.value("SELECT count(*) FROM tokens t JOIN users u "
+                              "ON u.id = t.user_id WHERE u.username = 'walker'")
         finally:
-            con.close()
+            db.close()
         self.assertLessEqual(tokens, hashed)
         # The queue is free again at once, and the user can log in.
         r = srv.post("/api/v1/auth/login", {"username": "walker", "password": "password123"})

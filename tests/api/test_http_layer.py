@@ -5,7 +5,6 @@ POST /api/v1/auth/register (anyone, JSON body) is the probe for body
 handling, so no token is needed; the users table must stay empty."""
 import os
 import socket
-import sqlite3
 import ssl
 
 import harness
@@ -14,11 +13,11 @@ import harness
 class HttpLayer(harness.ServerTest):
 
     def users(self):
-        con = sqlite3.connect(self.srv.db)
+        db = self.srv.sql()
         try:
-            return con.execute("SELECT count(*) FROM users").fetchone()[0]
+            return db.value("SELECT count(*) FROM users")
         finally:
-            con.close()
+            db.close()
 
     def raw(self, data, read=65536):
         """Sends raw bytes over a fresh TLS connection, returns the reply."""

@@ -11,7 +11,6 @@ and the audit log."""
 import datetime
 import itertools
 import json
-import sqlite3
 import uuid
 
 import harness
@@ -428,12 +427,11 @@ class Institutions(harness.ServerTest):
                     "WHERE institution_id = %d" % i,
                     "DELETE FROM report_institution_year WHERE institution_id = %d" % i):
             with self.subTest(sql=sql):
-                c = sqlite3.connect(self.srv.db, timeout=30)
+                db = self.srv.sql()
                 try:
-                    with c:
-                        self.assertEqual(c.execute(sql).rowcount, 1)
+                    self.assertEqual(db.execute(sql), 1)
                 finally:
-                    c.close()
+                    db.close()
                 p = self.srv.ctl("check", check=False)
                 out = p.stdout.decode() + p.stderr.decode()
                 self.assertEqual(p.returncode, 1, out)

@@ -3,11 +3,25 @@ request. The failure is made by a trigger that names a table that does
 not exist, added behind the server's back; the answer must be a problem
 object whose detail leaks no SQL, path or table name, nothing must be
 stored, and the server must go on serving."""
-import sqlite3
 import threading
 
 import harness
 import sales_fixture
+
+
+def add_failing_trigger(db, name):
+    """A trigger on venues, made behind the server's back, that fails
+    whenever it fires: it reads a table that does not exist. SQLite's
+    fails when the insert is prepared, PL/pgSQL's when it runs."""
+    if db.pg:
+        db.execute("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   "BEGIN PERFORM secret_column FROM secret_table_xyz; RETURN NEW; END $$"
+                   % name,
+                   "CREATE TRIGGER %s BEFORE INSERT ON venues FOR EACH ROW "
+                   "EXECUTE FUNCTION %s()" % (name, name))
+    else:
+        db.execute("CREATE TRIGGER %s BEFORE INSERT ON venues "
+                   "BEGIN SELECT secret_column FROM secret_table_xyz; END" % name)
 
 
 class InternalError(harness.ServerTest):
@@ -20,16 +34,14 @@ class InternalError(harness.ServerTest):
         r = srv.post("/api/v1/venues", venue, token=admin)
         self.assertEqual(r.status, 201, r)
 
-        con = sqlite3.connect(srv.db)
-        con.execute("CREATE TRIGGER boom BEFORE INSERT ON venues "
-                    "BEGIN SELECT secret_column FROM secret_table_xyz; END")
-        con.commit()
-        con.close()
+        with srv.sql() as db:
+            add_failing_trigger(db, "boom")
 
         r = srv.post("/api/v1/venues", dict(venue, name="安丰社区"), token=admin)
         self.assertProblem(r, 500, "internal")
         text = r.body.decode()
-        for leak in ("secret", "SELECT", "sqlite", "venues", srv.dir, "trigger"):
+        for leak in ("secret", "SELECT", "PERFORM", "sqlite", "postgres", "pgSQL",
+                     "relation", "venues", srv.dir, srv.db, "trigger", "boom"):
             self.assertNotIn(leak, text)
 
         # Nothing stored, and the server still answers.
@@ -52,22 +64,17 @@ class FiveHundredLeavesNothing(harness.ServerTest):
         cls.addClassCleanup(cls._kill_leftover, cls.srv)
 
     def count(self, table):
-        con = sqlite3.connect(self.srv.db)
-        try:
-            return con.execute("SELECT count(*) FROM %s" % table).fetchone()[0]
-        finally:
-            con.close()
+        with self.srv.sql() as db:
+            return db.value("SELECT count(*) FROM %s" % table)
 
     def test_a_500_after_a_write_leaves_no_row(self):
         srv = self.srv
         admin = srv.user("admin", "admin")
         # The region the producer names is made behind the server's back
         # (creating one through the API answers 500 here).
-        con = sqlite3.connect(srv.db)
-        con.execute("INSERT INTO regions (code, name, name_en, province, partnership)"
-                    " VALUES ('zhenfeng', '贞丰县', 'Zhenfeng', 'p', 'east_west')")
-        con.commit()
-        con.close()
+        with srv.sql() as db:
+            db.execute("INSERT INTO regions (code, name, name_en, province, partnership)"
+                       " VALUES ('zhenfeng', '贞丰县', 'Zhenfeng', 'p', 'east_west')")
         tables = ("regions", "producers", "users", "venues", "audit_log")
         before = {t: self.count(t) for t in tables}
         cases = [

@@ -5,7 +5,6 @@ lots, roles and region scope, the audit, every error code of the routes,
 and marketctl check catching tampered lot arithmetic."""
 import csv
 import io
-import sqlite3
 import time
 
 import harness
@@ -313,34 +312,32 @@ class Lots(harness.ServerTest):
         lot = self.receive(p, "K-1", 10)
         self.sale(self.s.stall, [(p, 4)])
         self.s.check_ledger()
-        db = sqlite3.connect(self.srv.db, timeout=30)
+        db = self.srv.sql()
         try:
-            with db:
-                db.execute("UPDATE lots SET remaining = remaining + 1 WHERE id = ?",
-                           (lot["id"],))
+            db.execute(("UPDATE lots SET remaining = remaining + 1 WHERE id = ?",
+                        (lot["id"],)))
             p1 = self.srv.ctl("check", check=False)
             self.assertEqual(p1.returncode, 1, p1)
             self.assertIn(b"lot %d: remaining 7 but quantity 10 less the 4 units"
                           % lot["id"], p1.stdout)
-            with db:
-                db.execute("UPDATE lots SET remaining = remaining - 1 WHERE id = ?",
-                           (lot["id"],))
+            db.execute(("UPDATE lots SET remaining = remaining - 1 WHERE id = ?",
+                        (lot["id"],)))
             self.s.check_ledger()
             # A draw that no longer matches its line (a line of 4 that
             # would hold 5) is caught too, even when remaining agrees.
-            with db:
-                db.execute("UPDATE lots SET remaining = remaining - 1 WHERE id = ?",
-                           (lot["id"],))
-                db.execute("INSERT INTO lot_draws (lot_id, sale_seq, line_no, quantity, "
-                           "drawn_at) SELECT lot_id, sale_seq, line_no, 1, drawn_at "
-                           "FROM lot_draws WHERE lot_id = ?", (lot["id"],))
+            db.execute(("UPDATE lots SET remaining = remaining - 1 WHERE id = ?",
+                        (lot["id"],)),
+                       ("INSERT INTO lot_draws (lot_id, sale_seq, line_no, quantity, "
+                        "drawn_at) SELECT lot_id, sale_seq, line_no, 1, drawn_at "
+                        "FROM lot_draws WHERE lot_id = ?", (lot["id"],)))
             p2 = self.srv.ctl("check", check=False)
             self.assertEqual(p2.returncode, 1, p2)
             self.assertIn(b"its lots give 5 units, more than its quantity 4", p2.stdout)
             # A draw may be put back once only, and never removed.
-            with self.assertRaises(sqlite3.DatabaseError):
-                with db:
-                    db.execute("DELETE FROM lot_draws WHERE lot_id = ?", (lot["id"],))
+            with self.assertRaisesRegex(harness.DbError, "lot draws are never removed"):
+                db.execute(("DELETE FROM lot_draws WHERE lot_id = ?", (lot["id"],)))
+            self.assertEqual(db.value("SELECT count(*) FROM lot_draws WHERE lot_id = ?",
+                                      (lot["id"],)), 2)
         finally:
             db.close()
 

@@ -33,9 +33,8 @@ class Marketctl(harness.ServerTest):
                 p = srv.ctl("user", "add", *args, input=stdin, check=False)
                 self.assertEqual(p.returncode, rc, p.stderr)
                 self.assertIn(words, p.stderr.decode())
-        con = sqlite3.connect(srv.db)
-        n = con.execute("SELECT count(*) FROM users WHERE username LIKE 'x%'").fetchone()[0]
-        con.close()
+        with srv.sql() as db:
+            n = db.value("SELECT count(*) FROM users WHERE username LIKE 'x%'")
         self.assertEqual(n, 0)
 
     def test_an_older_schema_is_migrated_only_when_asked(self):
@@ -128,14 +127,19 @@ class Marketctl(harness.ServerTest):
                                          "name_en": "Zhenfeng", "province": "贵州省",
                                          "partnership": "east_west"}, token=admin)
         self.assertEqual(r.status, 201, r)
-        dest = os.path.join(srv.dir, "backup.db")
-        p = srv.ctl("backup", dest)
-        self.assertIn(b"backed up", p.stdout)
-        self.assertFalse(os.path.exists(dest + ".tmp"))
-        con = sqlite3.connect(dest)
-        self.assertEqual(con.execute("SELECT name FROM regions WHERE code='zhenfeng'")
-                         .fetchone()[0], "贞丰县")
-        con.close()
+        if harness.PG:
+            # backup refuses a PostgreSQL URI (pg.test_migrate_to); a copy
+            # taken while serving is migrate-to's, into a new database.
+            dest = harness.pg_database()
+            p = srv.ctl("migrate-to", dest)
+        else:
+            dest = os.path.join(srv.dir, "backup.db")
+            p = srv.ctl("backup", dest)
+            self.assertIn(b"backed up", p.stdout)
+            self.assertFalse(os.path.exists(dest + ".tmp"))
+        with harness.Db(dest) as db:
+            self.assertEqual(db.value("SELECT name FROM regions WHERE code='zhenfeng'"),
+                             "贞丰县")
         p = subprocess.run([harness.MARKETCTL, "--db", dest, "check"], capture_output=True)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         # The server goes on serving after the backup.
@@ -157,16 +161,24 @@ class Marketctl(harness.ServerTest):
         pid = p.json["id"]
         self.assertEqual(srv.ctl("check").returncode, 0)
         # A stock changed behind the ledger's back is found.
-        copy = os.path.join(srv.dir, "tampered.db")
-        srv.ctl("backup", copy)
-        con = sqlite3.connect(copy)
-        con.execute("UPDATE products SET stock = stock + 1 WHERE id = ?", (pid,))
-        con.commit()
-        # Movements cannot be rewritten or deleted.
-        for sql in ("UPDATE stock_movements SET delta = 11", "DELETE FROM stock_movements"):
-            with self.assertRaises(sqlite3.DatabaseError):
-                con.execute(sql)
-        con.close()
+        if harness.PG:
+            copy = harness.pg_database()
+            srv.ctl("migrate-to", copy)
+        else:
+            copy = os.path.join(srv.dir, "tampered.db")
+            srv.ctl("backup", copy)
+        with harness.Db(copy) as db:
+            self.assertEqual(db.execute(("UPDATE products SET stock = stock + 1 WHERE id = ?",
+                                         (pid,))), 1)
+            # Movements cannot be rewritten or deleted.
+            for sql in ("UPDATE stock_movements SET delta = 11",
+                        "DELETE FROM stock_movements"):
+                with self.subTest(sql=sql):
+                    with self.assertRaisesRegex(harness.DbError,
+                                                "stock movements are append-only"):
+                        db.execute(sql)
+            self.assertEqual(db.value("SELECT sum(delta) FROM stock_movements "
+                                      "WHERE product_id = ?", (pid,)), 10)
         r = subprocess.run([harness.MARKETCTL, "--db", copy, "check"], capture_output=True)
         self.assertEqual(r.returncode, 1)
         self.assertIn(("product %d: stock 11 but its movements add up to 10" % pid).encode(),

@@ -6,7 +6,6 @@ order placed stores its key, malformed keys are refused, identical
 requests arriving together make one order, and keys live at least 24
 hours (older than 48 are forgotten)."""
 import json
-import sqlite3
 import threading
 import time
 
@@ -153,13 +152,11 @@ class IdempotencyKeys(harness.ServerTest):
         now = int(time.time())
         # Age the stored keys as if time had passed (the server has no
         # clock to wind; its database can be edited alongside it).
-        db = sqlite3.connect(self.srv.db, timeout=30)
-        with db:
-            db.execute("UPDATE idempotency_keys SET created_at = ? WHERE key = ?",
-                       (now - 25 * 3600, "a-day-old"))
-            db.execute("UPDATE idempotency_keys SET created_at = ? WHERE key = ?",
-                       (now - 49 * 3600, "two-days-old"))
-        db.close()
+        with self.srv.sql() as db:
+            for key, age in (("a-day-old", 25 * 3600), ("two-days-old", 49 * 3600)):
+                self.assertEqual(db.execute(
+                    ("UPDATE idempotency_keys SET created_at = ? WHERE key = ?",
+                     (now - age, key))), 1, key)
         # Storing another key forgets keys older than 48 hours.
         check(s.order([(p, 1)], key="fresh"))
         r = s.order([(p, 1)], key="a-day-old")

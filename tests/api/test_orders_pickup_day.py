@@ -3,7 +3,6 @@ Saturday's market, pays through the provider's callback, and collects
 them from the stall whose operator marks the order ready and then hands
 it over. Each status change leaves one row in the order's history."""
 import datetime
-import sqlite3
 
 import harness
 from orders_fixture import SHANGHAI, Shop, check, pickup
@@ -69,10 +68,9 @@ class PickupDay(harness.ServerTest):
         self.assertEqual(s.stock(plums), 196)
 
         # The history: one event per status change, by whom.
-        db = sqlite3.connect("file:%s?mode=ro" % srv.db, uri=True, timeout=30)
-        events = db.execute("SELECT from_status, to_status, user_id FROM order_events "
-                            "WHERE order_id = ? ORDER BY id", (order["id"],)).fetchall()
-        db.close()
+        with srv.sql() as db:
+            events = db.query("SELECT from_status, to_status, user_id FROM order_events "
+                              "WHERE order_id = ? ORDER BY id", (order["id"],))
         self.assertEqual(events, [(None, "placed", s.buyer_id), ("placed", "paid", None),
                                   ("paid", "ready", s.op_id),
                                   ("ready", "fulfilled", s.op_id)])

@@ -6,7 +6,6 @@ region, when a rollup is changed behind the server's back so that a
 statement no longer matches the raw lines (the statement identity and
 the impact identity both break)."""
 import json
-import sqlite3
 import uuid
 
 import harness
@@ -87,14 +86,11 @@ class PayoutsCheck(harness.ServerTest):
         p = self.srv.ctl("check", check=False)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn(b"statements and payouts add up", p.stdout)
-        db = sqlite3.connect(self.srv.db, timeout=30)
-        try:
+        with self.srv.sql() as db:
             # The month rollup only: the days still add up, the months not.
-            db.execute("UPDATE report_product_month SET counter_fen = counter_fen + 7 "
-                       "WHERE product_id = ?", (self.prod,))
-            db.commit()
-        finally:
-            db.close()
+            self.assertGreater(db.execute(
+                ("UPDATE report_product_month SET counter_fen = counter_fen + 7 "
+                 "WHERE product_id = ?", (self.prod,))), 0)
         p = self.srv.ctl("check", check=False)
         self.assertEqual(p.returncode, 1, p)
         out = p.stdout.decode()

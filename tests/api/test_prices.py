@@ -8,7 +8,6 @@ with its history."""
 import datetime
 import os
 import re
-import sqlite3
 import subprocess
 
 import harness
@@ -251,23 +250,28 @@ class Prices(harness.ServerTest):
         ok = srv.ctl("check")
         self.assertIn(b"price history", ok.stdout)
 
-        copy = os.path.join(srv.dir, "tampered-prices.db")
-        srv.ctl("backup", copy)
-        con = sqlite3.connect(copy)
-        # The history cannot be rewritten or deleted...
-        for sql in ("UPDATE price_history SET price_fen = 1500",
-                    "DELETE FROM price_history"):
-            with self.subTest(sql=sql):
-                with self.assertRaises(sqlite3.DatabaseError):
-                    con.execute(sql)
-        # ...but an entry appended behind the catalog's back, or a price
-        # changed without one, is found.
-        con.execute("INSERT INTO price_history (product_id, price_fen, from_at, reason) "
-                    "SELECT ?, 999, max(from_at) + 1, 'change' FROM price_history "
-                    "WHERE product_id = ?", (p, p))
-        con.execute("UPDATE products SET price_fen = price_fen + 1 WHERE id = ?", (q,))
-        con.commit()
-        con.close()
+        if harness.PG:
+            # backup refuses a PostgreSQL URI: migrate-to makes the copy.
+            copy = harness.pg_database()
+            srv.ctl("migrate-to", copy)
+        else:
+            copy = os.path.join(srv.dir, "tampered-prices.db")
+            srv.ctl("backup", copy)
+        with harness.Db(copy) as db:
+            # The history cannot be rewritten or deleted...
+            for sql in ("UPDATE price_history SET price_fen = 1500",
+                        "DELETE FROM price_history"):
+                with self.subTest(sql=sql):
+                    with self.assertRaisesRegex(harness.DbError,
+                                                "the price history is append-only"):
+                        db.execute(sql)
+            # ...but an entry appended behind the catalog's back, or a price
+            # changed without one, is found.
+            self.assertEqual(db.execute(
+                ("INSERT INTO price_history (product_id, price_fen, from_at, reason) "
+                 "SELECT ?, 999, max(from_at) + 1, 'change' FROM price_history "
+                 "WHERE product_id = ?", (p, p)),
+                ("UPDATE products SET price_fen = price_fen + 1 WHERE id = ?", (q,))), 1)
         r = subprocess.run([harness.MARKETCTL, "--db", copy, "check"], capture_output=True)
         self.assertEqual(r.returncode, 1, r.stdout)
         out = r.stdout.decode()

@@ -5,7 +5,6 @@ scope for coordinators; the initial stock and every stock correction in
 the stock ledger. Every error leaves the stored products unchanged."""
 import os
 import re
-import sqlite3
 import urllib.parse
 
 import harness
@@ -65,13 +64,9 @@ class T(harness.ServerTest):
                 return items
 
     def movements(self, product_id):
-        db = sqlite3.connect("file:%s?mode=ro" % self.srv.db, uri=True)
-        try:
-            return db.execute("SELECT delta, stock_after, reason FROM stock_movements "
-                              "WHERE product_id = ? ORDER BY id",
-                              (product_id,)).fetchall()
-        finally:
-            db.close()
+        with self.srv.sql() as db:
+            return db.query("SELECT delta, stock_after, reason FROM stock_movements "
+                            "WHERE product_id = ? ORDER BY id", (product_id,))
 
     def test_create_and_get(self):
         p = self.create(certified=True, certificate_no="黔扶认字2020-0012",

@@ -5,7 +5,7 @@ A product moved to a producer of another region, and a producer moved
 to another region, take their counted sales and orders along (a line
 counts for its product's producer as the catalog stands), and check
 still holds. A rollup row changed or deleted behind the server's back
-(with sqlite3) fails marketctl check, naming the table; check
+(with SQL on its database) fails marketctl check, naming the table; check
 --repair-rollups rebuilds the rollups from the sales and orders and the
 report is right again.
 """
@@ -13,7 +13,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import sqlite3
 
 import harness
 
@@ -137,12 +136,8 @@ class ReportCheck(harness.ServerTest):
         self.assertEqual(rc, 0, out)
 
     def corrupt(self, sql):
-        c = sqlite3.connect(self.srv.db, timeout=30)
-        try:
-            with c:
-                changed = c.execute(sql).rowcount
-        finally:
-            c.close()
+        with self.srv.sql() as db:
+            changed = db.execute(sql)
         self.assertGreater(changed, 0, sql)
 
     def test_2_corrupted_rollups_fail_check_and_are_repaired(self):

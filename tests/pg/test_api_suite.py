@@ -9,11 +9,12 @@ reason); SQLITE_FILES below lists the files that are SQLite's through
 and through. Two files run at a time; each has a failure bound, not a
 timing the test relies on.
 
-  MARKET_BUILD=build python3 tests/pg/run_api_suite.py [test_orders ...]
+  MARKET_BUILD=build python3 tests/pg/test_api_suite.py [test_orders ...]
 
-Opt-in for now (not a ctest): at 0fd2754, 40 of the 62 files pass on
-PostgreSQL; most of the others read the SQLite file with sqlite3 and
-are to be marked harness.sqlite_only or moved to an engine-neutral query.
+A ctest of its own (pg.test_api_suite), run alone (RUN_SERIAL): it keeps
+two files busy at a time by itself. Tests that look beneath the API
+(ledger rows, tampering that marketctl check must catch, triggers that
+must refuse) do so through harness.Db, on either engine.
 """
 import concurrent.futures
 import glob
