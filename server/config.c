@@ -174,6 +174,13 @@ parse_synchronous(struct config *c, size_t off, const char *v, char **err)
 	return parse_string(c, off, v, err);
 }
 
+static int
+parse_proxies(struct config *c, size_t off, const char *v, char **err)
+{
+	(void)off;
+	return proxies_parse(&c->proxies, v, err);
+}
+
 /* A folder that exists: the pages are read from it at each request. */
 static int
 parse_web_root(struct config *c, size_t off, const char *v, char **err)
@@ -250,6 +257,9 @@ static const struct option_def options[] = {
         "more get 429"},
     {"auth-address-window", parse_seconds, OFF(auth_address_window), "60",
         "seconds of the per-address login and registration window"},
+    {"trusted-proxies", parse_proxies, 0, NULL,
+        "addresses and CIDR ranges of reverse proxies (load balancers) whose "
+        "X-Forwarded-For names the client (comma-separated; default: none)"},
     {"access-log", parse_bool, OFF(access_log), "on",
         "a line per request on standard error (on or off)"},
     {"webhook-ca", parse_file, OFF(webhook_ca), NULL,
@@ -483,5 +493,6 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->web_root);
 	free(c->webhook_ca);
+	proxies_free(&c->proxies);
 	memset(c, 0, sizeof(*c));
 }

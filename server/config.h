@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proxies.h"
+
 /* The shortest payment secret marketd serves with, unless in demo mode. */
 #define PAYMENT_SECRET_MIN 32
 
@@ -41,6 +43,7 @@ struct config {
 	int auth_address_max;        /* logins and registrations per client
 	                                address in auth_address_window, at most */
 	int auth_address_window;     /* seconds */
+	struct proxies proxies;      /* trusted reverse proxies (proxies.h) */
 	bool access_log;             /* a line per request on standard error */
 	char *web_root;              /* serve the pages from this folder (while
 	                                developing); NULL: the copy compiled in */

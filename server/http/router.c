@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "config.h"
 #include "db/db.h"
@@ -208,6 +210,31 @@ router_discard(struct request *r)
 	free(r);
 }
 
+/* r's client: the peer, or behind a trusted proxy the address its
+ * X-Forwarded-For headers name (proxies.h). */
+static void
+client_address(struct request *r, const char *peer)
+{
+	const struct proxies *p = &r->cfg->proxies;
+	if (p->n == 0 || !proxies_trust(p, peer)) {
+		snprintf(r->remote_addr, sizeof(r->remote_addr), "%s", peer);
+		return;
+	}
+	struct evkeyvalq *in = evhttp_request_get_input_headers(r->ev);
+	struct evbuffer *xff = evbuffer_new();
+	for (struct evkeyval *h = in->tqh_first; h != NULL; h = h->next.tqe_next)
+		if (strcasecmp(h->key, "X-Forwarded-For") == 0)
+			evbuffer_add_printf(xff, "%s%s",
+			    evbuffer_get_length(xff) > 0 ? "," : "", h->value);
+	const char *joined = NULL;
+	if (evbuffer_get_length(xff) > 0) {
+		evbuffer_add(xff, "", 1);
+		joined = (const char *)evbuffer_pullup(xff, -1);
+	}
+	proxies_client(p, peer, joined, r->remote_addr, sizeof(r->remote_addr));
+	evbuffer_free(xff);
+}
+
 void
 router_dispatch(struct evhttp_request *ev, void *arg)
 {
@@ -229,8 +256,7 @@ router_dispatch(struct evhttp_request *ev, void *arg)
 		char *addr;
 		ev_uint16_t port;
 		evhttp_connection_get_peer(conn, &addr, &port);
-		snprintf(
-		    r->remote_addr, sizeof(r->remote_addr), "%s", addr ? addr : "");
+		client_address(r, addr ? addr : "");
 		struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
 		r->peer_fd = bev != NULL ? (int)bufferevent_getfd(bev) : -1;
 	}
