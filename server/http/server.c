@@ -524,11 +524,15 @@ server_new(const struct config *cfg, char **err)
 		struct worker *w = &s->workers[i];
 		w->srv = s;
 		w->index = i;
-		w->db = db_open(cfg->db_path, cfg->synchronous, err);
-		if (w->db == NULL)
-			goto fail;
-		db_tune(w->db, WORKER_CACHE_KIB, DB_MMAP_BYTES);
-		checkpoint_watch(w->db);
+		/* On PostgreSQL the database threads hold the connections (a
+		 * worker never queries): none is opened for the event loop. */
+		if (s->pool == NULL) {
+			w->db = db_open(cfg->db_path, cfg->synchronous, err);
+			if (w->db == NULL)
+				goto fail;
+			db_tune(w->db, WORKER_CACHE_KIB, DB_MMAP_BYTES);
+			checkpoint_watch(w->db);
+		}
 		/* The changelist folds a connection's add-then-delete of
 		 * events within one loop turn into nothing: a TLS reply made
 		 * four epoll_ctl calls a request without it. */
