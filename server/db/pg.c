@@ -593,6 +593,62 @@ classify(const PGresult *r)
 	return DB_ERROR;
 }
 
+/*
+ * st run inside a savepoint of its own, so that its failure (a
+ * constraint the store expects, such as a sale id already taken) undoes
+ * the statement only, as on SQLite, not the whole transaction. SAVEPOINT,
+ * the statement and RELEASE go in one round trip (libpq's pipeline
+ * mode); only a failure costs a second one, to roll back to the
+ * savepoint. Returns the statement's result (NULL when the connection
+ * failed before it).
+ */
+static PGresult *
+exec_guarded(struct pg *pg, struct pg_stmt *st)
+{
+	PGconn *c = pg->c;
+	if (PQenterPipelineMode(c) != 1)
+		return NULL;
+	bool sent = PQsendQueryParams(
+	                c, "SAVEPOINT pg_statement", 0, NULL, NULL, NULL, NULL, 0) &&
+	            PQsendQueryPrepared(c, st->name, st->nparams,
+	                (const char *const *)st->vals, st->lens, st->fmts, 0) &&
+	            PQsendQueryParams(
+	                c, "RELEASE pg_statement", 0, NULL, NULL, NULL, NULL, 0) &&
+	            PQpipelineSync(c);
+	/* The results come query by query, each followed by a NULL, then
+	 * the sync's; a lost connection ends them early. */
+	PGresult *res = NULL;
+	bool ok = false;
+	int query = 0, nulls = 0;
+	while (sent) {
+		PGresult *r = PQgetResult(c);
+		if (r == NULL) {
+			query++;
+			if (PQstatus(c) != CONNECTION_OK || ++nulls > 8)
+				break;
+			continue;
+		}
+		nulls = 0;
+		ExecStatusType s = PQresultStatus(r);
+		if (s == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (query == 1 && res == NULL) {
+			res = r;
+			ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+		} else {
+			if (s == PGRES_FATAL_ERROR)
+				log_warn("db: %s", PQresultErrorMessage(r));
+			PQclear(r);
+		}
+	}
+	PQexitPipelineMode(c);
+	if (!ok && PQstatus(c) == CONNECTION_OK)
+		simple(pg, "ROLLBACK TO pg_statement; RELEASE pg_statement");
+	return res;
+}
+
 /* Runs st once (its whole result kept): sets st->status. */
 static void
 run(struct pg_stmt *st)
@@ -633,21 +689,11 @@ run(struct pg_stmt *st)
 		}
 		/* In a transaction, a writing statement that fails must not
 		 * take the transaction with it (as on SQLite). */
-		bool guard = st->writes && pg_in_transaction(pg);
-		if (guard && !simple(pg, "SAVEPOINT pg_statement")) {
-			st->status = DB_ERROR;
-			return;
-		}
-		st->res = PQexecPrepared(pg->c, st->name, st->nparams,
-		    (const char *const *)st->vals, st->lens, st->fmts, 0);
-		if (guard) {
-			ExecStatusType s = PQresultStatus(st->res);
-			if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
-				simple(pg, "RELEASE pg_statement");
-			else
-				simple(pg,
-				    "ROLLBACK TO pg_statement; RELEASE pg_statement");
-		}
+		if (st->writes && pg_in_transaction(pg))
+			st->res = exec_guarded(pg, st);
+		else
+			st->res = PQexecPrepared(pg->c, st->name, st->nparams,
+			    (const char *const *)st->vals, st->lens, st->fmts, 0);
 	}
 	ExecStatusType s = PQresultStatus(st->res);
 	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
