@@ -697,6 +697,18 @@ db_tune(struct db *db, int cache_kib, int64_t mmap_bytes)
 	free(sql);
 }
 
+enum db_status
+db_bulk_begin(struct db *db)
+{
+	return db->pg != NULL ? pg_bulk_begin(db->pg) : DB_OK;
+}
+
+enum db_status
+db_bulk_end(struct db *db)
+{
+	return db->pg != NULL ? pg_bulk_end(db->pg) : DB_OK;
+}
+
 bool
 db_unreachable(struct db *db)
 {

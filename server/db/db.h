@@ -138,6 +138,18 @@ uint64_t db_data_version(struct db *db);
  */
 bool db_unreachable(struct db *db);
 
+/*
+ * Bulk writing inside an open write transaction (marketctl migrate-to):
+ * on PostgreSQL, until db_bulk_end, writing statements are sent without
+ * waiting for their answers (libpq's pipeline mode) and without a
+ * savepoint each; db_exec_stmt then reports only failures seen so far,
+ * db_bulk_end whether every one succeeded. A failure loses the whole
+ * transaction: roll it back. Only writes may run in between. On SQLite
+ * both are no-ops (DB_OK).
+ */
+enum db_status db_bulk_begin(struct db *db);
+enum db_status db_bulk_end(struct db *db);
+
 /* Step a statement that changes rows or returns at most one row:
  * DB_OK (a row is ready, or done), DB_NOT_FOUND (no row), DB_CONSTRAINT. */
 enum db_status db_step_one(struct db *db, struct db_stmt *st);

@@ -74,7 +74,15 @@ struct pg {
 	int changes;
 	int64_t total_changes;
 	bool dirty; /* the open transaction has run a writing statement */
+	/* Bulk mode (pg_bulk_begin): statements queued in the pipeline
+	 * whose results are not yet read, and whether one failed. */
+	bool bulk;
+	int queued;
+	bool bulk_failed;
 };
+
+/* Statements a bulk pipeline holds before its results are read. */
+#define BULK_QUEUE 1000
 
 /*
  * The catalog's version across nodes (pg_data_version): every commit
@@ -741,9 +749,111 @@ pg_step_one(struct pg_stmt *st)
 	return DB_OK;
 }
 
+/* Reads the results of every statement queued in the bulk pipeline. */
+static void
+bulk_collect(struct pg *pg)
+{
+	if (pg->queued == 0)
+		return;
+	if (!PQpipelineSync(pg->c)) {
+		pg->bulk_failed = true;
+		return;
+	}
+	int nulls = 0;
+	for (;;) {
+		PGresult *r = PQgetResult(pg->c);
+		if (r == NULL) {
+			if (PQstatus(pg->c) != CONNECTION_OK ||
+			    ++nulls > 2 * BULK_QUEUE + 8) {
+				pg->bulk_failed = true;
+				break;
+			}
+			continue;
+		}
+		ExecStatusType s = PQresultStatus(r);
+		if (s == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+			const char *n = PQcmdTuples(r);
+			pg->total_changes += n[0] ? atoi(n) : 0;
+		} else if (s != PGRES_PIPELINE_ABORTED) {
+			log_warn("db: %s", PQresultErrorMessage(r));
+			pg->bulk_failed = true;
+		} else {
+			pg->bulk_failed = true;
+		}
+		PQclear(r);
+	}
+	pg->queued = 0;
+}
+
+enum db_status
+pg_bulk_begin(struct pg *pg)
+{
+	if (!pg_in_transaction(pg) || PQenterPipelineMode(pg->c) != 1)
+		return DB_ERROR;
+	pg->bulk = true;
+	pg->queued = 0;
+	pg->bulk_failed = false;
+	return DB_OK;
+}
+
+enum db_status
+pg_bulk_end(struct pg *pg)
+{
+	if (!pg->bulk)
+		return DB_ERROR;
+	bulk_collect(pg);
+	PQexitPipelineMode(pg->c);
+	pg->bulk = false;
+	return pg->bulk_failed ? DB_ERROR : DB_OK;
+}
+
+/* st queued in the bulk pipeline: DB_OK, or DB_ERROR once any queued
+ * statement failed (the transaction is then lost: see pg_bulk_begin). */
+static enum db_status
+bulk_exec(struct pg_stmt *st)
+{
+	struct pg *pg = st->pg;
+	if (pg->bulk_failed)
+		return DB_ERROR;
+	if (!st->prepared) {
+		/* Prepared outside the pipeline, once per statement. */
+		bulk_collect(pg);
+		PQexitPipelineMode(pg->c);
+		PGresult *p =
+		    PQprepare(pg->c, st->name, st->text, st->nparams, st->types);
+		st->prepared = PQresultStatus(p) == PGRES_COMMAND_OK;
+		if (!st->prepared)
+			log_warn("db: cannot prepare %s: %s", st->sql,
+			    PQresultErrorMessage(p));
+		PQclear(p);
+		if (PQenterPipelineMode(pg->c) != 1 || !st->prepared) {
+			pg->bulk_failed = true;
+			return DB_ERROR;
+		}
+	}
+	if (!PQsendQueryPrepared(pg->c, st->name, st->nparams,
+	        (const char *const *)st->vals, st->lens, st->fmts, 0)) {
+		pg->bulk_failed = true;
+		return DB_ERROR;
+	}
+	pg->dirty = true;
+	if (++pg->queued >= BULK_QUEUE)
+		bulk_collect(pg);
+	return pg->bulk_failed ? DB_ERROR : DB_OK;
+}
+
 enum db_status
 pg_exec_stmt(struct pg_stmt *st)
 {
+	if (st->pg->bulk && st->writes) {
+		enum db_status s = bulk_exec(st);
+		pg_reset(st);
+		return s;
+	}
 	if (!st->ran)
 		run(st);
 	enum db_status s = st->status;

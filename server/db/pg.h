@@ -57,6 +57,9 @@ int pg_peek_schema_version(const char *uri);
 enum db_status pg_exec(struct pg *pg, const char *sql);
 /* True inside a transaction (also a failed one). */
 bool pg_in_transaction(struct pg *pg);
+/* Bulk mode: see db_bulk_begin. */
+enum db_status pg_bulk_begin(struct pg *pg);
+enum db_status pg_bulk_end(struct pg *pg);
 /* The connection is lost (see db_unreachable). */
 bool pg_unreachable(struct pg *pg);
 int64_t pg_total_changes(struct pg *pg);

@@ -132,6 +132,25 @@ class MigrateTo(unittest.TestCase):
         self.assertEqual(rows(self.back, "users"), before)
 
 
+    def test_a_row_refused_midway_copies_nothing(self):
+        """Rows go to PostgreSQL without waiting for each answer (a
+        pipeline); one refused far into a table still undoes the whole
+        copy, and says which table."""
+        self.cluster.create_database("refuses")
+        uri = self.cluster.uri("refuses")
+        ctl(uri, "migrate")  # the schema, then a rule the source breaks
+        ids = [int(r[0]) for r in self.cluster.query(
+            "SELECT id FROM users ORDER BY id", db="copy")]
+        self.assertGreater(len(ids), 3)
+        self.cluster.psql("ALTER TABLE users ADD CONSTRAINT not_the_last CHECK (id <> %d)"
+                          % ids[-1], db="refuses")
+        p = ctl(self.src, "migrate-to", uri, check=False)
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn("a row of users was refused", p.stderr.decode())
+        for t in ("regions", "users", "products"):
+            self.assertEqual(self.cluster.query("SELECT count(*) FROM %s" % t,
+                                                db="refuses"), [["0"]], t)
+
     def test_an_unreachable_destination_is_refused(self):
         p = ctl(self.src, "migrate-to", "postgresql://postgres@127.0.0.1:1/none", check=False)
         self.assertEqual(p.returncode, 1)

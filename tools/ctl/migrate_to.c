@@ -129,6 +129,10 @@ copy_table(struct db *from, struct db *to, const char *t)
 	const char *ins_sql = NULL;
 	int64_t rows = 0;
 	enum db_step_rc rc;
+	if (db_bulk_begin(to) != DB_OK) {
+		fprintf(stderr, "marketctl: migrate-to: cannot write %s\n", t);
+		return -1;
+	}
 	while ((rc = db_step(sel)) == DB_ROW) {
 		if (ins_sql == NULL)
 			ins_sql = insert_sql(t, sel);
@@ -139,15 +143,22 @@ copy_table(struct db *from, struct db *to, const char *t)
 			    strcmp(t, "audit_log") == 0 &&
 			        strcmp(db_col_name(sel, i), "object_id") == 0);
 		if (db_exec_stmt(to, ins) != DB_OK) {
+			/* On PostgreSQL a refusal is seen some rows later. */
 			fprintf(stderr,
-			    "marketctl: migrate-to: row %lld of %s was refused\n",
-			    (long long)rows + 1, t);
+			    "marketctl: migrate-to: a row of %s was refused (at or "
+			    "before row %lld)\n",
+			    t, (long long)rows + 1);
 			db_reset(sel);
+			db_bulk_end(to);
 			return -1;
 		}
 		rows++;
 	}
 	db_reset(sel);
+	if (db_bulk_end(to) != DB_OK) {
+		fprintf(stderr, "marketctl: migrate-to: a row of %s was refused\n", t);
+		return -1;
+	}
 	if (rc != DB_DONE) {
 		fprintf(stderr, "marketctl: migrate-to: cannot read %s\n", t);
 		return -1;
