@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -42,6 +43,8 @@ struct pg_stmt {
 	char name[24];   /* of the prepared statement */
 	bool utility;    /* transaction control: a simple query, no parameters */
 	bool writes;     /* INSERT, UPDATE or DELETE */
+	bool insert;     /* an INSERT */
+	bool returns_id; /* an INSERT given RETURNING its table's identity */
 	bool prepared;   /* on the current connection */
 	int nparams;
 	unsigned *types; /* per parameter: 0 (inferred), or text for a number the
@@ -79,6 +82,11 @@ struct pg {
 	bool bulk;
 	int queued;
 	bool bulk_failed;
+	/* The identity the last INSERT took, when it returned it (see
+	 * pg_last_insert_id); the tables with one and its column. */
+	int64_t last_id;
+	bool has_last_id;
+	char **identity; /* table, column, table, column, ..., NULL */
 };
 
 /* Statements a bulk pipeline holds before its results are read. */
@@ -264,6 +272,43 @@ out:
  * equal. */
 int db_schema_version_known(void);
 
+/* Which tables have an identity column, and its name: their INSERTs
+ * return it (RETURNING), which saves the round trip of lastval(). */
+static void
+load_identities(struct pg *pg)
+{
+	PGresult *r = PQexec(pg->c,
+	    "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON "
+	    "c.oid = a.attrelid WHERE a.attidentity <> '' AND c.relnamespace = "
+	    "current_schema()::regnamespace AND NOT a.attisdropped");
+	int n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+	pg->identity = xcalloc((size_t)(2 * n + 1), sizeof(*pg->identity));
+	for (int i = 0; i < n; i++) {
+		pg->identity[2 * i] = xstrdup(PQgetvalue(r, i, 0));
+		pg->identity[2 * i + 1] = xstrdup(PQgetvalue(r, i, 1));
+	}
+	PQclear(r);
+}
+
+/* The identity column of the table an INSERT names, or NULL. */
+static const char *
+identity_of(const struct pg *pg, const char *sql)
+{
+	const char *p = sql;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strncasecmp(p, "INSERT INTO ", 12) != 0 || pg->identity == NULL)
+		return NULL;
+	p += 12;
+	while (isspace((unsigned char)*p))
+		p++;
+	size_t n = strcspn(p, " \t\n(");
+	for (char **t = pg->identity; *t != NULL; t += 2)
+		if (strlen(*t) == n && strncmp(*t, p, n) == 0)
+			return t[1];
+	return NULL;
+}
+
 struct pg *
 pg_open(const char *uri, bool may_migrate, bool *outdated, char **err)
 {
@@ -292,6 +337,7 @@ pg_open(const char *uri, bool may_migrate, bool *outdated, char **err)
 		pg_close(pg);
 		return NULL;
 	}
+	load_identities(pg);
 	return pg;
 }
 
@@ -357,6 +403,9 @@ pg_close(struct pg *pg)
 	free(pg->slots);
 	if (pg->c != NULL)
 		PQfinish(pg->c);
+	for (char **t = pg->identity; t != NULL && *t != NULL; t++)
+		free(*t);
+	free(pg->identity);
 	free(pg->uri);
 	free(pg);
 }
@@ -400,7 +449,10 @@ int64_t
 pg_last_insert_id(struct pg *pg)
 {
 	/* The identity the last INSERT of this session took (the store asks
-	 * right after one). */
+	 * right after one): returned by the INSERT itself when its table has
+	 * one, else asked for. */
+	if (pg->has_last_id)
+		return pg->last_id;
 	return simple_int(pg, "SELECT lastval()", 0);
 }
 
@@ -534,6 +586,16 @@ stmt_new(struct pg *pg, const char *sql)
 		             starts_with_word(sql, "UPDATE") ||
 		             starts_with_word(sql, "DELETE") ||
 		             starts_with_word(sql, "WITH");
+		st->insert = starts_with_word(sql, "INSERT");
+		/* An upsert's UPDATE takes no new id (nor does it on SQLite). */
+		const char *id = identity_of(pg, sql);
+		if (id != NULL && strstr(sql, "RETURNING") == NULL &&
+		    strstr(sql, "ON CONFLICT") == NULL) {
+			char *t = xasprintf("%s RETURNING %s", st->text, id);
+			free(st->text);
+			st->text = t;
+			st->returns_id = true;
+		}
 		snprintf(st->name, sizeof(st->name), "m%u", pg->next_name++);
 	}
 	ensure_params(st, st->nparams > 0 ? st->nparams : 1);
@@ -708,6 +770,19 @@ run(struct pg_stmt *st)
 		st->status = DB_OK;
 		st->rows = s == PGRES_TUPLES_OK && PQnfields(st->res) > 0;
 		st->nrows = st->rows ? PQntuples(st->res) : 0;
+		if (st->returns_id) {
+			/* Its RETURNING is ours, not the store's: no rows to it.
+			 * The last row's id, as SQLite's last_insert_rowid. */
+			if (st->nrows > 0) {
+				pg->last_id = strtoll(
+				    PQgetvalue(st->res, st->nrows - 1, 0), NULL, 10);
+				pg->has_last_id = true;
+			}
+			st->rows = false;
+			st->nrows = 0;
+		} else if (st->insert) {
+			pg->has_last_id = false; /* lastval() knows */
+		}
 		if (st->writes) {
 			const char *n = PQcmdTuples(st->res);
 			pg->changes = n[0] ? atoi(n) : 0;
