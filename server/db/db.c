@@ -698,6 +698,52 @@ db_tune(struct db *db, int cache_kib, int64_t mmap_bytes)
 }
 
 enum db_status
+db_load_settings(struct db *db, bool loading)
+{
+	if (db->pg != NULL)
+		return DB_OK;
+	return db_exec(db, loading ? "PRAGMA cache_size = -1048576; PRAGMA synchronous "
+	                             "= OFF; PRAGMA foreign_keys = OFF"
+	                           : "PRAGMA foreign_keys = ON; PRAGMA synchronous = "
+	                             "FULL; PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+enum db_status
+db_indexes_drop(struct db *db, const char *const *tables, size_t n, json_t *saved)
+{
+	if (db->pg != NULL)
+		return DB_OK;
+	/* sql IS NULL: a UNIQUE constraint's own index, which stays. */
+	struct db_stmt *st = db_stmt(db,
+	    "SELECT name, sql, tbl_name FROM sqlite_master WHERE type = 'index' AND "
+	    "sql IS NOT NULL");
+	json_t *names = json_array();
+	enum db_step_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(db_col_text(st, 2), tables[i]) == 0) {
+				json_array_append_new(
+				    names, json_string(db_col_text(st, 0)));
+				json_array_append_new(
+				    saved, json_string(db_col_text(st, 1)));
+			}
+	}
+	db_reset(st);
+	enum db_status s = rc == DB_DONE ? DB_OK : DB_ERROR;
+	size_t i;
+	json_t *name;
+	json_array_foreach(names, i, name)
+	{
+		char *sql = xasprintf("DROP INDEX \"%s\"", json_string_value(name));
+		if (s == DB_OK)
+			s = db_exec(db, sql);
+		free(sql);
+	}
+	json_decref(names);
+	return s;
+}
+
+enum db_status
 db_bulk_begin(struct db *db)
 {
 	return db->pg != NULL ? pg_bulk_begin(db->pg) : DB_OK;

@@ -150,6 +150,19 @@ bool db_unreachable(struct db *db);
 enum db_status db_bulk_begin(struct db *db);
 enum db_status db_bulk_end(struct db *db);
 
+/*
+ * A generated load in one transaction (marketctl gen). db_load_settings
+ * (db, true) before it: on SQLite a page cache that holds it, no syncs
+ * and no foreign-key checks; (db, false) after: durable again, the WAL
+ * folded into the file. db_indexes_drop drops the secondary indexes of
+ * tables (n names), appending their definitions to saved (a JSON array
+ * of strings) to be built once from the loaded rows. Both do nothing on
+ * PostgreSQL, whose load keeps its indexes and settings.
+ */
+enum db_status db_load_settings(struct db *db, bool loading);
+enum db_status db_indexes_drop(
+    struct db *db, const char *const *tables, size_t n, json_t *saved);
+
 /* Step a statement that changes rows or returns at most one row:
  * DB_OK (a row is ready, or done), DB_NOT_FOUND (no row), DB_CONSTRAINT. */
 enum db_status db_step_one(struct db *db, struct db_stmt *st);

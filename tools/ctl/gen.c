@@ -1256,30 +1256,11 @@ write_order_step(struct gen *g, const struct event *e)
 static bool
 drop_indexes(struct gen *g, json_t **saved)
 {
-	struct db_stmt *st = db_stmt(g->db,
-	    "SELECT name, sql FROM sqlite_master "
-	    "WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('sales', "
-	    "'sale_lines', 'stock_movements', 'orders', 'order_lines', 'order_events', "
-	    "'payments')");
+	static const char *const tables[] = {"sales", "sale_lines", "stock_movements",
+	    "orders", "order_lines", "order_events", "payments"};
 	*saved = json_array();
-	json_t *names = json_array();
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
-		json_array_append_new(names, json_string(db_col_text(st, 0)));
-		json_array_append_new(*saved, json_string(db_col_text(st, 1)));
-	}
-	db_reset(st);
-	bool good = rc == DB_DONE;
-	size_t i;
-	json_t *name;
-	json_array_foreach(names, i, name)
-	{
-		char *sql = xasprintf("DROP INDEX \"%s\"", json_string_value(name));
-		good = good && db_exec(g->db, sql) == DB_OK;
-		free(sql);
-	}
-	json_decref(names);
-	return ok(good ? DB_OK : DB_ERROR, "the bulk load's indexes");
+	return ok(db_indexes_drop(g->db, tables, nitems(tables), *saved),
+	    "the bulk load's indexes");
 }
 
 static bool
@@ -1463,9 +1444,7 @@ ctl_gen(struct db *db, int argc, char **argv)
 	int rc = 0;
 	/* The whole dataset is one transaction: a page cache that holds it
 	 * keeps SQLite from spilling pages into the WAL midway. */
-	if (db_exec(db, "PRAGMA cache_size = -1048576; PRAGMA synchronous = OFF; "
-	                "PRAGMA foreign_keys = OFF") != DB_OK ||
-	    db_begin_write(db) != DB_OK)
+	if (db_load_settings(db, true) != DB_OK || db_begin_write(db) != DB_OK)
 		rc = 1;
 	else if (!fill(&g) || db_commit(db) != DB_OK) {
 		db_rollback(db);
@@ -1474,9 +1453,7 @@ ctl_gen(struct db *db, int argc, char **argv)
 	}
 	/* Durable from here on, and the WAL folded into the database, so a
 	 * server starts on it as on any other. */
-	if (db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
-	                "PRAGMA wal_checkpoint(TRUNCATE)") != DB_OK &&
-	    rc == 0)
+	if (db_load_settings(db, false) != DB_OK && rc == 0)
 		rc = 1;
 	/* The report rollups, from the rows just written. */
 	if (rc == 0 && rollup_rebuild(db) != DB_OK) {
