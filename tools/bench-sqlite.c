@@ -49,6 +49,48 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Latencies in seconds, growing as they come. */
+struct latencies {
+	double *v;
+	size_t n, cap;
+};
+
+static void die(sqlite3 *db, const char *what);
+
+static void
+lat_add(struct latencies *l, double seconds)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 1 << 14;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (l->v == NULL)
+			die(NULL, "out of memory");
+	}
+	l->v[l->n++] = seconds;
+}
+
+/* The p50 and p99, in milliseconds (sorts l). */
+static void
+lat_ms(struct latencies *l, double *p50, double *p99)
+{
+	qsort(l->v, l->n, sizeof(*l->v), cmp_double);
+	size_t i = l->n * 99 / 100 < l->n ? l->n * 99 / 100 : l->n - 1;
+	*p50 = l->v[l->n / 2] * 1000;
+	*p99 = l->v[i] * 1000;
+}
+
+/* A database and its -wal and -shm files, gone. */
+static void
+remove_db(const char *path)
+{
+	char side[4200];
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 static void
 die(sqlite3 *db, const char *what)
 {
@@ -177,29 +219,26 @@ sales(const char *src, const char *dir, double seconds)
 	    "INSERT INTO stock_movements (product_id, delta, stock_after, reason, ref, "
 	    "user_id, at) VALUES (?1, ?2, (SELECT stock FROM products WHERE id = ?1), "
 	    "'sale', ?3, ?4, ?5)");
-	sqlite3_stmt *pday = prep(db,
-	    "INSERT INTO report_product_day (product_id, date, units, "
-	    "holiday_market_fen, "
-	    "caravan_fen, counter_fen, five_into_fen, online_fen) VALUES (?1, ?2, ?3, "
-	    "?4, "
-	    "?5, ?6, ?7, ?8) ON CONFLICT (product_id, date) DO UPDATE SET units = "
-	    "units + "
-	    "excluded.units, holiday_market_fen = holiday_market_fen + "
-	    "excluded.holiday_market_fen, caravan_fen = caravan_fen + "
-	    "excluded.caravan_fen, "
-	    "counter_fen = counter_fen + excluded.counter_fen, five_into_fen = "
-	    "five_into_fen + excluded.five_into_fen, online_fen = online_fen + "
-	    "excluded.online_fen");
-	sqlite3_stmt *pmonth = prep(db,
-	    "INSERT INTO report_product_month (product_id, month, units, "
-	    "holiday_market_fen, caravan_fen, counter_fen, five_into_fen, online_fen) "
-	    "VALUES (?1, substr(?2, 1, 7), ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT "
-	    "(product_id, month) DO UPDATE SET units = units + excluded.units, "
-	    "holiday_market_fen = holiday_market_fen + excluded.holiday_market_fen, "
-	    "caravan_fen = caravan_fen + excluded.caravan_fen, counter_fen = "
-	    "counter_fen "
-	    "+ excluded.counter_fen, five_into_fen = five_into_fen + "
-	    "excluded.five_into_fen, online_fen = online_fen + excluded.online_fen");
+	/* The product rollups, by day and by month: the same figures. */
+#define FIGURES                                                                        \
+	"units, holiday_market_fen, caravan_fen, counter_fen, five_into_fen, "         \
+	"online_fen) VALUES (?1, %s, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT "             \
+	"(product_id, "                                                                \
+	"%s) DO UPDATE SET units = units + excluded.units, holiday_market_fen = "      \
+	"holiday_market_fen + excluded.holiday_market_fen, caravan_fen = caravan_fen " \
+	"+ "                                                                           \
+	"excluded.caravan_fen, counter_fen = counter_fen + excluded.counter_fen, "     \
+	"five_into_fen = five_into_fen + excluded.five_into_fen, online_fen = "        \
+	"online_fen + excluded.online_fen"
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO report_product_day (product_id, date, " FIGURES, "?2", "date");
+	sqlite3_stmt *pday = prep(db, sql);
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO report_product_month (product_id, month, " FIGURES,
+	    "substr(?2, 1, 7)", "month");
+	sqlite3_stmt *pmonth = prep(db, sql);
+#undef FIGURES
 	sqlite3_stmt *rday = prep(db,
 	    "INSERT INTO report_region_day (region_code, date, stall_sales, orders) "
 	    "VALUES (?1, ?2, ?3, 0) ON CONFLICT (region_code, date) DO UPDATE SET "
@@ -222,8 +261,8 @@ sales(const char *src, const char *dir, double seconds)
 #define RND() (rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17, rnd)
 	struct tally t[300];
 	struct region_count regions[300];
-	size_t cap = 1 << 14, nb = 0, nsales = 0;
-	double *lat = malloc(cap * sizeof(*lat));
+	size_t nsales = 0;
+	struct latencies lat = {0};
 	int64_t now = (int64_t)time(NULL);
 	const char *date = "2026-12-01";
 	double start = now_s(), end = start + seconds, tnow = start;
@@ -327,34 +366,22 @@ sales(const char *src, const char *dir, double seconds)
 		step(db, audit);
 		step(db, commit);
 		tnow = now_s();
-		if (nb == cap) {
-			cap *= 2;
-			lat = realloc(lat, cap * sizeof(*lat));
-			if (lat == NULL)
-				die(NULL, "out of memory");
-		}
-		lat[nb++] = tnow - t0;
+		lat_add(&lat, tnow - t0);
 	}
-	double took = tnow - start;
-	qsort(lat, nb, sizeof(*lat), cmp_double);
+	double took = tnow - start, p50, p99;
+	lat_ms(&lat, &p50, &p99);
 	printf("{\"sales\": %zu, \"batches\": %zu, \"seconds\": %.3f, "
 	       "\"per_second\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f}\n",
-	    nsales, nb, took, (double)nsales / took, lat[nb / 2] * 1000,
-	    lat[nb * 99 / 100 < nb ? nb * 99 / 100 : nb - 1] * 1000);
+	    nsales, lat.n, took, (double)nsales / took, p50, p99);
 	sqlite3_stmt *all[] = {
 	    begin, commit, sale, line, stock, move, pday, pmonth, rday, day, audit};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sqlite3_finalize(all[i]);
 	sqlite3_close(db);
-	free(lat);
+	free(lat.v);
 	free(products);
 	free(stalls);
-	unlink(path);
-	char side[4200];
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
+	remove_db(path);
 	return 0;
 }
 
@@ -392,12 +419,11 @@ main(int argc, char **argv)
 	static const char body[] = "{\"lines\":[{\"product_id\":1234,\"quantity\":2,"
 	                           "\"unit_price_fen\":1500,\"amount_fen\":3000}],"
 	                           "\"fulfillment\":{\"type\":\"delivery\"}}";
-	size_t cap = 1 << 16, n = 0;
-	double *lat = malloc(cap * sizeof(*lat));
+	struct latencies lat = {0};
 	double start = now_s(), end = start + seconds, t = start;
 	while (t < end) {
 		double t0 = t;
-		sqlite3_bind_int64(insert, 1, (int64_t)(n % 1000) + 1);
+		sqlite3_bind_int64(insert, 1, (int64_t)(lat.n % 1000) + 1);
 		sqlite3_bind_int64(insert, 2, 3000);
 		sqlite3_bind_int64(insert, 3, (int64_t)time(NULL));
 		sqlite3_bind_text(insert, 4, body, -1, SQLITE_STATIC);
@@ -409,30 +435,18 @@ main(int argc, char **argv)
 		sqlite3_reset(insert);
 		sqlite3_reset(commit);
 		t = now_s();
-		if (n == cap) {
-			cap *= 2;
-			lat = realloc(lat, cap * sizeof(*lat));
-			if (lat == NULL)
-				die(NULL, "out of memory");
-		}
-		lat[n++] = t - t0;
+		lat_add(&lat, t - t0);
 	}
-	double took = t - start;
-	qsort(lat, n, sizeof(*lat), cmp_double);
+	double took = t - start, p50, p99;
+	lat_ms(&lat, &p50, &p99);
 	printf("{\"commits\": %zu, \"seconds\": %.3f, \"per_second\": %.1f, "
 	       "\"p50_ms\": %.3f, \"p99_ms\": %.3f}\n",
-	    n, took, (double)n / took, lat[n / 2] * 1000,
-	    lat[n * 99 / 100 < n ? n * 99 / 100 : n - 1] * 1000);
-	free(lat);
+	    lat.n, took, (double)lat.n / took, p50, p99);
+	free(lat.v);
 	sqlite3_finalize(begin);
 	sqlite3_finalize(insert);
 	sqlite3_finalize(commit);
 	sqlite3_close(db);
-	unlink(path);
-	char side[4200];
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
+	remove_db(path);
 	return 0;
 }

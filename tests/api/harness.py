@@ -234,6 +234,22 @@ class Db:
                           self._psql(script, quiet=False), re.M)
         return int(tags[-1]) if tags else 0
 
+    def add_failing_trigger(self, name, table="venues"):
+        """A trigger on table, made behind the server's back, that fails
+        whenever it fires: it reads a table that does not exist (for
+        clean 500s). SQLite's fails when the insert is prepared,
+        PL/pgSQL's when it runs."""
+        if self.pg:
+            self.execute("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                         "BEGIN PERFORM secret_column FROM secret_table_xyz; RETURN NEW; "
+                         "END $$" % name,
+                         "CREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW "
+                         "EXECUTE FUNCTION %s()" % (name, table, name))
+        else:
+            self.execute("CREATE TRIGGER %s BEFORE INSERT ON %s "
+                         "BEGIN SELECT secret_column FROM secret_table_xyz; END"
+                         % (name, table))
+
     def hold_write_lock(self, *statements):
         """A context manager: another writer (a second marketd node, or
         marketctl) holds the database's write lock with statements done
@@ -416,6 +432,18 @@ class Server:
         """A Db on this server's database (caller closes it)."""
         return Db(self.db)
 
+    def copy(self, name):
+        """A copy of this server's database, taken while it serves: its
+        path or URI. marketctl backup on SQLite; on PostgreSQL, where
+        backup refuses a URI, migrate-to into a new database."""
+        if PG:
+            dest = pg_database()
+            self.ctl("migrate-to", dest)
+        else:
+            dest = os.path.join(self.dir, name + ".db")
+            self.ctl("backup", dest)
+        return dest
+
     # --- marketctl and users ----------------------------------------
     def ctl(self, *args, input=None, check=True):
         """Runs marketctl on this server's database."""
@@ -442,6 +470,21 @@ class Server:
         """Creates a user with marketctl and returns a token for it."""
         self.add_user(username, role, password, region)
         return self.login(username, password)
+
+
+def stop_node(srv):
+    """Stops srv if it still runs, and removes its folder."""
+    if srv.proc is not None:
+        srv.stop()
+    srv.cleanup()
+
+
+def node_for(test_class, db, args=()):
+    """A started marketd on db for a test class, stopped (if still
+    running) and removed when the class is done."""
+    srv = Server(db=db, args=args).start()
+    test_class.addClassCleanup(stop_node, srv)
+    return srv
 
 
 class ServerTest(unittest.TestCase):

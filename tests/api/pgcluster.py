@@ -363,3 +363,12 @@ class Cluster:
             self._dbs += 1
             name = "%s%d" % (prefix, self._dbs)
         return self.create_database(name, template=template)
+
+
+def for_class(test_class, database="market"):
+    """A cluster for a test class, stopped when the class is done, with
+    one database made: the cluster and the database's URI."""
+    cluster = Cluster().start()
+    test_class.addClassCleanup(cluster.stop)
+    cluster.create_database(database)
+    return cluster, cluster.uri(database)

@@ -9,21 +9,6 @@ import harness
 import sales_fixture
 
 
-def add_failing_trigger(db, name):
-    """A trigger on venues, made behind the server's back, that fails
-    whenever it fires: it reads a table that does not exist. SQLite's
-    fails when the insert is prepared, PL/pgSQL's when it runs."""
-    if db.pg:
-        db.execute("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   "BEGIN PERFORM secret_column FROM secret_table_xyz; RETURN NEW; END $$"
-                   % name,
-                   "CREATE TRIGGER %s BEFORE INSERT ON venues FOR EACH ROW "
-                   "EXECUTE FUNCTION %s()" % (name, name))
-    else:
-        db.execute("CREATE TRIGGER %s BEFORE INSERT ON venues "
-                   "BEGIN SELECT secret_column FROM secret_table_xyz; END" % name)
-
-
 class InternalError(harness.ServerTest):
     threads = 1  # one database connection, whose statements are cached
 
@@ -35,7 +20,7 @@ class InternalError(harness.ServerTest):
         self.assertEqual(r.status, 201, r)
 
         with srv.sql() as db:
-            add_failing_trigger(db, "boom")
+            db.add_failing_trigger("boom")
 
         r = srv.post("/api/v1/venues", dict(venue, name="安丰社区"), token=admin)
         self.assertProblem(r, 500, "internal")

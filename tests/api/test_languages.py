@@ -65,21 +65,6 @@ def english_words(text):
     return sorted({w for w in words if w.lower() in ENGLISH})
 
 
-def add_failing_trigger(db, name):
-    """A trigger on venues, made behind the server's back, that fails
-    whenever it fires: it reads a table that does not exist. SQLite's
-    fails when the insert is prepared, PL/pgSQL's when it runs."""
-    if db.pg:
-        db.execute("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   "BEGIN PERFORM secret_column FROM secret_table_xyz; RETURN NEW; END $$"
-                   % name,
-                   "CREATE TRIGGER %s BEFORE INSERT ON venues FOR EACH ROW "
-                   "EXECUTE FUNCTION %s()" % (name, name))
-    else:
-        db.execute("CREATE TRIGGER %s BEFORE INSERT ON venues "
-                   "BEGIN SELECT secret_column FROM secret_table_xyz; END" % name)
-
-
 # --- the source scan ---------------------------------------------------
 
 # Where a detail is the argument at this index (0-based).
@@ -443,7 +428,7 @@ class Languages(harness.ServerTest):
         # Last (tests run by name): a trigger that fails makes every
         # insert into venues a 500.
         with self.srv.sql() as db:
-            add_failing_trigger(db, "lang_boom")
+            db.add_failing_trigger("lang_boom")
         venue = {"name": "社区 z", "kind": "community", "subdistrict": "白云街道"}
         self.both(self.post("/api/v1/venues", venue), 500, "internal")
 

@@ -161,12 +161,7 @@ class Marketctl(harness.ServerTest):
         pid = p.json["id"]
         self.assertEqual(srv.ctl("check").returncode, 0)
         # A stock changed behind the ledger's back is found.
-        if harness.PG:
-            copy = harness.pg_database()
-            srv.ctl("migrate-to", copy)
-        else:
-            copy = os.path.join(srv.dir, "tampered.db")
-            srv.ctl("backup", copy)
+        copy = srv.copy("tampered")
         with harness.Db(copy) as db:
             self.assertEqual(db.execute(("UPDATE products SET stock = stock + 1 WHERE id = ?",
                                          (pid,))), 1)

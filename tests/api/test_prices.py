@@ -6,7 +6,6 @@ price, one after it cannot), one at a time and in a batch, while orders
 pay the current price; marketctl check finds a price that disagrees
 with its history."""
 import datetime
-import os
 import re
 import subprocess
 
@@ -250,13 +249,7 @@ class Prices(harness.ServerTest):
         ok = srv.ctl("check")
         self.assertIn(b"price history", ok.stdout)
 
-        if harness.PG:
-            # backup refuses a PostgreSQL URI: migrate-to makes the copy.
-            copy = harness.pg_database()
-            srv.ctl("migrate-to", copy)
-        else:
-            copy = os.path.join(srv.dir, "tampered-prices.db")
-            srv.ctl("backup", copy)
+        copy = srv.copy("tampered-prices")
         with harness.Db(copy) as db:
             # The history cannot be rewritten or deleted...
             for sql in ("UPDATE price_history SET price_fen = 1500",

@@ -7,7 +7,7 @@ proxy (--trusted-proxies). Through nginx, over TLS:
   * requests are spread over both nodes, and each node logs the client's
     own address (127.0.0.3 here), not nginx's;
   * a product changed through the balancer is seen through it, whichever
-    node answers;
+    node answers (the time it took is printed; the bound is a failure's);
   * with node A stopped, reads keep being answered (nginx passes them to
     node B) and an order with an Idempotency-Key is stored once, also
     when the client sends it again.
@@ -59,15 +59,9 @@ def render(text, ports, listen, certs):
 class Balancer(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = pgcluster.Cluster().start()
-        cls.addClassCleanup(cls.cluster.stop)
-        cls.cluster.create_database("market")
-        uri = cls.cluster.uri("market")
-        cls.nodes = []
-        for _ in range(2):
-            n = harness.Server(db=uri, args=("--trusted-proxies", "127.0.0.1")).start()
-            cls.addClassCleanup(cls._stop_node, n)
-            cls.nodes.append(n)
+        cls.cluster, uri = pgcluster.for_class(cls)
+        cls.nodes = [harness.node_for(cls, uri, ("--trusted-proxies", "127.0.0.1"))
+                     for _ in range(2)]
         cls.shop = orders_fixture.Shop(cls.nodes[0])
         cls.dir = tempfile.mkdtemp(prefix="market-nginx-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
@@ -129,12 +123,6 @@ http {
                 cls.nginx.kill()
                 cls.nginx.wait()
 
-    @staticmethod
-    def _stop_node(n):
-        if n.proc is not None:
-            n.stop()
-        n.cleanup()
-
     def via(self, method, path, body=None, token=None, headers=None):
         """One request through nginx, on a connection of its own."""
         c = http.client.HTTPSConnection("localhost", self.port, context=self.ctx,
@@ -176,12 +164,17 @@ http {
             self.assertEqual(self.via("GET", path).json["price_fen"], 800)
         r = self.via("PATCH", path, {"price_fen": 950}, token=s.admin)
         self.assertEqual(r.status, 200, r)
-        deadline = time.monotonic() + 1
+        # Whichever node answers: the notification reaches the other in
+        # milliseconds (tests/pg/test_nodes prints how many); the bound
+        # is for a failure only, on a busy machine.
+        start = time.monotonic()
         while True:
             prices = [self.via("GET", path).json["price_fen"] for _ in range(4)]
-            if prices == [950] * 4 or time.monotonic() > deadline:
+            if prices == [950] * 4 or time.monotonic() - start > 30:
                 break
         self.assertEqual(prices, [950] * 4)
+        print("\n  the new price through the balancer after %.0f ms"
+              % ((time.monotonic() - start) * 1000), file=sys.stderr)
 
     def test_3_node_a_stopped(self):
         s = self.shop

@@ -47,14 +47,9 @@ def cache_hits(srv):
 class TwoNodes(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = pgcluster.Cluster().start()
-        cls.addClassCleanup(cls.cluster.stop)
-        cls.cluster.create_database("market")
-        cls.uri = cls.cluster.uri("market")
-        cls.a = harness.Server(db=cls.uri).start()
-        cls.addClassCleanup(cls.a.stop)
-        cls.b = harness.Server(db=cls.uri).start()
-        cls.addClassCleanup(cls.b.stop)
+        cls.cluster, cls.uri = pgcluster.for_class(cls)
+        cls.a = harness.node_for(cls, cls.uri)
+        cls.b = harness.node_for(cls, cls.uri)
         cls.admin = cls.a.user("admin", "admin")
         check(cls.a.post("/api/v1/regions", {
             "code": "zhenfeng", "name": "贞丰县", "name_en": "Zhenfeng",
@@ -200,15 +195,10 @@ class RacesAcrossNodes(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.cluster = pgcluster.Cluster().start()
-        cls.addClassCleanup(cls.cluster.stop)
-        cls.cluster.create_database("market")
-        uri = cls.cluster.uri("market")
+        cls.cluster, uri = pgcluster.for_class(cls)
         # Making 100 buyers takes a while: keep-alive connections wait.
-        cls.a = harness.Server(db=uri, args=("--timeout", "300")).start()
-        cls.addClassCleanup(cls.a.stop)
-        cls.b = harness.Server(db=uri, args=("--timeout", "300")).start()
-        cls.addClassCleanup(cls.b.stop)
+        cls.a = harness.node_for(cls, uri, ("--timeout", "300"))
+        cls.b = harness.node_for(cls, uri, ("--timeout", "300"))
         cls.shop = orders_fixture.Shop(cls.a)
 
     def node(self, i):

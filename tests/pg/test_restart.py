@@ -137,21 +137,10 @@ class Client(threading.Thread):
 class PostgresGoesAway(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = pgcluster.Cluster().start()
-        cls.addClassCleanup(cls.cluster.stop)
-        cls.cluster.create_database("market")
-        cls.uri = cls.cluster.uri("market")
-        cls.nodes = [harness.Server(db=cls.uri).start(), harness.Server(db=cls.uri).start()]
-        for n in cls.nodes:
-            cls.addClassCleanup(cls._stop, n)
+        cls.cluster, cls.uri = pgcluster.for_class(cls)
+        cls.nodes = [harness.node_for(cls, cls.uri), harness.node_for(cls, cls.uri)]
         cls.shop = orders_fixture.Shop(cls.nodes[0])
         cls.products = [cls.shop.product(100 + i, STOCK) for i in range(4)]
-
-    @staticmethod
-    def _stop(srv):
-        if srv.proc is not None:
-            srv.stop()
-        srv.cleanup()
 
     def wait_for(self, clients, what, f):
         deadline = time.monotonic() + DEADLINE
@@ -235,7 +224,7 @@ class PostgresGoesAway(unittest.TestCase):
             # Node A comes back on the same database (a new port: the
             # clients take the node list as it is when they send).
             self.nodes[0] = harness.Server(db=self.uri).start()
-            self.addCleanup(self._stop, self.nodes[0])
+            self.addCleanup(harness.stop_node, self.nodes[0])
             a.cleanup()
         self.run_with_fault(2, kill_all)
 
