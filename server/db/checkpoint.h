@@ -37,6 +37,9 @@ int checkpoint_start(
     const char *path, const char *synchronous, int64_t limit, char **err);
 /* Puts db under the policy (after checkpoint_start; a no-op before). */
 void checkpoint_watch(struct db *db);
+/* Tests: hook runs on the checkpointer's thread at the end of each
+ * round, after its checkpoint and before it re-arms the wake-up. */
+void checkpoint_test_round_hook(void (*hook)(void));
 /* Stops the thread and closes its connection, after every watched
  * connection is closed. Safe when not started. */
 void checkpoint_stop(void);

@@ -132,6 +132,38 @@ class WalPolicy(harness.ServerTest):
             t.start()
         return threads
 
+    def wal_index_locks(self):
+        """The WAL-index locks marketd holds, from /proc/locks: SQLite
+        locks bytes of the -shm file (120 the writer's, 121 the
+        checkpointer's, 122 recovery, 123 + i read mark i)."""
+        names = {120: "write", 121: "checkpoint", 122: "recover"}
+        try:
+            inode = os.stat(self.srv.db + "-shm").st_ino
+            lines = open("/proc/locks").read().splitlines()
+        except OSError as e:
+            return str(e)
+        held = []
+        for line in lines:
+            f = line.split()
+            # "1: POSIX  ADVISORY  READ 1234 08:01:5678 123 123"
+            if len(f) < 8 or f[1] != "POSIX" or int(f[4]) != self.srv.proc.pid:
+                continue
+            if int(f[5].split(":")[2]) != inode:
+                continue
+            start = int(f[6])
+            held.append("%s %s" % (names.get(start, "read mark %d" % (start - 123)), f[3]))
+        return ", ".join(held) or "none"
+
+    def idle_diagnosis(self):
+        con = sqlite3.connect(self.srv.db, isolation_level=None, timeout=0)
+        try:
+            busy, log, done = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            con.close()
+        return "WAL %d bytes; marketd holds: %s; a passive checkpoint from " \
+            "outside: busy %d, %d frames, %d copied" % (
+                self.wal_size(), self.wal_index_locks(), busy, log, done)
+
     def reader(self):
         con = sqlite3.connect(self.srv.db, isolation_level=None, timeout=60)
         return con
@@ -184,7 +216,13 @@ class WalPolicy(harness.ServerTest):
                 t.join(DEADLINE)
         self.assertEqual(failures, [])
         # Idle, the WAL ends under the limit too.
-        wait_for(lambda: self.wal_size() <= LIMIT, "the WAL under the limit when idle")
+        idle = time.monotonic()
+        try:
+            wait_for(lambda: self.wal_size() <= LIMIT, "the WAL under the limit when idle")
+            print("idle: the WAL under the limit after %.2f s" % (time.monotonic() - idle),
+                  file=sys.stderr)
+        except AssertionError as e:
+            raise AssertionError("%s (%s)" % (e, self.idle_diagnosis())) from None
         p = self.srv.ctl("check", check=False)
         self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
 
