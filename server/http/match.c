@@ -31,10 +31,18 @@ method_name(enum evhttp_cmd_type m)
 	return "?";
 }
 
-/* Matches path against pattern; on success fills params and returns a
- * score that is higher the more (and the earlier) segments are literal. */
+/* A parameter's place in the path. */
+struct span {
+	const char *s;
+	size_t n;
+};
+
+/* Matches path against pattern; on success fills params (places in
+ * path, nothing allocated: most patterns fail) and returns a score that
+ * is higher the more (and the earlier) segments are literal. */
 static long
-match_pattern(const char *pattern, const char *path, char *params[REQUEST_MAX_PARAMS])
+match_pattern(
+    const char *pattern, const char *path, struct span params[REQUEST_MAX_PARAMS])
 {
 	long score = 0;
 	int np = 0;
@@ -46,24 +54,20 @@ match_pattern(const char *pattern, const char *path, char *params[REQUEST_MAX_PA
 		score <<= 1;
 		if (plen > 1 && p[0] == '{' && p[plen - 1] == '}') {
 			if (slen == 0 || np == REQUEST_MAX_PARAMS)
-				goto nomatch;
-			params[np++] = xstrndup(s, slen);
+				return -1;
+			params[np++] = (struct span){s, slen};
 		} else if (plen == slen && memcmp(p, s, plen) == 0) {
 			score |= 1;
 		} else {
-			goto nomatch;
+			return -1;
 		}
 		p = pe, s = se;
 	}
 	if (*p != '\0' || *s != '\0')
-		goto nomatch;
+		return -1;
+	for (; np < REQUEST_MAX_PARAMS; np++)
+		params[np] = (struct span){NULL, 0};
 	return score;
-nomatch:
-	for (int i = 0; i < np; i++) {
-		free(params[i]);
-		params[i] = NULL;
-	}
-	return -1;
 }
 
 static bool demo_routes;
@@ -79,42 +83,36 @@ route_match(enum evhttp_cmd_type method, const char *path,
     char *params[REQUEST_MAX_PARAMS], unsigned *allow)
 {
 	const struct route *found = NULL;
+	struct span spans[REQUEST_MAX_PARAMS];
 	long best = -1;
 	*allow = 0;
 	if (method == EVHTTP_REQ_HEAD)
 		method = EVHTTP_REQ_GET;
 	for (const struct route *const *t = route_tables; *t; t++) {
 		for (const struct route *rt = *t; rt->path; rt++) {
-			char *tmp[REQUEST_MAX_PARAMS] = {0};
+			struct span tmp[REQUEST_MAX_PARAMS];
 			if (rt->demo && !demo_routes)
 				continue;
 			long score = match_pattern(rt->path, path, tmp);
-			if (score < 0 || score < best) {
-				for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
-					free(tmp[i]);
+			if (score < 0 || score < best)
 				continue;
-			}
 			if (score > best) {
 				/* A more literal pattern wins over what we had. */
 				best = score;
 				*allow = 0;
-				if (found != NULL)
-					for (int i = 0; i < REQUEST_MAX_PARAMS; i++) {
-						free(params[i]);
-						params[i] = NULL;
-					}
 				found = NULL;
 			}
 			*allow |= rt->method;
 			if (rt->method == method && found == NULL) {
 				found = rt;
-				memcpy(params, tmp, sizeof(tmp));
-			} else {
-				for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
-					free(tmp[i]);
+				memcpy(spans, tmp, sizeof(tmp));
 			}
 		}
 	}
+	for (int i = 0; i < REQUEST_MAX_PARAMS; i++)
+		params[i] = found != NULL && spans[i].s != NULL
+		                ? xstrndup(spans[i].s, spans[i].n)
+		                : NULL;
 	if (*allow & EVHTTP_REQ_GET)
 		*allow |= EVHTTP_REQ_HEAD;
 	return found;
