@@ -206,6 +206,29 @@ class StallSales(harness.ServerTest):
         self.assertEqual(self.m.stock(p), -4)
         self.assertEqual(self.srv.ctl("check").returncode, 0)
 
+    def test_movements_of_a_product_sold_twice_in_a_sale(self):
+        """Each stock movement records the stock right after its own
+        line, also when a sale names a product twice, alone or in a batch."""
+        for k, path in enumerate(("/api/v1/sales", "/api/v1/sales/batch")):
+            p, q = self.m.product(300, 50), self.m.product(200, 20)
+            body = sale("twice-%04d" % k, self.m.stall, [
+                {"product_id": p, "quantity": 2}, {"product_id": q, "quantity": 1},
+                {"product_id": p, "quantity": 5}, {"product_id": p, "quantity": 1}])
+            if path.endswith("batch"):
+                r = self.srv.post(path, {"sales": [body]}, token=self.m.op)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json["results"][0]["status"], "created", r)
+            else:
+                self.assertEqual(self.post_sale(body).status, 201)
+            self.assertEqual(self.m.stock(p), 42)
+            self.assertEqual(self.m.stock(q), 19)
+            with harness.Db(self.srv.db) as db:
+                rows = db.query(
+                    "SELECT product_id, delta, stock_after FROM stock_movements "
+                    "WHERE ref = ? ORDER BY id", (body["id"],))
+            self.assertEqual(rows, [(p, -2, 48), (q, -1, 19), (p, -5, 43), (p, -1, 42)])
+        self.assertEqual(self.srv.ctl("check").returncode, 0)
+
     # --- who may record --------------------------------------------------
     def test_stall_ownership(self):
         p = self.m.product(1000, 40)
