@@ -29,6 +29,10 @@
 #include "log.h"
 #include "util.h"
 
+/* Replies up to this size go out as one TLS record (a record holds at
+ * most 16 KiB). */
+#define JOIN_MAX 16000
+
 bool
 route_writes(const struct route *route)
 {
@@ -163,8 +167,22 @@ send_reply(struct request *r)
 	                     : r->status == 304 ? "Not Modified"
 	                     : r->status == 301 ? "Moved Permanently"
 	                                        : d->title;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+	struct bufferevent *bev =
+	    evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
 	evhttp_send_reply(r->ev, r->status, reason, body);
 	evbuffer_free(body);
+	/* The head and the body are two pieces of the connection's output,
+	 * and the TLS layer sends each piece as a record of its own, with a
+	 * write(2) of its own: a small reply went out as two records in two
+	 * TCP segments. Joined, it is one of each. The bytes are written
+	 * later, from the event loop. */
+	if (bev != NULL) {
+		struct evbuffer *o = bufferevent_get_output(bev);
+		size_t n = evbuffer_get_length(o);
+		if (n > 0 && n <= JOIN_MAX)
+			evbuffer_pullup(o, -1);
+	}
 }
 
 void
