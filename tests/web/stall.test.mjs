@@ -74,7 +74,11 @@ test('three sales recorded offline survive a reload and reach the server once ea
 
   await page.reload();
   await status(page).getByText('3 笔待同步').waitFor();
-  assert.equal(await page.locator('#sales li').count(), 3);
+  // The pending count comes from the queue at once; the list waits for
+  // the stall to be restored from the cached catalog (on a slow machine
+  // it was still empty when the count showed).
+  await until(async () => (await page.locator('#sales li').count()) === 3,
+    'the three sales listed after the reload');
   assert.ok((await status(page).textContent()).includes('离线'));
 
   await ctx.setOffline(false);
