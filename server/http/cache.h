@@ -26,5 +26,8 @@
 bool cache_reply(struct request *r, uint64_t *version);
 /* Keeps r's reply, a 200 with a body, for requests like r. */
 void cache_store(struct request *r, uint64_t version);
+/* Reply bodies in memory, in every thread's cache or held by a reply
+ * still being sent (a gauge of /metrics; a test's leak check). */
+long cache_bodies(void);
 
 #endif

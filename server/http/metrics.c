@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/cache.h"
 #include "http/conns.h"
 #include "util.h"
 
@@ -356,8 +357,12 @@ metrics_text(void)
 	    "# HELP marketd_response_cache_misses_total Catalog reads the "
 	    "database answered (nothing cached, or changed since).\n"
 	    "# TYPE marketd_response_cache_misses_total counter\n"
-	    "marketd_response_cache_misses_total %llu\n",
-	    (unsigned long long)hits, (unsigned long long)misses);
+	    "marketd_response_cache_misses_total %llu\n"
+	    "# HELP marketd_response_cache_bodies Reply bodies in memory: "
+	    "kept by the response cache or held by replies being sent.\n"
+	    "# TYPE marketd_response_cache_bodies gauge\n"
+	    "marketd_response_cache_bodies %ld\n",
+	    (unsigned long long)hits, (unsigned long long)misses, cache_bodies());
 	fprintf(f,
 	    "# HELP marketd_http_requests_uncounted_total Requests left "
 	    "out of the two above (more routes or statuses than their tables "
