@@ -4,6 +4,8 @@
  * round then found nothing to do, and with no commit after it the WAL
  * stayed over the limit for good (api.test_wal, now and then in CI).
  * The round hook makes that interleaving certain. */
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,76 @@ test_commit_during_a_round(void)
 	free(err);
 }
 
+static atomic_int restart_rounds;
+
+static void
+count_round(void)
+{
+	atomic_fetch_add(&restart_rounds, 1);
+}
+
+static bool
+wait_until(bool (*cond)(void))
+{
+	for (int waited = 0; !cond(); waited++) {
+		if (waited > WAIT_SECONDS * 100)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+static bool
+a_round_ran(void)
+{
+	return atomic_load(&restart_rounds) > 0;
+}
+
+static bool
+wal_empty(void)
+{
+	return wal_size() == 0;
+}
+
+/* A WAL over the limit is restarted, not cut to nothing, while commits
+ * keep coming: the writer's next commit writes from the start of the
+ * file again and cuts it back to the limit, so the file keeps its
+ * blocks (a file cut to nothing grew again under the load, and the
+ * kernel zeroed each new block). Once no commit comes, it is cut. */
+static void
+test_restart_keeps_the_file(void)
+{
+	char *err = NULL;
+	struct db *db = db_open(path, "normal", &err);
+	CHECK(db != NULL);
+	if (db == NULL)
+		return;
+	CHECK(db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)") == DB_OK);
+	CHECK(wal_size() == 0);
+	CHECK(checkpoint_start(path, "normal", LIMIT, &err) == 0);
+	checkpoint_watch(db);
+	checkpoint_test_round_hook(count_round);
+	/* Over the limit in one commit: a round copies it all and restarts. */
+	insert_blob(db, 3 * LIMIT / 2);
+	CHECK(wait_until(a_round_ran));
+	CHECK(wal_size() > LIMIT);
+	/* The next commit starts the WAL again and cuts the file back to
+	 * the limit, no further. */
+	insert_blob(db, 100);
+	if (wal_size() != LIMIT)
+		fprintf(stderr, "after the restart, the WAL is %lld bytes, not %d\n",
+		    (long long)wal_size(), LIMIT);
+	CHECK(wal_size() == LIMIT);
+	/* Over the limit again, and then no commit: the file is cut. */
+	insert_blob(db, 3 * LIMIT / 2);
+	CHECK(wal_size() > LIMIT);
+	CHECK(wait_until(wal_empty));
+	checkpoint_test_round_hook(NULL);
+	db_close(db);
+	checkpoint_stop();
+	free(err);
+}
+
 int
 main(void)
 {
@@ -103,6 +175,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/t.db", dir);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	test_commit_during_a_round();
+	test_restart_keeps_the_file();
 	const char *suffixes[] = {"", "-wal", "-shm"};
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		char *f = xasprintf("%s%s", path, suffixes[i]);
