@@ -11,18 +11,21 @@
  * frames. Once the WAL holds half of the size limit (at most 1000
  * pages), one thread with a connection of its own runs a PASSIVE
  * checkpoint (it never waits for readers or the writer); when that
- * copied everything and the WAL is larger than the limit, a TRUNCATE
+ * copied everything and the WAL is larger than the limit, a RESTART
  * (with no busy wait: it gives up at once if the writer or a reader is
  * in the way). While readers pin frames it tries again every second and
  * each time the WAL grows by the threshold again. A WAL over the limit
- * gets a TRUNCATE that holds this process's writes back (the write lock)
+ * gets a RESTART that holds this process's writes back (the write lock)
  * for up to 20 ms while the readers of old frames end: readers that come
  * and go, each overlapping the next, would otherwise keep the WAL from
  * ever restarting. When a long reader foils it, the next such attempt
  * waits 100 ms, then twice as long each time, up to 1 s (so a long report costs the
  * writer at most 2 % of its time). journal_size_limit is the limit on every connection,
- * so the writer cuts the file back to it when it restarts the WAL. marketctl keeps
- * SQLite's default.
+ * so the writer cuts the file back to it when it restarts the WAL: the
+ * file keeps its blocks under load (a file cut to nothing grew again,
+ * and the kernel zeroed each new block). A round that finds no commit
+ * since the last RESTART (the load has stopped) TRUNCATEs the file to
+ * nothing. marketctl keeps SQLite's default.
  */
 #ifndef MARKET_CHECKPOINT_H
 #define MARKET_CHECKPOINT_H
