@@ -23,9 +23,9 @@
  * their institutions' procurement. A plan's budget is set from what its
  * institution buys that year, so some are ahead of their reserved share
  * and some behind. Every producer is paid, on the 10th, what it earned
- * the month before (the statement's rule, from the planned lines); now
- * and then a payout is too high and put right the next day by a negative
- * correction with a note.
+ * the month before (the statement's rule, from the planned lines); the
+ * first payout, and now and then another, is too high and put right the
+ * next day by a negative correction with a note.
  *
  * Users: admin, an unscoped coordinator "coord", one coordinator per
  * region, operators op001.. and buyers buyer0001..; all share one
@@ -897,8 +897,10 @@ make_plans(struct gen *g)
 
 /* Payouts: on the 10th of each month, every producer is paid what it
  * earned the month before (stall lines not voided, order lines of paid,
- * ready or fulfilled orders, each on its own local day); one payout in
- * 40 is too high by up to 50 yuan and corrected the next day. */
+ * ready or fulfilled orders, each on its own local day). The first
+ * payout, and one in 40 after it, is too high by up to 50 yuan and
+ * corrected the next day: however the dates fall, a dataset with payouts
+ * has a correction. */
 static bool
 make_payouts(struct gen *g)
 {
@@ -948,7 +950,8 @@ make_payouts(struct gen *g)
 			int64_t amount = earned[(size_t)p * (size_t)months + (size_t)k];
 			if (amount <= 0)
 				continue;
-			int64_t over = chance(g, 25) ? between(g, 1, 5000) : 0;
+			int64_t over =
+			    chance(g, 25) || g->payouts == 0 ? between(g, 1, 5000) : 0;
 			snprintf(ref, sizeof(ref), "GEN%" PRId64 "-%s-%d", g->seed,
 			    paid_on, p + 1);
 			struct payout_in in = {
