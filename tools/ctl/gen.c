@@ -415,8 +415,10 @@ make_catalog(struct gen *g)
 			gp->price =
 			    between(g, goods[c].price_lo / 10, goods[c].price_hi / 10) *
 			    10;
-			/* Far more than a year of orders takes, so orders never
-			 * run out; sales may still take a product below zero. */
+			/* More than a year of orders takes at the default
+			 * sizes; sales may take a product below zero, and an
+			 * order that finds too little is preceded by a
+			 * restock (write_order). */
 			gp->stock = between(g, 2000, 20000);
 			gp->producer = pr;
 			gp->active = !chance(g, 20);
@@ -1192,14 +1194,19 @@ write_order(struct gen *g, struct g_order *o)
 		db_bind_int64(st, 4, gl->quantity);
 		db_bind_int64(st, 5, gl->price);
 		db_bind_int64(st, 6, gl->price * gl->quantity);
-		if (!ok(db_exec_stmt(g->db, st), "an order line") ||
-		    !move(g, gl->product, -gl->quantity, "order", ref, o->buyer,
+		if (!ok(db_exec_stmt(g->db, st), "an order line"))
+			return false;
+		/* Stall sales may have taken the product below what the
+		 * order asks for (they may take it below zero): the
+		 * coordinator counted new goods in just before it. */
+		int64_t short_by = gl->quantity - g->products[gl->product].stock;
+		if (short_by > 0 &&
+		    !move(g, gl->product, short_by + between(g, 500, 2000),
+		        "correction", "restock", g->coord_id, o->created))
+			return false;
+		if (!move(g, gl->product, -gl->quantity, "order", ref, o->buyer,
 		        o->created))
 			return false;
-		if (g->products[gl->product].stock < 0) {
-			fprintf(stderr, "marketctl: gen: an order would oversell\n");
-			return false;
-		}
 	}
 	return order_event(g, o, -1, ST_PLACED, o->buyer, o->created);
 }
