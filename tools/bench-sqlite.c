@@ -18,11 +18,11 @@
  * POST /sales/batch of 100 sales writes, with SQLite alone, in one
  * transaction a batch: each sale's row, its 1 to 3 lines, each line's
  * stock update and stock movement; then the batch's rollups (product by
- * day and by month, region by day, day), summed in memory first as the
- * writer sums them, and the request's audit entry. Same schema,
- * indexes, triggers and synchronous=FULL as marketd; no HTTP, JSON,
- * validation or price lookups. Prints {"sales", "batches", "seconds",
- * "per_second", "p50_ms", "p99_ms"} (the latencies a batch's).
+ * day and by month, region by day, market day by day, day), summed in
+ * memory first as the writer sums them, and the request's audit entry.
+ * Same schema, indexes, triggers and synchronous=FULL as marketd; no
+ * HTTP, JSON, validation or price lookups. Prints {"sales", "batches",
+ * "seconds", "per_second", "p50_ms", "p99_ms"} (the latencies a batch's).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -143,6 +143,18 @@ struct region_count {
 	int64_t n;
 };
 
+/* A batch's sales at one market day. */
+struct day_count {
+	int64_t day, n, fen;
+};
+
+static int
+cmp_day_count(const void *a, const void *b)
+{
+	const struct day_count *x = a, *y = b;
+	return (x->day > y->day) - (x->day < y->day);
+}
+
 static int
 cmp_tally(const void *a, const void *b)
 {
@@ -247,6 +259,11 @@ sales(const char *src, const char *dir, double seconds)
 	    "INSERT INTO report_day (date, stall_sales, orders) VALUES (?1, ?2, 0) ON "
 	    "CONFLICT (date) DO UPDATE SET stall_sales = stall_sales + "
 	    "excluded.stall_sales");
+	sqlite3_stmt *mday = prep(db,
+	    "INSERT INTO report_market_day (market_day_id, date, sales, total_fen) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (market_day_id, date) DO UPDATE SET "
+	    "sales = sales + excluded.sales, total_fen = total_fen + "
+	    "excluded.total_fen");
 	sqlite3_stmt *audit = prep(db,
 	    "INSERT INTO audit_log (at, user_id, username, action, object_type, "
 	    "object_id, remote_addr) VALUES (?1, 1, 'admin', 'POST "
@@ -261,6 +278,7 @@ sales(const char *src, const char *dir, double seconds)
 #define RND() (rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17, rnd)
 	struct tally t[300];
 	struct region_count regions[300];
+	struct day_count days[100];
 	size_t nsales = 0;
 	struct latencies lat = {0};
 	int64_t now = (int64_t)time(NULL);
@@ -268,7 +286,7 @@ sales(const char *src, const char *dir, double seconds)
 	double start = now_s(), end = start + seconds, tnow = start;
 	while (tnow < end) {
 		double t0 = tnow;
-		size_t nt = 0, nr = 0;
+		size_t nt = 0, nr = 0, nd = 0;
 		step(db, begin);
 		for (int i = 0; i < 100; i++) {
 			const struct stall *st = &stalls[RND() % ns];
@@ -332,6 +350,14 @@ sales(const char *src, const char *dir, double seconds)
 					regions[nr++] = (struct region_count){r, 0};
 				regions[j].n++;
 			}
+			/* And once at its market day, with its total. */
+			size_t d = 0;
+			while (d < nd && days[d].day != st->day)
+				d++;
+			if (d == nd)
+				days[nd++] = (struct day_count){st->day, 0, 0};
+			days[d].n++;
+			days[d].fen += total;
 			nsales++;
 		}
 		/* The batch's rollups, each key once. */
@@ -359,6 +385,15 @@ sales(const char *src, const char *dir, double seconds)
 			sqlite3_bind_int64(rday, 3, regions[i].n);
 			step(db, rday);
 		}
+		/* Sales by market day (in key order, as the writer sorts them). */
+		qsort(days, nd, sizeof(*days), cmp_day_count);
+		for (size_t i = 0; i < nd; i++) {
+			sqlite3_bind_int64(mday, 1, days[i].day);
+			sqlite3_bind_text(mday, 2, date, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(mday, 3, days[i].n);
+			sqlite3_bind_int64(mday, 4, days[i].fen);
+			step(db, mday);
+		}
 		sqlite3_bind_text(day, 1, date, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(day, 2, 100);
 		step(db, day);
@@ -373,8 +408,8 @@ sales(const char *src, const char *dir, double seconds)
 	printf("{\"sales\": %zu, \"batches\": %zu, \"seconds\": %.3f, "
 	       "\"per_second\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f}\n",
 	    nsales, lat.n, took, (double)nsales / took, p50, p99);
-	sqlite3_stmt *all[] = {
-	    begin, commit, sale, line, stock, move, pday, pmonth, rday, day, audit};
+	sqlite3_stmt *all[] = {begin, commit, sale, line, stock, move, pday, pmonth,
+	    rday, mday, day, audit};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sqlite3_finalize(all[i]);
 	sqlite3_close(db);

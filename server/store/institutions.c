@@ -308,17 +308,19 @@ add_orders(struct db *db, int64_t year, struct progress *p, size_t n)
 }
 
 /* Stall sales (not voided) of the year at five-into market days at the
- * venues of institutions. */
+ * venues of institutions, from the market days' rollup
+ * (schema/0013_market_day_rollup.sql): a row a market day and date, not
+ * a row a sale. */
 static enum db_status
 add_five_into(
     struct db *db, const char *first, const char *last, struct progress *p, size_t n)
 {
 	struct db_stmt *st = db_stmt(db,
-	    "SELECT m.venue_id, sum(s.total_fen) FROM market_days m "
-	    "JOIN sales s ON s.market_day_id = m.id "
+	    "SELECT m.venue_id, sum(r.total_fen) FROM market_days m "
+	    "JOIN report_market_day r ON r.market_day_id = m.id "
 	    "WHERE m.channel = 'five_into' AND m.venue_id IN "
 	    "(SELECT venue_id FROM institutions WHERE venue_id IS NOT NULL) "
-	    "AND s.voided = 0 AND s.recorded_date BETWEEN ?1 AND ?2 "
+	    "AND r.date BETWEEN ?1 AND ?2 "
 	    "GROUP BY m.venue_id");
 	db_bind_text(st, 1, first);
 	db_bind_text(st, 2, last);

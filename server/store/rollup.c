@@ -22,6 +22,11 @@
 	"five_into_fen = " table ".five_into_fen + excluded.five_into_fen, "           \
 	"online_fen = " table ".online_fen + excluded.online_fen"
 
+/* Adds a new row's figures to a market day's row. */
+#define ADD_MARKET_DAY                                                                 \
+	"SET sales = report_market_day.sales + excluded.sales, "                       \
+	"total_fen = report_market_day.total_fen + excluded.total_fen"
+
 /* The sign bound as ?2, typed for PostgreSQL (which infers a parameter's
  * type from its use, and finds none in a select list); SQLite keeps the
  * integer as it is. */
@@ -76,7 +81,7 @@ step_all(struct db *db, struct db_stmt *const *st, size_t n)
 enum db_status
 rollup_sale(struct db *db, const char *id, int sign)
 {
-	struct db_stmt *st[4];
+	struct db_stmt *st[5];
 	st[0] = db_stmt(db,
 	    "INSERT INTO report_product_day (product_id, date, "
 	    "units, " FEN_COLS ") " SALE_FIGURES(
@@ -101,6 +106,11 @@ rollup_sale(struct db *db, const char *id, int sign)
 	    "SELECT recorded_date, " SIGN ", 0 FROM sales WHERE id = ?1 "
 	    "ON CONFLICT (date) DO UPDATE "
 	    "SET stall_sales = report_day.stall_sales + excluded.stall_sales");
+	st[4] = db_stmt(db,
+	    "INSERT INTO report_market_day (market_day_id, date, sales, total_fen) "
+	    "SELECT market_day_id, recorded_date, " SIGN ", " SIGN " * total_fen "
+	    "FROM sales WHERE id = ?1 "
+	    "ON CONFLICT (market_day_id, date) DO UPDATE " ADD_MARKET_DAY);
 	for (size_t i = 0; i < nitems(st); i++) {
 		db_bind_text(st[i], 1, id);
 		db_bind_int64(st[i], 2, sign);
@@ -158,6 +168,21 @@ rollup_stall_sales_add(struct db *db, const char *date, const char *region, int6
 		db_bind_int64(st, 2, n);
 	}
 	db_bind_text_static(st, 1, date);
+	return loud(db_exec_stmt(db, st));
+}
+
+enum db_status
+rollup_market_day_add(
+    struct db *db, int64_t market_day_id, const char *date, int64_t n, fen_t fen)
+{
+	struct db_stmt *st = db_stmt(db,
+	    "INSERT INTO report_market_day (market_day_id, date, sales, total_fen) "
+	    "VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT (market_day_id, date) DO UPDATE " ADD_MARKET_DAY);
+	db_bind_int64(st, 1, market_day_id);
+	db_bind_text_static(st, 2, date);
+	db_bind_int64(st, 3, n);
+	db_bind_int64(st, 4, fen);
 	return loud(db_exec_stmt(db, st));
 }
 
@@ -276,11 +301,16 @@ rollup_order_status(struct db *db, int64_t id, const char *from, const char *to)
 	"sum(o.total_fen) AS r3 FROM orders o "                                        \
 	"WHERE o.institution_id IS NOT NULL AND " ORDER_COUNTED                        \
 	" GROUP BY o.institution_id, substr(o.created_date, 1, 4)"
+#define RAW_MARKET_DAY                                                                 \
+	"SELECT market_day_id AS r0, recorded_date AS r1, count(*) AS r2, "            \
+	"sum(total_fen) AS r3 FROM sales WHERE voided = 0 "                            \
+	"GROUP BY market_day_id, recorded_date"
 /* An integer as decimal text: the digits printf('%d') gave, on both
  * engines (a sum is numeric on PostgreSQL, of scale 0). */
 #define DEC(x) "CAST(" x " AS TEXT)"
 #define INSTITUTION_V(a, b)                                                            \
 	"'orders ' || " DEC(a) " || ', purchased_fen ' || " DEC(b) " AS v"
+#define MARKET_DAY_V(a, b) "'sales ' || " DEC(a) " || ', total_fen ' || " DEC(b) " AS v"
 
 /* Row text for the comparisons: a key k and the figures v. */
 #define PRODUCT_K(id, period) DEC(id) " || ' ' || " period " AS k, "
@@ -337,6 +367,12 @@ static const struct {
                                      "WHERE orders <> 0 OR purchased_fen <> 0",
             "SELECT " DEC("r0") " || ' ' || " DEC("r1") " AS k, " INSTITUTION_V(
                 "r2", "r3") " FROM (" RAW_INSTITUTION_YEAR ") r")},
+    {"report_market_day",
+        COMPARE("SELECT " DEC("market_day_id") " || ' ' || date AS k, " MARKET_DAY_V(
+                    "sales", "total_fen") " FROM report_market_day "
+                                          "WHERE sales <> 0 OR total_fen <> 0",
+            "SELECT " DEC("r0") " || ' ' || r1 AS k, " MARKET_DAY_V(
+                "r2", "r3") " FROM (" RAW_MARKET_DAY ") r")},
 };
 
 /* One differing key: its rollup and raw figures ("-" for no row). */
@@ -404,6 +440,7 @@ rollup_rebuild(struct db *db)
 	    "DELETE FROM report_region_day",
 	    "DELETE FROM report_day",
 	    "DELETE FROM report_institution_year",
+	    "DELETE FROM report_market_day",
 	    "INSERT INTO report_product_day (product_id, date, units, " FEN_COLS
 	    ") " RAW_PRODUCT("date"),
 	    "INSERT INTO report_product_month (product_id, month, units, " FEN_COLS
@@ -413,6 +450,8 @@ rollup_rebuild(struct db *db)
 	    "INSERT INTO report_day (date, stall_sales, orders) " RAW_DAY,
 	    "INSERT INTO report_institution_year (institution_id, year, orders, "
 	    "purchased_fen) " RAW_INSTITUTION_YEAR,
+	    "INSERT INTO report_market_day (market_day_id, date, sales, "
+	    "total_fen) " RAW_MARKET_DAY,
 	};
 	enum db_status s = db_begin_write(db);
 	for (size_t i = 0; i < nitems(sql) && s == DB_OK; i++)

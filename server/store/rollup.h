@@ -1,11 +1,14 @@
 /*
- * The impact report's rollups (schema/0004_reports.sql): per product and
- * day or month, units and money by channel; per region and day, and per
- * day, the counted sales and orders. They are kept in the same
+ * The reports' rollups (schema/0004_reports.sql and later): per product
+ * and day or month, units and money by channel; per region and day, and
+ * per day, the counted sales and orders; per institution and year, its
+ * counted orders (0012); per market day and date, its stall sales and
+ * their takings (0013). They are kept in the same
  * transaction as the change they follow, by the write paths that count
  * or uncount something:
  *
- *   sale_record()            rollup_product_add(), rollup_stall_sales_add()
+ *   sale_record()            rollup_product_add(), rollup_stall_sales_add(),
+ *                            rollup_market_day_add()
  *                            (a batch's sales summed; store/sales.h)
  *   store_sale_void()        rollup_sale(db, id, -1)
  *   store_order_set_status() rollup_order_status(db, id, from, to)
@@ -47,6 +50,11 @@ enum db_status rollup_product_add(struct db *db, int64_t product_id, const char 
  * or, region NULL, the day's (report_day). */
 enum db_status rollup_stall_sales_add(
     struct db *db, const char *date, const char *region, int64_t n);
+
+/* Adds n stall sales worth fen to market day market_day_id's row of
+ * date (report_market_day). */
+enum db_status rollup_market_day_add(
+    struct db *db, int64_t market_day_id, const char *date, int64_t n, fen_t fen);
 
 /* The same as rollup_sale() for online order id. */
 enum db_status rollup_order(struct db *db, int64_t id, int sign);

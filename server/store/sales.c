@@ -238,6 +238,14 @@ struct tally_count {
 	int64_t n;
 };
 
+/* Stall sales at a market day, recorded on a day, and their takings. */
+struct tally_day {
+	int64_t market_day_id;
+	char date[11];
+	int64_t n;
+	fen_t fen;
+};
+
 static struct tally_product *
 tally_product_new(struct sale_tally *t)
 {
@@ -262,8 +270,23 @@ tally_count_add(struct sale_tally *t, const char *date, const char *region)
 	c->n = 1;
 }
 
+static void
+tally_day_add(struct sale_tally *t, int64_t market_day_id, const char *date, fen_t fen)
+{
+	if (t->ndays == t->capdays) {
+		t->capdays = t->capdays ? 2 * t->capdays : 16;
+		t->days = xrealloc(t->days, t->capdays * sizeof(*t->days));
+	}
+	struct tally_day *d = &t->days[t->ndays++];
+	d->market_day_id = market_day_id;
+	memcpy(d->date, date, sizeof(d->date));
+	d->n = 1;
+	d->fen = fen;
+}
+
 /* Sale s, just inserted, into tally t: a product's figures a line, one
- * sale for the day, and one for each distinct region of its lines. */
+ * sale for the day, one for each distinct region of its lines, and one
+ * with its total for its market day. */
 static enum db_status
 tally_sale(struct db *db, const struct sale *s, const char *date, struct sale_tally *t)
 {
@@ -290,6 +313,7 @@ tally_sale(struct db *db, const struct sale *s, const char *date, struct sale_ta
 			p->f.fen[c] = s->lines[i].amount_fen;
 	}
 	tally_count_add(t, date, "");
+	tally_day_add(t, s->market_day_id, date, s->total_fen);
 	for (size_t i = 0; i < s->nlines; i++) {
 		const char *r = s->lines[i].region;
 		size_t j = 0;
@@ -316,6 +340,15 @@ count_order(const void *a, const void *b)
 	const struct tally_count *x = a, *y = b;
 	int d = strcmp(x->date, y->date);
 	return d != 0 ? d : strcmp(x->region, y->region);
+}
+
+static int
+day_order(const void *a, const void *b)
+{
+	const struct tally_day *x = a, *y = b;
+	if (x->market_day_id != y->market_day_id)
+		return x->market_day_id < y->market_day_id ? -1 : 1;
+	return strcmp(x->date, y->date);
 }
 
 /* Adds b into a; false (a unchanged) when a sum would overflow. */
@@ -356,7 +389,19 @@ sale_tally_flush(struct db *db, struct sale_tally *t)
 		st = rollup_stall_sales_add(
 		    db, c->date, c->region[0] != '\0' ? c->region : NULL, c->n);
 	}
-	t->nproducts = t->ncounts = 0;
+	if (t->ndays > 1)
+		qsort(t->days, t->ndays, sizeof(*t->days), day_order);
+	for (size_t i = 0; i < t->ndays && st == DB_OK;) {
+		struct tally_day *d = &t->days[i++];
+		/* A sum beyond 64 bits is written as it stands, and the next
+		 * upsert refuses it (rollup.c, loud()). */
+		for (; i < t->ndays && day_order(d, &t->days[i]) == 0 &&
+		       fen_add(d->fen, t->days[i].fen, &d->fen);
+		     i++)
+			d->n += t->days[i].n;
+		st = rollup_market_day_add(db, d->market_day_id, d->date, d->n, d->fen);
+	}
+	t->nproducts = t->ncounts = t->ndays = 0;
 	return st;
 }
 
@@ -365,6 +410,7 @@ sale_tally_free(struct sale_tally *t)
 {
 	free(t->products);
 	free(t->counts);
+	free(t->days);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -124,19 +124,22 @@ enum sale_outcome sale_record(struct db *db, struct sale *s, const char *fingerp
 /*
  * What recorded sales add to the report rollups, summed in memory until
  * sale_tally_flush() writes it: a batch of sales then writes each
- * (product, day), (region, day) and day once, in key order, instead of
- * a few upserts a sale. A tally belongs to the write transaction of its
- * sales: flush it before that commits (the rollups are behind until
- * then), or just free it when the transaction is undone. Zeroed, it is
- * empty; sale_tally_free() accepts an empty one.
+ * (product, day), (region, day), (market day, day) and day once, in key
+ * order, instead of a few upserts a sale. A tally belongs to the write
+ * transaction of its sales: flush it before that commits (the rollups
+ * are behind until then), or just free it when the transaction is
+ * undone. Zeroed, it is empty; sale_tally_free() accepts an empty one.
  */
 struct tally_product;
 struct tally_count;
+struct tally_day;
 struct sale_tally {
 	struct tally_product *products;
 	size_t nproducts, capproducts;
 	struct tally_count *counts;
 	size_t ncounts, capcounts;
+	struct tally_day *days;
+	size_t ndays, capdays;
 };
 /* sale_record() with the sale's rollups added to tally, not written. */
 enum sale_outcome sale_record_tallied(struct db *db, struct sale *s,

@@ -151,7 +151,9 @@ class ReportCheck(harness.ServerTest):
                  "WHERE product_id = %d" % self.pq),
                 ("report_region_day",
                  "DELETE FROM report_region_day WHERE region_code = 'qingyuan'"),
-                ("report_day", "UPDATE report_day SET orders = orders + 1")):
+                ("report_day", "UPDATE report_day SET orders = orders + 1"),
+                ("report_market_day",
+                 "UPDATE report_market_day SET total_fen = total_fen + 1")):
             with self.subTest(table=table):
                 self.corrupt(sql)
                 rc, out = self.ctl_check()

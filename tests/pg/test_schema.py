@@ -13,7 +13,8 @@ give the same report_region_day rows when products and producers move
 the same CHECK, NOT NULL, UNIQUE, foreign-key and append-only violations
 fail on both; ids are never given twice.
 
-A throwaway cluster (pgcluster.py) holds the baseline in a template
+A throwaway cluster (pgcluster.py) holds schema/pg, the baseline and
+the migrations after it as marketctl migrate applies them, in a template
 database; each behaviour test gets a fresh copy (CREATE DATABASE ...
 TEMPLATE) and a fresh copy of the SQLite file.
 """
@@ -34,7 +35,6 @@ import harness  # noqa: E402
 import pgcluster  # noqa: E402
 
 SCHEMA = os.path.join(harness.SOURCE, "schema")
-BASELINE = os.path.join(SCHEMA, "pg", "0012_baseline.sql")
 # PostgreSQL's record of PRAGMA user_version, not one of SQLite's tables.
 PG_ONLY_TABLES = {"schema_version"}
 PG_ONLY_INDEXES = {"schema_version_one_row"}
@@ -180,7 +180,12 @@ def setUpModule():
     unittest.addModuleCleanup(CLUSTER.stop)
     CLUSTER.start()
     CLUSTER.create_database("baseline")
-    CLUSTER.psql_file(BASELINE, db="baseline")
+    # The baseline and every later migration of schema/pg, as marketd
+    # applies them.
+    p = subprocess.run([harness.MARKETCTL, "--db", CLUSTER.uri("baseline"), "migrate"],
+                       capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError("marketctl migrate (PostgreSQL): %s" % p.stderr.decode())
 
 
 class Schema(unittest.TestCase):

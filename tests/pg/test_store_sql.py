@@ -3,8 +3,9 @@
 The business rules are written once, in server/store; only what must
 differ per engine sits behind the seam (server/db). So each statement in
 server/store must be one that both engines accept. This test takes every
-statement out of the C sources and PREPAREs it against the baseline schema
-(schema/pg/0012_baseline.sql) on a throwaway cluster: PREPARE parses it,
+statement out of the C sources and PREPAREs it against the schema of
+schema/pg (the baseline and the migrations after it, applied by marketctl
+migrate) on a throwaway cluster: PREPARE parses it,
 resolves every table, column and function and infers every parameter's
 type (as libpq's PQprepare with unspecified types does), without running
 it. A statement PostgreSQL refuses fails the test with its file:line and
@@ -42,7 +43,6 @@ import harness  # noqa: E402
 import pgcluster  # noqa: E402
 
 STORE = os.path.join(harness.SOURCE, "server", "store")
-BASELINE = os.path.join(harness.SOURCE, "schema", "pg", "0012_baseline.sql")
 STATEMENT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b")
 
 # --- the statements ---------------------------------------------------
@@ -188,7 +188,12 @@ def setUpModule():
     unittest.addModuleCleanup(CLUSTER.stop)
     CLUSTER.start()
     CLUSTER.create_database("baseline")
-    CLUSTER.psql_file(BASELINE, db="baseline")
+    # The baseline and every later migration of schema/pg, as marketd
+    # applies them.
+    p = subprocess.run([harness.MARKETCTL, "--db", CLUSTER.uri("baseline"), "migrate"],
+                       capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError("marketctl migrate (PostgreSQL): %s" % p.stderr.decode())
 
 
 def prepare_all(stmts):

@@ -198,11 +198,20 @@ test_sales_and_voids(void)
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng", "stall_sales") == 2);
 	CHECK(figure(db, "2026-05-01", "2026-05-01", "zhenfeng", "units") == 4);
 	CHECK(figure(db, "2026-04-30", "2026-04-30", "qingyuan", "sales_fen") == 1600);
+	/* A market day's takings on the day each sale was recorded. */
+	CHECK(one(db, "SELECT total_fen FROM report_market_day WHERE "
+	              "market_day_id = 1 AND date = '2026-04-30'") == 3000 + 1600);
+	CHECK(one(db, "SELECT sales FROM report_market_day WHERE "
+	              "market_day_id = 2 AND date = '2026-05-01'") == 1);
 
 	CHECK(db_begin_write(db) == DB_OK);
 	CHECK(store_sale_void(db, "sale-0001", "wrong", 1, 0) == DB_OK);
 	CHECK(db_commit(db) == DB_OK);
 	CHECK(verify(db, false) == 0);
+	CHECK(one(db, "SELECT sales FROM report_market_day WHERE "
+	              "market_day_id = 1") == 0);
+	CHECK(one(db, "SELECT total_fen FROM report_market_day WHERE "
+	              "market_day_id = 1") == 0);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "qingyuan", "sales_fen") == 0);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "qingyuan", "stall_sales") == 0);
 	CHECK(figure(db, "2026-04-01", "2026-05-31", "zhenfeng",
@@ -293,6 +302,9 @@ test_corruption_and_rebuild(void)
 	CHECK(db_exec(db, "INSERT INTO report_product_day VALUES (3, '2020-01-01', "
 	                  "0, 0, 0, 0, 0, 0)") == DB_OK);
 	CHECK(verify(db, true) == 4);
+	CHECK(db_exec(db, "UPDATE report_market_day SET total_fen = total_fen - 1 "
+	                  "WHERE market_day_id = 2") == DB_OK);
+	CHECK(verify(db, true) == 5);
 	CHECK(rollup_rebuild(db) == DB_OK);
 	CHECK(verify(db, false) == 0);
 	CHECK(one(db, "SELECT caravan_fen FROM report_product_month WHERE "

@@ -63,6 +63,7 @@ static const struct {
     {"webhook_deliveries", "id"},
     {"webhook_attempts", "id"},
     {"report_institution_year", NULL},
+    {"report_market_day", NULL},
 };
 
 /* The statements' text: the databases cache statements by the address of
