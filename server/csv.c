@@ -27,31 +27,16 @@ csv_record_free(struct csv_record *rec)
 	rec->n = rec->cap = 0;
 }
 
-/* A growing buffer for one field. */
-struct text {
-	char *s;
-	size_t len, cap;
-};
-
-static void
-text_add(struct text *t, char ch)
-{
-	if (t->len + 1 >= t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->s = xrealloc(t->s, t->cap);
-	}
-	t->s[t->len++] = ch;
-}
-
 static void
 add_field(struct csv_record *rec, struct text *t)
 {
-	text_add(t, '\0');
+	text_reserve(t, 0); /* an empty field too is a string */
+	t->p[t->len] = '\0';
 	if (rec->n == rec->cap) {
 		rec->cap = rec->cap ? rec->cap * 2 : 16;
 		rec->fields = xrealloc(rec->fields, rec->cap * sizeof(*rec->fields));
 	}
-	rec->fields[rec->n++] = t->s;
+	rec->fields[rec->n++] = t->p;
 	*t = (struct text){0};
 }
 
@@ -92,7 +77,7 @@ csv_next(struct csv *c, struct csv_record *rec, const char **err)
 				}
 				if (*c->p == '"') {
 					if (c->p + 1 < c->end && c->p[1] == '"') {
-						text_add(&t, '"');
+						text_addc(&t, '"');
 						c->p += 2;
 						continue;
 					}
@@ -101,7 +86,7 @@ csv_next(struct csv *c, struct csv_record *rec, const char **err)
 				}
 				if (*c->p == '\n')
 					c->line++;
-				text_add(&t, *c->p++);
+				text_addc(&t, *c->p++);
 			}
 			if (c->p < c->end && *c->p != ',' && eol(c, c->p) == 0) {
 				*err = "text after a closing quote";
@@ -117,10 +102,10 @@ csv_next(struct csv *c, struct csv_record *rec, const char **err)
 					*err = "a carriage return without a line feed";
 					goto fail;
 				}
-				text_add(&t, *c->p++);
+				text_addc(&t, *c->p++);
 			}
 		}
-		if (t.s != NULL && memchr(t.s, '\0', t.len) != NULL) {
+		if (t.p != NULL && memchr(t.p, '\0', t.len) != NULL) {
 			*err = "a NUL byte";
 			goto fail;
 		}
@@ -142,7 +127,7 @@ csv_next(struct csv *c, struct csv_record *rec, const char **err)
 	}
 	return CSV_RECORD;
 fail:
-	free(t.s);
+	free(t.p);
 	/* Nothing after a malformed record can be trusted. */
 	c->p = c->end;
 	return CSV_ERROR;
@@ -184,44 +169,33 @@ utf8_valid(const char *str, size_t len)
 
 /* ---- The writer ---------------------------------------------------- */
 
-static void
-csv_oom(void)
-{
-	fprintf(stderr, "out of memory\n");
-	abort();
-}
-
 void
 csv_out_open(struct csv_out *c)
 {
-	c->buf = NULL;
-	c->len = 0;
+	c->t = (struct text){0};
 	c->row_started = false;
-	c->f = open_memstream(&c->buf, &c->len);
-	if (c->f == NULL)
-		csv_oom();
-	fputs("\xEF\xBB\xBF", c->f);
+	text_add(&c->t, "\xEF\xBB\xBF", 3);
 }
 
 void
 csv_out_field(struct csv_out *c, const char *s)
 {
 	if (c->row_started)
-		fputc(',', c->f);
+		text_addc(&c->t, ',');
 	c->row_started = true;
 	if (s == NULL)
 		return;
 	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, c->f);
+		text_add(&c->t, s, strlen(s));
 		return;
 	}
-	fputc('"', c->f);
+	text_addc(&c->t, '"');
 	for (; *s; s++) {
 		if (*s == '"')
-			fputc('"', c->f);
-		fputc(*s, c->f);
+			text_addc(&c->t, '"');
+		text_addc(&c->t, *s);
 	}
-	fputc('"', c->f);
+	text_addc(&c->t, '"');
 }
 
 void
@@ -235,16 +209,15 @@ csv_out_int(struct csv_out *c, int64_t v)
 void
 csv_out_row(struct csv_out *c)
 {
-	fputs("\r\n", c->f);
+	text_add(&c->t, "\r\n", 2);
 	c->row_started = false;
 }
 
 char *
 csv_out_close(struct csv_out *c, size_t *len)
 {
-	if (fclose(c->f) != 0)
-		csv_oom();
-	c->f = NULL;
-	*len = c->len;
-	return c->buf;
+	*len = c->t.len;
+	char *out = c->t.p;
+	c->t = (struct text){0};
+	return out;
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util.h"
+
 struct csv {
 	const char *p, *end;
 	size_t line; /* the line the next record starts on (1-based) */
@@ -51,9 +53,7 @@ void csv_record_free(struct csv_record *rec);
  *   char *text = csv_out_close(&c, &len);   (the caller frees it)
  */
 struct csv_out {
-	FILE *f;
-	char *buf;
-	size_t len;
+	struct text t;
 	bool row_started;
 };
 void csv_out_open(struct csv_out *c);

@@ -75,6 +75,57 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
+void
+text_reserve(struct text *t, size_t n)
+{
+	if (n < t->cap - t->len)
+		return;
+	size_t cap = t->cap ? t->cap : 256;
+	while (n >= cap - t->len) {
+		if (cap > SIZE_MAX / 2)
+			oom(n);
+		cap *= 2;
+	}
+	t->p = xrealloc(t->p, cap);
+	t->cap = cap;
+}
+
+void
+text_add(struct text *t, const void *s, size_t n)
+{
+	text_reserve(t, n);
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+void
+text_addc(struct text *t, char c)
+{
+	text_reserve(t, 1);
+	t->p[t->len++] = c;
+	t->p[t->len] = '\0';
+}
+
+void
+text_printf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	text_reserve(t, 128);
+	va_start(ap, fmt);
+	int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom(0);
+	if ((size_t)n >= t->cap - t->len) {
+		text_reserve(t, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+	}
+	t->len += (size_t)n;
+}
+
 bool
 fen_mul(fen_t a, int64_t b, fen_t *out)
 {

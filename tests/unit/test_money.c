@@ -1,5 +1,7 @@
-/* server/util.c: checked fen arithmetic, integer parsing and RFC 3339 times. */
+/* server/util.c: checked fen arithmetic, integer parsing, RFC 3339 times
+ * and the growing text. */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "unit.h"
 #include "util.h"
@@ -120,5 +122,35 @@ test_rfc3339_round_trip(void)
 	CHECK(bad == 0);
 }
 
-UNIT_MAIN(test_fen_mul, test_fen_add, test_parse_int64, test_rfc3339_format,
+/* struct text: pieces of any size, printf past the room reserved, the
+ * NUL after the last byte, and nothing lost when it grows. */
+static void
+test_text(void)
+{
+	struct text t = {0};
+	text_reserve(&t, 0);
+	CHECK(t.p != NULL && t.len == 0 && t.cap > 0);
+	text_addc(&t, '[');
+	text_add(&t, "ab", 2);
+	text_printf(&t, "%d|%s", 42, "x");
+	CHECK_STR(t.p, "[ab42|x");
+	CHECK(t.len == 7);
+	/* A printf longer than the first guess of room, then many small
+	 * pieces across several doublings. */
+	char big[1000];
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	text_printf(&t, "<%s>", big);
+	CHECK(t.len == 7 + 1001);
+	CHECK(t.p[7] == '<' && t.p[8 + 998] == 'z' && t.p[t.len - 1] == '>');
+	CHECK(t.p[t.len] == '\0');
+	for (int i = 0; i < 100000; i++)
+		text_addc(&t, (char)('0' + i % 10));
+	CHECK(t.len == 1008 + 100000);
+	CHECK(t.p[1008] == '0' && t.p[t.len - 1] == '9' && t.p[t.len] == '\0');
+	CHECK(t.cap > t.len);
+	free(t.p);
+}
+
+UNIT_MAIN(test_text, test_fen_mul, test_fen_add, test_parse_int64, test_rfc3339_format,
     test_rfc3339_parse, test_rfc3339_round_trip)
